@@ -1,0 +1,43 @@
+# Two entry points (see README):
+#   make repro  set up .venv and run the whole pipeline (dvc repro) on the embedded tiny profile
+#   make test   set up .venv (and headless Chromium where apt can install it) and run every test
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Offline by construction: no hub, no litellm cost-map fetch, no DVC analytics.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+export DVC_NO_ANALYTICS := 1
+export TOKENIZERS_PARALLELISM := false
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: repro test bench chromium clean
+
+repro: $(STAMP)
+	dvc repro
+	@echo "report: reports/audit.html"
+
+test: $(STAMP) chromium
+	$(PY) -m pytest tests verify
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+# torch first, pinned to the CPU wheel: resolved later, pip would pick a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e .
+	touch $(STAMP)
+
+# The report test opens audit.html in real headless Chromium; install it where apt can.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium not installed: the browser test will be skipped with a reason"; }
+
+clean:
+	rm -rf metrics plots artifacts reports/audit.html reports/verdicts.json

@@ -1,0 +1,143 @@
+"""What every stage shares: reading its params, offline set-up, checksums, and the metrics envelope.
+
+Each stage reads its section of ``params.yaml`` (shared keys, overridden by the active
+profile's sub-section), calls the library, and writes one ``metrics/<stage>.json`` in the
+envelope that ``verify/schemas.py`` validates: ``profile``, ``scale``, package versions and
+the sha256 of every artifact it used, so a number can always be traced to its inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import math
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PARAMS_FILE = ROOT / "params.yaml"
+METRICS_DIR = ROOT / "metrics"
+PROFILES = ("tiny", "full")
+# Packages whose versions are recorded in every metrics file (the ones that change numbers).
+RECORDED_PACKAGES = ("torch", "transformers", "trl", "cma", "litellm", "numpy", "dvc", "openfugu-audit")
+
+
+def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
+    with open(path) as fh:
+        params = yaml.safe_load(fh)
+    if params.get("profile") not in PROFILES:
+        raise ValueError(f"{path}: profile must be one of {PROFILES}, got {params.get('profile')!r}")
+    return params
+
+
+def stage_params(params: dict[str, Any], stage: str) -> dict[str, Any]:
+    """A stage's knobs: its shared keys, overridden by the sub-section of the active profile."""
+    section = dict(params.get(stage) or {})
+    per_profile = {p: section.pop(p, None) or {} for p in PROFILES}
+    return {**section, **per_profile[params["profile"]]}
+
+
+def enter_profile(profile: str) -> None:
+    """Process-wide settings a profile implies: the tiny profile never touches a hub."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    if profile == "tiny":
+        for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+            os.environ[var] = "1"
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checksums(*paths: Path) -> dict[str, str]:
+    """sha256 of every file under the given files/directories, keyed by repo-relative path."""
+    found: dict[str, str] = {}
+    for root in paths:
+        root = Path(root)
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for file in files:
+            found[_relative(file)] = sha256_file(file)
+    return found
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def write_metrics(
+    stage: str,
+    profile: str,
+    metrics: dict[str, Any],
+    artifacts: dict[str, str],
+    not_run: dict[str, str] | None = None,
+) -> Path:
+    """Write ``metrics/<stage>.json`` in the envelope every stage shares.
+
+    ``not_run`` names metrics the stage could not produce, each with its reason, so a claim
+    reading one is reported *not run* with that reason rather than silently missing.
+    """
+    _reject_non_finite(metrics, stage)
+    envelope = {
+        "stage": stage,
+        "status": "ok",
+        "profile": profile,
+        "scale": profile,  # the tiny profile is reduced scale by construction
+        "versions": package_versions(),
+        "artifacts": artifacts,
+        "metrics": metrics,
+        "not_run": not_run or {},
+    }
+    return _dump(stage, envelope)
+
+
+def write_not_implemented(stage: str) -> Path:
+    """An honest placeholder: the stage exists in the DAG but is not built, so no numbers."""
+    return _dump(stage, {"stage": stage, "status": "not_implemented"})
+
+
+def write_empty_plot(path: Path, columns: list[str]) -> None:
+    """A curve file with its header only: a declared plot of a stage not built yet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(",".join(columns) + "\n")
+
+
+def _dump(stage: str, payload: dict[str, Any]) -> Path:
+    METRICS_DIR.mkdir(exist_ok=True)
+    path = METRICS_DIR / f"{stage}.json"
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    return path
+
+
+def _reject_non_finite(value: Any, where: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where}: metric value {value!r} is not finite")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _reject_non_finite(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _reject_non_finite(item, f"{where}[{i}]")
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,68 @@
+"""report: run the claim checks (``pytest verify``) and render the evidence-graded HTML report.
+
+A claim that is not reproduced is a finding, not a pipeline failure: pytest's exit code 1
+(some checks failed) is accepted; any other non-zero code (collection error, usage error)
+stops the stage.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from claims import load_claims
+from reports.render import Environment, artifacts_from_metrics, declared_curves, load_curve, render_report
+from stages.common import ROOT, load_params, package_versions, stage_params, write_metrics
+from verify.schemas import declared_metrics_files
+from verify.verdicts import OUTCOMES, read_verdicts
+
+PYTEST_TESTS_FAILED = 1
+
+
+def run_verify(verdicts_out: Path) -> None:
+    command = [
+        sys.executable, "-m", "pytest", "verify/test_claims.py", "-q", "-rs",
+        "-p", "no:cacheprovider", f"--verdicts-out={verdicts_out}",
+    ]
+    code = subprocess.run(command, cwd=ROOT).returncode
+    if code not in (0, PYTEST_TESTS_FAILED):
+        raise SystemExit(f"pytest verify exited with {code}: the claim checks could not run")
+
+
+def git_revision() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    revision = git("rev-parse", "--short", "HEAD") or "unknown (not a git checkout)"
+    return revision + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def main() -> None:
+    params = load_params()
+    knobs = stage_params(params, "report")
+    verdicts_path = ROOT / knobs["verdicts"]
+    run_verify(verdicts_path)
+
+    claims = load_claims()
+    verdicts = read_verdicts(verdicts_path)
+    curves = [load_curve(ROOT, *spec) for spec in declared_curves(ROOT / "dvc.yaml")]
+    metrics_files = [f for f in declared_metrics_files() if Path(f).stem != "report"]
+    environment = Environment(
+        git_revision=git_revision(),
+        versions=package_versions(),
+        params=params,
+        artifacts=artifacts_from_metrics(ROOT, metrics_files),
+    )
+    html = render_report(claims, verdicts, curves, environment, params["profile"])
+    output = ROOT / knobs["output"]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(html)
+
+    counts = {o: sum(v.outcome == o for v in verdicts) for o in OUTCOMES}
+    write_metrics("report", params["profile"], {"verdicts": counts, "claims": len(claims)}, artifacts={})
+    print(f"wrote {output.relative_to(ROOT)}: " + ", ".join(f"{n} {o}" for o, n in counts.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+"""self_test: route the fixture with a loaded parameter vector (built in issue #3).
+
+Not built yet: an honest placeholder that writes `status: not_implemented` and no numbers,
+so every claim reading this stage's metrics is reported *not run*.
+"""
+
+from stages.common import write_not_implemented
+
+
+def main() -> None:
+    write_not_implemented("self_test")
+
+
+if __name__ == "__main__":
+    main()

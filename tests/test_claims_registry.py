@@ -1,0 +1,101 @@
+"""The claims registry: every documented claim has a valid record; bad records name their file."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from claims import Assertion, ClaimError, load_claim, load_claims
+
+MISSION_CLAIM_IDS = {
+    "selftest-agent", "selftest-role", "trinity-cmaes", "conductor-grpo", "orchestration-gain",
+    "recursion-mock", "recursion-real", "adaptive-pool", "perstep-subset", "serve-e2e",
+    "pool-hidden", "param-count",
+}
+
+VALID = {
+    "id": "example-claim",
+    "statement": "An example statement long enough.",
+    "source": "a README",
+    "grade": "EXEC",
+    "their_evidence": "executed",
+    "metric": {"file": "metrics/eval.json", "key": "a.b"},
+    "assert": {"op": ">=", "value": 0.5, "tolerance": 0.0},
+    "scale": ["full"],
+}
+
+
+def write_claim(tmp_path: Path, record: dict, name: str = "example-claim") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(record))
+    return path
+
+
+def test_registry_holds_one_record_per_mission_claim():
+    assert {c.id for c in load_claims()} == MISSION_CLAIM_IDS
+
+
+def test_valid_record_loads(tmp_path):
+    claim = load_claim(write_claim(tmp_path, VALID))
+    assert claim.check_at("full")[1].op == ">="
+    assert claim.check_at("tiny") is None
+
+
+@pytest.mark.parametrize("field", ["statement", "source", "grade", "metric", "assert", "scale"])
+def test_missing_field_is_an_error_naming_the_file(tmp_path, field):
+    record = {k: v for k, v in VALID.items() if k != field}
+    path = write_claim(tmp_path, record)
+    with pytest.raises(ClaimError, match=str(path)) as err:
+        load_claim(path)
+    assert field in str(err.value)
+
+
+def test_unknown_operator_is_an_error_naming_the_file(tmp_path):
+    path = write_claim(tmp_path, {**VALID, "assert": {"op": "roughly", "value": 1}})
+    with pytest.raises(ClaimError, match=r"example-claim\.yaml.*assert\.op"):
+        load_claim(path)
+
+
+def test_unknown_field_is_rejected(tmp_path):
+    with pytest.raises(ClaimError, match="surprise"):
+        load_claim(write_claim(tmp_path, {**VALID, "surprise": 1}))
+
+
+def test_id_must_match_file_name(tmp_path):
+    with pytest.raises(ClaimError, match="must match the file name"):
+        load_claim(write_claim(tmp_path, VALID, name="other-name"))
+
+
+def test_reduced_check_cannot_repeat_a_full_scale(tmp_path):
+    record = {**VALID, "reduced": {"scale": "full", "assert": {"op": ">", "value": 0}, "meaning": "x" * 20}}
+    with pytest.raises(ClaimError, match="reduced.scale"):
+        load_claim(write_claim(tmp_path, record))
+
+
+def test_not_yaml_is_an_error_naming_the_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("id: [unclosed")
+    with pytest.raises(ClaimError, match="broken.yaml.*not valid YAML"):
+        load_claim(path)
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6)
+
+
+@given(value=finite, tolerance=st.floats(min_value=0, max_value=10), delta=st.floats(min_value=0, max_value=10))
+def test_tolerance_only_widens_the_check(value, tolerance, delta):
+    strict = Assertion(op=">=", value=value)
+    tolerant = Assertion(op=">=", value=value, tolerance=tolerance)
+    measured = value - delta
+    assert not strict.holds(measured) or tolerant.holds(measured)
+    assert Assertion(op="approx", value=value, tolerance=tolerance).holds(value)
+
+
+def test_operators_mean_what_they_say():
+    assert Assertion(op=">", value=1).holds(1.5) and not Assertion(op=">", value=1).holds(1)
+    assert Assertion(op="<", value=1).holds(0.5) and not Assertion(op="<", value=1).holds(1)
+    assert Assertion(op="<=", value=1).holds(1) and not Assertion(op="<=", value=1).holds(1.01)
+    assert Assertion(op="==", value=0).holds(0) and not Assertion(op="==", value=0).holds(1)
+    assert not Assertion(op="approx", value=1.64, tolerance=0.1).holds(1.21)

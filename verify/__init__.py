@@ -1,0 +1,1 @@
+"""Claim checks over produced metrics. Reads metrics files only; never imports training code."""

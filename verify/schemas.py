@@ -1,0 +1,121 @@
+"""Schemas every metrics file must satisfy before any claim reads a number from it.
+
+Two shapes exist: an honest placeholder (``status: not_implemented`` and nothing else) and
+a produced result, whose envelope records the profile, the scale, package versions and
+artifact checksums. A file of neither shape is a :class:`MetricsFileError` naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+Scale = Literal["tiny", "full"]
+DVC_FILE = Path(__file__).resolve().parent.parent / "dvc.yaml"
+
+
+class MetricsFileError(ValueError):
+    """A metrics file that is missing a field, mistyped, or not JSON; the message names it."""
+
+
+class NotImplementedMetrics(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    stage: str
+    status: Literal["not_implemented"]
+
+
+class ProducedMetrics(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    stage: str
+    status: Literal["ok"]
+    profile: Scale
+    scale: Scale
+    versions: dict[str, str] = Field(min_length=1)
+    artifacts: dict[str, Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]]
+    metrics: dict[str, Any]
+    not_run: dict[str, str] = Field(default_factory=dict)
+    # Keys (dotted prefixes) whose numbers are at another scale than the file's, e.g. the
+    # reference parameter count computed from the full Qwen3-0.6B config in a tiny run.
+    metric_scale: dict[str, Scale] = Field(default_factory=dict)
+
+    @field_validator("metrics")
+    @classmethod
+    def _finite_json(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_leaves(value, "metrics")
+        return value
+
+    def lookup(self, key: str) -> Any:
+        """The value at a dotted key; KeyError if absent."""
+        node: Any = self.metrics
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(key)
+            node = node[part]
+        return node
+
+    def not_run_reason(self, key: str) -> str | None:
+        return _longest_prefix(self.not_run, key)
+
+    def scale_of(self, key: str) -> str:
+        return _longest_prefix(self.metric_scale, key) or self.scale
+
+
+StageMetrics = Annotated[Union[NotImplementedMetrics, ProducedMetrics], Field(discriminator="status")]
+_ADAPTER: TypeAdapter[NotImplementedMetrics | ProducedMetrics] = TypeAdapter(StageMetrics)
+
+
+def load_metrics(path: Path) -> NotImplementedMetrics | ProducedMetrics:
+    """Parse and validate one metrics file; every failure names the file."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MetricsFileError(f"{path}: not valid JSON: {exc}") from exc
+    try:
+        parsed = _ADAPTER.validate_python(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '<file>'}: {e['msg']}" for e in exc.errors())
+        raise MetricsFileError(f"{path}: malformed metrics file: {problems}") from exc
+    if parsed.stage != path.stem:
+        raise MetricsFileError(f"{path}: records stage {parsed.stage!r} but the file is named for {path.stem!r}")
+    return parsed
+
+
+def declared_metrics_files(dvc_file: Path = DVC_FILE) -> list[str]:
+    """Every metrics file the pipeline declares, read from dvc.yaml (the one list of stages)."""
+    stages = yaml.safe_load(Path(dvc_file).read_text())["stages"]
+    files = []
+    for stage in stages.values():
+        for entry in stage.get("metrics", []):
+            files.append(next(iter(entry)) if isinstance(entry, dict) else entry)
+    return files
+
+
+def _check_leaves(value: Any, where: str) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where} is not finite: {value}")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_leaves(item, f"{where}.{key}")
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_leaves(item, f"{where}[{i}]")
+        return
+    raise ValueError(f"{where} has a non-JSON value of type {type(value).__name__}")
+
+
+def _longest_prefix(table: dict[str, str], key: str) -> str | None:
+    matches = [k for k in table if key == k or key.startswith(k + ".")]
+    return table[max(matches, key=len)] if matches else None
