@@ -1,0 +1,46 @@
+"""The one interface every worker pool implements.
+
+A *worker* is one model the orchestrator may call; a *pool* is the set on offer. The
+coordinator never sees how a pool answers (recorded outcomes, a simulated skill matrix, an
+HTTP API, a local model): it only picks worker names, so every pool is interchangeable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
+
+
+class PoolError(RuntimeError):
+    """A worker could not answer (unknown worker, no record, timeout, error reply)."""
+
+
+@dataclass(frozen=True)
+class Worker:
+    name: str
+    cost_per_call: float = 0.0
+    cost_per_token: float = 0.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    worker: str
+    text: str
+    cost: float = 0.0
+    latency_s: float = 0.0
+    usage: dict[str, int] = field(default_factory=dict)
+    # Graded outcome where the pool knows it (replay: the recorded correctness; simulated:
+    # the sampled success). None for pools that only produce text (APIs, local models).
+    score: float | None = None
+
+
+@runtime_checkable
+class Pool(Protocol):
+    """Async so that a server or an executor can wait on several workers at once."""
+
+    @property
+    def workers(self) -> list[Worker]: ...
+
+    async def answer(self, worker: str, messages: list[Message]) -> Reply: ...
