@@ -34,7 +34,9 @@ def git_revision() -> str:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
-    revision = git("rev-parse", "--short", "HEAD") or "unknown (not a git checkout)"
+    revision = git("rev-parse", "--short", "HEAD")
+    if not revision:
+        return "unknown (no git commit)"
     return revision + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
