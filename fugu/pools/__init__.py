@@ -1,5 +1,9 @@
-"""Worker pools behind one interface: a pool lists its workers and answers a conversation."""
+"""Worker pools behind one interface: a pool lists its workers and answers a conversation.
 
-from fugu.pools.base import Message, Pool, PoolError, Reply, Worker
+- ``ReplayPool`` (``fugu.pools.replay``): real models' recorded outcomes, played back.
+- ``SimulatedPool`` (``fugu.pools.simulated``): a seeded skill matrix — a MOCK, labelled so.
+"""
 
-__all__ = ["Message", "Pool", "PoolError", "Reply", "Worker"]
+from fugu.pools.base import Message, Pool, PoolError, Reply, Worker, answer_sync
+
+__all__ = ["Message", "Pool", "PoolError", "Reply", "Worker", "answer_sync"]

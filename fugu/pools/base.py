@@ -7,6 +7,7 @@ HTTP API, a local model): it only picks worker names, so every pool is interchan
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -44,3 +45,8 @@ class Pool(Protocol):
     def workers(self) -> list[Worker]: ...
 
     async def answer(self, worker: str, messages: list[Message]) -> Reply: ...
+
+
+def answer_sync(pool: Pool, worker: str, messages: list[Message]) -> Reply:
+    """``pool.answer`` from synchronous code (scripts, tests); not for use inside an event loop."""
+    return asyncio.run(pool.answer(worker, messages))
