@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
+    AutoConfig,
     AutoModelForCausalLM,
     AutoTokenizer,
     PreTrainedModel,
@@ -162,3 +163,14 @@ def default_corpus(seed: int, n_sentences: int = 2000) -> list[str]:
         role = roles[rng.integers(len(roles))]
         lines.append(f"{role}: Please {verb} {obj} about {subject}. What is {a} + {b}? The answer is {a + b}.")
     return lines
+
+
+def meta_model(config_dir: str | Path) -> PreTrainedModel:
+    """The model a config describes, on PyTorch's ``meta`` device: shapes only, no weights.
+
+    Enough to count parameters and lay out the TRINITY vector for a backbone whose weights
+    are not here (the reference count is arithmetic from the Qwen3-0.6B config).
+    """
+    config = AutoConfig.from_pretrained(config_dir, local_files_only=True)
+    with torch.device("meta"):
+        return AutoModelForCausalLM.from_config(config)
