@@ -1,15 +1,121 @@
-"""eval: routers against baselines on held-out data (built in issue #5).
+"""eval: does per-query routing beat the best single worker? Plus the mock experiments the claims name.
 
-Not built yet: an honest placeholder that writes `status: not_implemented` and no numbers,
-so every claim reading this stage's metrics is reported *not run*.
+- Routing (claim orchestration-gain): every router — random, best-single (picked on train),
+  oracle, kNN and a logistic classifier over the same hidden states, and the trained TRINITY
+  vector — on the *test* split of the recorded real outcomes, with paired bootstrap
+  intervals and a per-category breakdown. Held-out questions are never trained or tuned on.
+  Without recorded real outcomes the claim is *not run*; the same comparison on the
+  simulated pool is written under ``mock_routing`` (labelled mock) so the machinery is shown.
+- Mock experiments on the simulated pool: adaptive k-of-n pool, per-step subset routing.
+
+Writes metrics/eval.json and plots/eval_cost_quality.csv (one point per router).
 """
 
-from stages.common import ROOT, write_empty_plot, write_not_implemented
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+import numpy as np
+
+from fugu.backbone import load_backbone
+from fugu.evaluation import compare_to_baselines, route_split
+from fugu.experiments import adaptive_pool, perstep_subset, simulated_split
+from fugu.outcomes.matrix import Outcomes, load_split
+from fugu.pools.simulated import SimulatedPool
+from fugu.routers import (BestSingleRouter, CachedFeatures, Featurizer, KNNRouter, LinearHeadRouter, LogisticRouter,
+                          OracleRouter, RandomRouter)
+from fugu.train.cmaes import CMAESConfig
+from fugu.trained import load_trained
+from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
+
+BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
+ROUTING_DIR = ROOT / "artifacts/fetch/routing"
+TRAINED_DIR = ROOT / "artifacts/train_trinity"
+PLOT = ROOT / "plots/eval_cost_quality.csv"
 
 
 def main() -> None:
-    write_not_implemented("eval")
-    write_empty_plot(ROOT / "plots/eval_cost_quality.csv", ['router', 'cost', 'accuracy'])
+    params = load_params()
+    profile = params["profile"]
+    section = stage_params(params, "eval")
+    enter_profile(profile)
+    trinity, vector, manifest = load_trained(TRAINED_DIR, load_backbone(BACKBONE_DIR))
+    svf_offsets, head = trinity.layout.unpack(vector)
+    features = CachedFeatures(lambda conversations: trinity.hidden_states(conversations, svf_offsets))
+    agent_head = head[: trinity.layout.n_agents]
+    seed = params["seed"]
+    metrics: dict[str, Any] = {}
+    not_run: dict[str, str] = {}
+
+    simulated = SimulatedPool.generate(**params["simulated_pool"])
+    sim_train_ids, sim_test_ids = simulated_split(simulated.outcomes().question_ids,
+                                                  params["train_trinity"]["simulated_train_fraction"])
+    sim_train, sim_test = simulated.outcomes(sim_train_ids, expected=True), simulated.outcomes(sim_test_ids, expected=False)
+
+    real_train, real_test = load_split(ROUTING_DIR, "train"), load_split(ROUTING_DIR, "test")
+    if len(real_test):
+        if manifest.mock or tuple(manifest.workers) != real_test.workers:
+            raise SystemExit("eval: the trained vector does not belong to the recorded pool "
+                             f"({manifest.data}); rerun train_trinity")
+        metrics["routing"] = compare_routers(real_train, real_test, features, agent_head, section, seed)
+        metrics["trinity"] = metrics["routing"]["trinity"]
+    else:
+        not_run["trinity"] = ("no recorded real outcomes were fetched (the shared data README lists no files), "
+                              "so routing cannot be judged on held-out real questions")
+        mock_head = agent_head if manifest.mock else None
+        metrics["mock_routing"] = {"mock": True, **compare_routers(sim_train, sim_test, features, mock_head, section, seed)}
+    write_curve(metrics.get("routing") or metrics["mock_routing"])
+
+    adaptive = section["adaptive_pool"]
+    sim_hidden = lambda o: features(o.conversations())  # noqa: E731
+    metrics["adaptive_pool"] = adaptive_pool(
+        sim_hidden(sim_train), sim_train, sim_hidden(sim_test), simulated.outcomes(sim_test_ids, expected=True),
+        adaptive["k"], adaptive["heldout_subsets"], adaptive["replicas"], cmaes_config(adaptive, seed), seed)
+    perstep = section["perstep_subset"]
+    reply = lambda question_id, worker: simulated.reply(question_id, simulated.workers[worker].name).text  # noqa: E731
+    metrics["perstep_subset"] = perstep_subset(
+        sim_train, sim_test, features, reply, perstep["follow_up"], perstep["steps"], perstep["k"],
+        cmaes_config(perstep, seed), seed, trinity.layout.hidden_size)
+
+    write_metrics("eval", profile, metrics, checksums(TRAINED_DIR, ROUTING_DIR), not_run=not_run)
+
+
+def compare_routers(train: Outcomes, test: Outcomes, features: Featurizer, trinity_head: np.ndarray | None,
+                    section: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Every router on ``test``; the learned ones fit on ``train`` only."""
+    train_x = features(train.conversations())
+    logistic = section["logistic"]
+    routers = [
+        RandomRouter(len(test.workers), seed),
+        BestSingleRouter.fit(train),
+        OracleRouter(test),
+        KNNRouter(features, train_x, train.scores, section["knn_k"]),
+        LogisticRouter.fit(features, train_x, train.scores, epochs=logistic["epochs"],
+                           learning_rate=logistic["learning_rate"], weight_decay=logistic["weight_decay"], seed=seed),
+    ]
+    if trinity_head is not None:
+        routers.append(LinearHeadRouter(features, trinity_head, name="trinity"))
+    routed = {router.name: route_split(router, test) for router in routers}
+    summary = compare_to_baselines(routed, test, "best_single", "oracle", section["bootstrap_resamples"], seed,
+                                   section["confidence"])
+    summary["best_single"]["worker"] = routers[1].worker
+    return {"n_train": len(train), "n_test": len(test), **summary}
+
+
+def cmaes_config(cfg: dict[str, Any], seed: int) -> CMAESConfig:
+    return CMAESConfig(cfg["population_size"], cfg["generations"], cfg["sigma0"], seed)
+
+
+def write_curve(comparison: dict[str, Any]) -> None:
+    """One (cost, accuracy) point per router that has a recorded cost."""
+    PLOT.parent.mkdir(parents=True, exist_ok=True)
+    with open(PLOT, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["router", "cost", "accuracy"])
+        for name, entry in comparison.items():
+            if isinstance(entry, dict) and entry.get("mean_cost") is not None:
+                writer.writerow([name, f"{entry['mean_cost']:.6f}", f"{entry['accuracy']:.6f}"])
 
 
 if __name__ == "__main__":

@@ -1,15 +1,103 @@
-"""train_trinity: sep-CMA-ES from scratch over the TRINITY vector (built in issue #5).
+"""train_trinity: sep-CMA-ES from scratch over the TRINITY vector.
 
-Not built yet: an honest placeholder that writes `status: not_implemented` and no numbers,
-so every claim reading this stage's metrics is reported *not run*.
+Trains on the recorded real outcomes' *train* split when fetch produced them; otherwise (tiny
+profile only) on the simulated pool, and says so: the vector's manifest and the metrics carry
+``mock: true``. The full profile never falls back. Also measures the mock claim
+``trinity-cmaes`` (chance → optimal routing) on the simulated pool.
+
+Writes artifacts/train_trinity/{vector.npy, vector.json}, metrics/train_trinity.json and the
+per-generation curve plots/train_trinity_fitness.csv.
 """
 
-from stages.common import ROOT, write_empty_plot, write_not_implemented
+from __future__ import annotations
+
+import csv
+import time
+from typing import Any
+
+import numpy as np
+
+from fugu.backbone import load_backbone
+from fugu.experiments import chance_to_optimal, simulated_split
+from fugu.outcomes.matrix import Outcomes, load_split
+from fugu.pools.simulated import SimulatedPool
+from fugu.train.cmaes import CMAESConfig, Generation, sep_cmaes
+from fugu.train.trinity_fitness import SearchSpace, population_fitness
+from fugu.trained import Manifest, save_trained
+from fugu.trinity import Trinity
+from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
+
+BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
+ROUTING_DIR = ROOT / "artifacts/fetch/routing"
+OUT_DIR = ROOT / "artifacts/train_trinity"
+PLOT = ROOT / "plots/train_trinity_fitness.csv"
 
 
 def main() -> None:
-    write_not_implemented("train_trinity")
-    write_empty_plot(ROOT / "plots/train_trinity_fitness.csv", ['generation', 'best_fitness', 'mean_fitness', 'sigma'])
+    params = load_params()
+    profile = params["profile"]
+    section = stage_params(params, "train_trinity")
+    coordinator = stage_params(params, "trinity")
+    enter_profile(profile)
+    backbone = load_backbone(BACKBONE_DIR)
+    simulated = SimulatedPool.generate(**params["simulated_pool"])
+    sim_train_ids, _ = simulated_split(simulated.outcomes().question_ids, section["simulated_train_fraction"])
+    sim_train = simulated.outcomes(sim_train_ids, expected=True)
+
+    train, data, mock = training_outcomes(profile, sim_train)
+    trinity = Trinity.build(backbone, train.workers, coordinator["roles"], coordinator["svf_layers"],
+                            prompt_format=coordinator["prompt_format"])
+    config = CMAESConfig(section["population_size"], section["generations"], section["sigma0"], params["seed"])
+    space = SearchSpace(trinity.layout.n_svf, len(train.workers), len(coordinator["roles"]),
+                        trinity.layout.hidden_size, train_svf=section["trainable"] == "head+svf")
+    conversations = train.conversations()
+    fitness = population_fitness(space, lambda z: trinity.hidden_states(conversations, z),
+                                 train.scores, train.costs, section["cost_penalty"])
+    started = time.perf_counter()
+    result = sep_cmaes(fitness, np.zeros(space.size), config)
+    seconds = time.perf_counter() - started
+
+    vector = trinity.layout.pack(*space.full_parts(result.best_vector))
+    manifest = Manifest(list(train.workers), list(coordinator["roles"]), coordinator["svf_layers"],
+                        coordinator["prompt_format"], data, mock)
+    save_trained(OUT_DIR, vector, trinity.layout, manifest)
+    write_curve(result.history)
+
+    # Hidden states do not depend on the worker list, so the same coordinator reads the mock's questions.
+    mock_claim, _ = chance_to_optimal(trinity.hidden_states(sim_train.conversations()), sim_train,
+                                      CMAESConfig(section["mock_population_size"], section["mock_generations"],
+                                                  section["sigma0"], params["seed"]),
+                                      section["optimal_tolerance"])
+    training: dict[str, Any] = {
+        "data": data, "mock": mock, "trainable": section["trainable"],
+        "searched_numbers": space.size, "vector_size": trinity.layout.size,
+        "generations": config.generations, "population_size": config.population_size,
+        "best_fitness": result.best_fitness, "chance_fitness": train.random_accuracy(),
+        "oracle_fitness": train.oracle_accuracy(), "n_questions": len(train),
+        "seconds": seconds, "generations_per_second": config.generations / seconds,
+    }
+    write_metrics("train_trinity", profile, {"training": training, "mock": mock_claim},
+                  checksums(BACKBONE_DIR, OUT_DIR))
+
+
+def training_outcomes(profile: str, simulated_train: Outcomes) -> tuple[Outcomes, str, bool]:
+    """(train split, what it is in words, mock?): real recorded outcomes when fetch made them."""
+    real = load_split(ROUTING_DIR, "train")
+    if len(real):
+        return real, "recorded real outcomes (train split)", False
+    if profile != "tiny":
+        raise SystemExit(f"train_trinity: {ROUTING_DIR} holds no recorded outcomes; the full profile needs "
+                         "them (list the data files in the shared data README and rerun fetch)")
+    return simulated_train, "simulated pool (mock): no recorded real outcomes were fetched", True
+
+
+def write_curve(history: list[Generation]) -> None:
+    PLOT.parent.mkdir(parents=True, exist_ok=True)
+    with open(PLOT, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["generation", "best_fitness", "mean_fitness", "sigma"])
+        for g in history:
+            writer.writerow([g.generation, f"{g.best_fitness:.6f}", f"{g.mean_fitness:.6f}", f"{g.sigma:.6f}"])
 
 
 if __name__ == "__main__":
