@@ -75,7 +75,9 @@ def running(app: FastAPI, host: str = "127.0.0.1", port: int | None = None,
             startup_timeout_s: float = 20.0) -> Iterator[str]:
     """Serve ``app`` with uvicorn in a background thread; yields its base URL, stops it on exit."""
     port = port or free_port(host)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+    # A short graceful shutdown: a request to a hung worker must not hold the exit open.
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
+                                           timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout_s
