@@ -1,0 +1,75 @@
+"""The serve_e2e stage's parts: pool source, router launch, leak count, server lifetime.
+
+The stage as a whole runs in the tiny pipeline test (``test_pipeline.py``) under the
+network guard; here the replay path, which needs recorded outcomes the shared data lacks.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from fugu.outcomes.splits import SPLITS_FILE, assign_splits, write_splits
+from fugu.outcomes.table import TABLE_FILE, write_outcome_table
+from fugu.pools.simulated import SimulatedPool
+from stages import serve_e2e
+from stages.common import load_params, stage_params
+from tests.outcome_fixtures import tidy_table
+
+
+@pytest.fixture
+def section():
+    return {**stage_params(load_params(), "serve_e2e"), "startup_timeout_s": 60}
+
+
+@pytest.fixture
+def replay_dir(tmp_path, monkeypatch):
+    table = tidy_table(n_questions=20)
+    table["response"] = "The answer is " + table["reference"]  # every recorded model right, no names in text
+    write_outcome_table(table, tmp_path / TABLE_FILE)
+    write_splits(assign_splits(table, {"train": 0.5, "validation": 0.25, "test": 0.25}, seed=0), tmp_path / SPLITS_FILE)
+    monkeypatch.setattr(serve_e2e, "ROUTING_DIR", tmp_path)
+    return tmp_path
+
+
+def test_without_recorded_outcomes_the_source_is_the_mock(tmp_path, monkeypatch):
+    monkeypatch.setattr(serve_e2e, "ROUTING_DIR", tmp_path / "missing")
+    source = serve_e2e.worker_source(load_params(), 2)
+    assert source.mock and isinstance(source.pool, SimulatedPool)
+    assert [q.gold for q in source.questions] == [str(q.answer) for q in source.pool.questions[:2]]
+
+
+def test_recorded_outcomes_are_served_over_the_whole_path_and_graded(replay_dir, section):
+    source = serve_e2e.worker_source(load_params(), 2)
+    assert not source.mock and len(source.questions) == 2
+    result = serve_e2e.serve_and_ask(source, serve_e2e.build_router(section, source.pool), section)
+    assert [a["kind"] for a in result["answers"]] == ["plain", "stream", "multi_turn"] * 2
+    assert all(a["correct"] for a in result["answers"])
+    assert result["unauthorized_status"] == 401
+    assert result["router"].startswith("priority (stand-in")
+    assert serve_e2e.count_leaks(result["surfaces"], [w.name for w in source.pool.workers]) == 0
+
+
+def test_leak_count_finds_worker_names_anywhere():
+    surfaces = ['{"model": "fugu-mini"}', "x-fugu-worker: model-b", "model-a and model-a"]
+    assert serve_e2e.count_leaks(surfaces, ["model-a", "model-b"]) == 3
+
+
+def test_build_router_passes_the_priority_order_and_refuses_unknown_routers(section):
+    pool = SimulatedPool.generate(10, 2, 3, seed=0)
+    launch = serve_e2e.build_router({**section, "priority": ["sim-worker-2"]}, pool)
+    assert launch.cli_args == ["--router", "priority", "--priority", "sim-worker-2"]
+    with pytest.raises(ValueError, match="router"):
+        serve_e2e.build_router({**section, "router": "oracle"}, pool)
+
+
+def test_the_server_process_is_stopped_when_the_stage_fails(section, tmp_path, monkeypatch):
+    started = []
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(serve_e2e.subprocess, "Popen", lambda *a, **k: started.append(real_popen(*a, **k)) or started[-1])
+    pool = SimulatedPool.generate(10, 2, 2, seed=0)
+    with pytest.raises(RuntimeError, match="boom"):
+        with serve_e2e.fugu_server("http://127.0.0.1:9", pool, serve_e2e.build_router(section, pool), section, tmp_path):
+            raise RuntimeError("boom")
+    assert started and started[0].poll() is not None
