@@ -6,8 +6,9 @@ real deployment reaches its workers — over HTTP, through litellm — so the wh
 ``model`` names the worker (``openai/<worker>`` in litellm terms); the reply is that
 worker's answer from the pool. A pool failure is a 500, as a broken upstream would send.
 
-Also here: ``free_port`` and ``running`` (uvicorn in a background thread), which the stage,
-the tests and the benchmark use to host this app and fugu's own.
+Also here: ``free_port``, ``running`` (uvicorn in a background thread) and ``spawned`` (a
+server subprocess, up once healthy, always stopped), which the stage, the tests and the
+benchmark use to host this app and fugu's own.
 
     python -m fugu.localserver --port 8001 simulated --n-questions 240 --n-workers 4 --seed 0
 """
@@ -16,13 +17,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import socket
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Iterator
 
+import httpx
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -91,6 +95,41 @@ def running(app: FastAPI, host: str = "127.0.0.1", port: int | None = None,
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def spawned(command: list[str], health_url: str, log_file: Path, env: dict[str, str] | None = None,
+            cwd: Path | None = None, startup_timeout_s: float = 60.0) -> Iterator[subprocess.Popen]:
+    """Run a server ``command`` until the with-block ends; yields once ``health_url`` answers 200.
+
+    Output goes to ``log_file`` (a pipe nobody reads would fill and stall the server); its tail
+    is in the error when the server dies or never becomes healthy. Stopped on every exit path.
+    """
+    with open(log_file, "w") as log:
+        process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log,
+                                   stderr=subprocess.STDOUT)
+    try:
+        _wait_until_healthy(process, health_url, startup_timeout_s, log_file)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_healthy(process: subprocess.Popen, url: str, timeout_s: float, log_file: Path) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:4]} exited with code {process.returncode}:\n{log_file.read_text()[-3000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{process.args[:4]} not healthy at {url} within {timeout_s:g}s:\n{log_file.read_text()[-3000:]}")
 
 
 def build_parser() -> argparse.ArgumentParser:

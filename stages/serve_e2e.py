@@ -16,8 +16,6 @@ success and on failure.
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +28,7 @@ import openai
 import yaml
 
 from fugu.graders import GraderError, grade_numeric
-from fugu.localserver import create_worker_app, free_port, running
+from fugu.localserver import create_worker_app, free_port, running, spawned
 from fugu.outcomes.matrix import load_split
 from fugu.outcomes.table import TABLE_FILE, read_outcome_table
 from fugu.pools.base import Pool
@@ -108,33 +106,11 @@ def fugu_server(worker_url: str, pool: Pool, launch: RouterLaunch, section: dict
                "--model", section["served_model"], "--worker-timeout", str(section["worker_timeout_s"]),
                "--request-timeout", str(section["request_timeout_s"]), "--max-attempts", str(section["max_attempts"]),
                *launch.cli_args]
-    log_file = workdir / "fugu-serve.log"
-    env = {**os.environ, "FUGU_API_KEY": section["api_key"]}  # not on the command line, where ps shows it
-    with open(log_file, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    env = {"FUGU_API_KEY": section["api_key"]}  # not on the command line, where ps shows it
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(url, process, float(section["startup_timeout_s"]), log_file)
+    with spawned(command, f"{url}/health", workdir / "fugu-serve.log", env=env, cwd=ROOT,
+                 startup_timeout_s=float(section["startup_timeout_s"])):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, timeout_s: float, log_file: Path) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"fugu serve exited with code {process.returncode}:\n{log_file.read_text()[-3000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"fugu serve not healthy within {timeout_s:g}s:\n{log_file.read_text()[-3000:]}")
 
 
 def exercise(url: str, section: dict[str, Any], questions: list[Question]) -> dict[str, Any]:

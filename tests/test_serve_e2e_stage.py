@@ -7,9 +7,11 @@ network guard; here the replay path, which needs recorded outcomes the shared da
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 
+from fugu import localserver
 from fugu.outcomes.splits import SPLITS_FILE, assign_splits, write_splits
 from fugu.outcomes.table import TABLE_FILE, write_outcome_table
 from fugu.pools.simulated import SimulatedPool
@@ -67,9 +69,16 @@ def test_build_router_passes_the_priority_order_and_refuses_unknown_routers(sect
 def test_the_server_process_is_stopped_when_the_stage_fails(section, tmp_path, monkeypatch):
     started = []
     real_popen = subprocess.Popen
-    monkeypatch.setattr(serve_e2e.subprocess, "Popen", lambda *a, **k: started.append(real_popen(*a, **k)) or started[-1])
+    monkeypatch.setattr(localserver.subprocess, "Popen", lambda *a, **k: started.append(real_popen(*a, **k)) or started[-1])
     pool = SimulatedPool.generate(10, 2, 2, seed=0)
     with pytest.raises(RuntimeError, match="boom"):
         with serve_e2e.fugu_server("http://127.0.0.1:9", pool, serve_e2e.build_router(section, pool), section, tmp_path):
             raise RuntimeError("boom")
     assert started and started[0].poll() is not None
+
+
+def test_a_server_that_dies_at_start_is_reported_with_its_output(tmp_path):
+    command = [sys.executable, "-c", "import sys; print('cannot bind'); sys.exit(3)"]
+    with pytest.raises(RuntimeError, match="(?s)code 3.*cannot bind"):
+        with localserver.spawned(command, "http://127.0.0.1:9/health", tmp_path / "log"):
+            pass

@@ -1,0 +1,25 @@
+"""``python -m benchmarks [--quick]``: run every benchmark in turn (each module exposes ``main(argv)``)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# name → module; add a line for a new benchmark.
+BENCHMARKS = {
+    "serve_overhead": "benchmarks.serve_overhead",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    for name, module in BENCHMARKS.items():
+        print(f"== {name}", flush=True)
+        code = importlib.import_module(module).main(argv)
+        if code:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
