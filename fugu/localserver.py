@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from fugu.openai_api import (
     AssistantMessage, ChatCompletion, ChatCompletionRequest, Choice, ModelCard, ModelList, completion_id, error_body, now,
+    usage_from,
 )
 from fugu.pools.base import Pool, PoolError
 
@@ -61,7 +62,8 @@ def create_worker_app(pool: Pool) -> FastAPI:
         except PoolError as exc:
             return JSONResponse(error_body(str(exc), "server_error", "pool_error"), status_code=500)
         completion = ChatCompletion(id=completion_id(), created=now(), model=worker,
-                                    choices=[Choice(message=AssistantMessage(content=reply.text))])
+                                    choices=[Choice(message=AssistantMessage(content=reply.text))],
+                                    usage=usage_from(reply.usage))
         return JSONResponse(completion.model_dump(exclude_none=True))
 
     return app

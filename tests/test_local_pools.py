@@ -27,6 +27,17 @@ def test_litellm_pool_answers_over_http_with_usage(worker_url):
     assert reply.worker == "w0" and reply.text == "The answer is 72."
     assert reply.cost == 0.25  # a local model has no price in litellm's map: the configured cost
     assert reply.latency_s > 0
+    assert reply.usage == {"prompt_tokens": 3, "completion_tokens": 2}  # as the worker server reported it
+
+
+def test_litellm_pool_reports_no_usage_when_the_worker_sends_none():
+    from fugu.pools.simulated import SimulatedPool
+
+    sim = SimulatedPool.generate(4, 1, 1, seed=0)
+    with running(create_worker_app(sim)) as url:
+        pool = LiteLLMPool([LiteLLMWorker("sim-worker-0", "openai/sim-worker-0", api_base=f"{url}/v1", api_key="x")])
+        reply = answer_sync(pool, "sim-worker-0", [{"role": "user", "content": sim.questions[0].text}])
+    assert reply.text.endswith(".") and reply.usage == {}  # unknown, not a made-up zero
 
 
 def test_litellm_pool_turns_an_http_500_into_a_pool_error(worker_url):

@@ -47,6 +47,7 @@ class LiteLLMPool:
             raise ValueError(f"worker names must be unique, got {names}")
         self._specs = {w.name: w for w in workers}
         self.timeout_s, self.max_tokens, self.temperature = timeout_s, max_tokens, temperature
+        litellm.suppress_debug_info = True  # its per-error "Give Feedback" banner would flood a server's log
 
     @property
     def workers(self) -> list[Worker]:
@@ -77,6 +78,8 @@ class LiteLLMPool:
         usage = getattr(response, "usage", None)
         counts = {k: int(getattr(usage, k)) for k in ("prompt_tokens", "completion_tokens")
                   if usage is not None and getattr(usage, k, None) is not None}
+        if not any(counts.values()):  # litellm fills zeros when the server reports no usage: unknown, not zero
+            counts = {}
         return Reply(worker=worker, text=text or "", cost=_cost(response, spec), latency_s=latency, usage=counts)
 
 
