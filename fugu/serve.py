@@ -23,7 +23,6 @@ from typing import AsyncIterator
 
 import numpy as np
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -137,10 +136,6 @@ def create_app(router: Router, pool: Pool, config: ServeConfig) -> FastAPI:
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
         return APIError(exc.status_code, str(exc.detail), code=code).response()
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return APIError(400, str(exc.errors()[:1]), code="invalid_request").response()
 
     @app.get("/health")
     async def health() -> dict[str, str]:

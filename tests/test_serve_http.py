@@ -120,3 +120,28 @@ def test_debug_flag_names_the_worker_in_a_header():
         raw = client(url).chat.completions.with_raw_response.create(
             model="fugu-mini", messages=[{"role": "user", "content": "hi"}])
     assert raw.headers["x-fugu-worker"] == "secret-worker-alpha"
+
+
+def test_requests_beyond_the_concurrency_limit_get_429_while_one_is_in_flight():
+    import threading
+    import time
+
+    pool = ScriptedPool({"slow": "hang", "good": "fine"})
+    with serve(pool, max_concurrency=1, worker_timeout_s=1.5) as url:
+        first = threading.Thread(target=lambda: client(url).chat.completions.create(
+            model="fugu-mini", messages=[{"role": "user", "content": "hi"}]))
+        first.start()
+        while not pool.calls:  # wait until the first request is held by the hanging worker
+            time.sleep(0.01)
+        with pytest.raises(openai.RateLimitError):
+            client(url).chat.completions.create(model="fugu-mini", messages=[{"role": "user", "content": "hi"}])
+        first.join()
+
+
+def test_a_request_past_its_deadline_gets_504():
+    pool = ScriptedPool({"slow": "hang"})
+    with serve(pool, request_timeout_s=0.5, worker_timeout_s=10) as url:
+        response = httpx.post(f"{url}/v1/chat/completions", headers={"Authorization": f"Bearer {KEY}"},
+                              json={"model": "fugu-mini", "messages": [{"role": "user", "content": "hi"}]}, timeout=10)
+    assert response.status_code == 504
+    assert response.json()["error"]["code"] == "timeout"
