@@ -6,11 +6,12 @@ The whole serving path runs over real sockets on loopback:
 
 The worker server (``fugu.localserver``, in this process) answers from recorded real model
 outputs (``ReplayPool`` over ``artifacts/fetch/routing``) when ``fetch`` produced them;
-otherwise from the simulated pool, a MOCK — then answer correctness goes under ``mock``
-and the real ``correct_fraction`` is recorded *not run* with the reason. Whether the pool
-stays hidden (``worker_names_leaked``: worker names found in any body, header or stream
-chunk the client received) is measured for real either way. Every server is shut down on
-success and on failure.
+otherwise, in the tiny profile, from the simulated pool, a MOCK — then answer correctness
+goes under ``mock`` and the real ``correct_fraction`` is recorded *not run* with the reason.
+With ``pool`` in its params (the full profile: local HF models or API models), `fugu serve`
+calls those real workers directly on the recorded questions. Whether the pool stays hidden
+(``worker_names_leaked``: worker names found in any body, header or stream chunk the client
+received) is measured for real either way. Every server is shut down on success and on failure.
 """
 
 from __future__ import annotations
@@ -49,10 +50,16 @@ class Question:
 
 @dataclass(frozen=True)
 class WorkerSource:
-    pool: Pool
+    """Who answers, and the questions (with gold answers) to ask."""
     questions: list[Question]
-    mock: bool
+    mock: bool                          # True: the simulated pool answers (a MOCK)
     description: str
+    pool: Pool | None = None            # an offline pool, served by the local worker server; or
+    spec: dict[str, Any] | None = None  # real workers (local HF models, APIs), handed to fugu serve
+
+    @property
+    def worker_names(self) -> list[str]:
+        return [w.name for w in self.pool.workers] if self.pool is not None else [w["name"] for w in self.spec["workers"]]
 
 
 @dataclass(frozen=True)
@@ -61,44 +68,69 @@ class RouterLaunch:
     cli_args: list[str]
 
 
-def build_router(section: dict[str, Any], pool: Pool) -> RouterLaunch:
-    """The router the server runs. The one place to plug in TRINITY (``--router trinity ...``).
+def build_router(section: dict[str, Any], workers: list[str]) -> RouterLaunch:
+    """The router the server runs over ``workers`` (the pool's order). The one place to plug in
+    TRINITY (``--router trinity --backbone ... --vector ...``).
 
     For now: ``priority``, a stand-in that is NOT TRINITY (a fixed worker order).
     """
     if section["router"] != "priority":
         raise ValueError(f"serve_e2e.router must be 'priority' (the only router fugu serve has yet), got {section['router']!r}")
-    workers = [w.name for w in pool.workers]
     order = list(section.get("priority") or workers)
     return RouterLaunch(["--router", "priority", "--priority", ",".join(order)])
 
 
-def worker_source(params: dict[str, Any], n_questions: int) -> WorkerSource:
-    """Recorded real outputs when fetch produced them, else the simulated pool (MOCK)."""
+def worker_source(params: dict[str, Any], section: dict[str, Any]) -> WorkerSource:
+    """The workers and questions of this run.
+
+    Questions: the test split of the recorded real outcomes when fetch produced them. Without
+    them the tiny profile asks the simulated pool (a MOCK); the full profile stops, naming
+    what to fetch. Workers: ``section["pool"]`` (real models) when given, else the recorded
+    outputs (or the mock) behind the local worker server.
+    """
+    n_questions = int(section["n_questions"])
     table_file = ROUTING_DIR / TABLE_FILE
     if table_file.exists() and len(read_outcome_table(table_file)):
-        pool = ReplayPool.from_dir(ROUTING_DIR)
+        replay = ReplayPool.from_dir(ROUTING_DIR)
         test = load_split(ROUTING_DIR, "test")
-        references = pool.table.drop_duplicates("question_id").set_index("question_id")["reference"]
+        references = replay.table.drop_duplicates("question_id").set_index("question_id")["reference"]
         questions = [Question(q, text, str(references[q])) for q, text in zip(test.question_ids, test.questions)
                      if _is_number(references.get(q))][:n_questions]
         if not questions:
             raise ValueError(f"{ROUTING_DIR}: no test-split question has a numeric reference answer to check against")
-        return WorkerSource(pool, questions, mock=False, description="ReplayPool (recorded real model outputs)")
+        if section.get("pool"):
+            return WorkerSource(questions, mock=False, description=f"{section['pool']['kind']} workers from params",
+                                spec=_checked_spec(section["pool"]))
+        return WorkerSource(questions, mock=False, description="ReplayPool (recorded real model outputs)", pool=replay)
+    if params["profile"] == "full" or section.get("pool"):
+        raise FileNotFoundError(
+            f"serve_e2e needs recorded real outcomes ({table_file} is missing or empty): put the routing data "
+            f"in fetch.routing.data_dir (listed in its README) and run `dvc repro fetch`")
     sim = params["simulated_pool"]
     pool = SimulatedPool.generate(int(sim["n_questions"]), int(sim["n_categories"]), int(sim["n_workers"]),
                                   int(sim["seed"]), tuple(sim["base_skill"]), tuple(sim["specialist_skill"]),
                                   tuple(sim["cost_range"]))
     questions = [Question(q.question_id, q.text, str(q.answer)) for q in pool.questions[:n_questions]]
-    return WorkerSource(pool, questions, mock=True, description="SimulatedPool (MOCK: seeded skill matrix)")
+    return WorkerSource(questions, mock=True, description="SimulatedPool (MOCK: seeded skill matrix)", pool=pool)
+
+
+def _checked_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    if not spec.get("workers"):
+        raise ValueError("serve_e2e.pool lists no workers: name local model directories (kind: local_hf) "
+                         "or API models (kind: litellm) in params.yaml")
+    return dict(spec)
+
+
+def local_worker_spec(worker_url: str, workers: list[str], timeout_s: float) -> dict[str, Any]:
+    """The pool spec that reaches the local worker server through litellm, one model per worker."""
+    return {"kind": "litellm", "timeout_s": timeout_s,
+            "workers": [{"name": w, "model": f"openai/{w}", "api_base": f"{worker_url}/v1", "api_key": "local"}
+                        for w in workers]}
 
 
 @contextlib.contextmanager
-def fugu_server(worker_url: str, pool: Pool, launch: RouterLaunch, section: dict[str, Any], workdir: Path) -> Iterator[str]:
-    """`fugu serve` as a subprocess on a free loopback port; yields its base URL; always stopped."""
-    spec = {"kind": "litellm", "timeout_s": float(section["worker_timeout_s"]),
-            "workers": [{"name": w.name, "model": f"openai/{w.name}", "api_base": f"{worker_url}/v1", "api_key": "local"}
-                        for w in pool.workers]}
+def fugu_server(spec: dict[str, Any], launch: RouterLaunch, section: dict[str, Any], workdir: Path) -> Iterator[str]:
+    """`fugu serve` over the pool ``spec`` as a subprocess on a free loopback port; yields its base URL; always stopped."""
     spec_file = workdir / "workers.yaml"
     spec_file.write_text(yaml.safe_dump(spec))
     port = free_port()
@@ -157,9 +189,13 @@ def exercise(url: str, section: dict[str, Any], questions: list[Question]) -> di
 
 
 def serve_and_ask(source: WorkerSource, launch: RouterLaunch, section: dict[str, Any]) -> dict[str, Any]:
-    """Worker server up, `fugu serve` up, the requests of ``exercise``; both servers down after."""
-    with running(create_worker_app(source.pool)) as worker_url, tempfile.TemporaryDirectory() as tmp, \
-            fugu_server(worker_url, source.pool, launch, section, Path(tmp)) as url:
+    """Worker server (for an offline pool) up, `fugu serve` up, the requests of ``exercise``; all down after."""
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as servers:
+        spec = source.spec
+        if spec is None:
+            worker_url = servers.enter_context(running(create_worker_app(source.pool)))
+            spec = local_worker_spec(worker_url, source.worker_names, float(section["worker_timeout_s"]))
+        url = servers.enter_context(fugu_server(spec, launch, section, Path(tmp)))
         return exercise(url, section, source.questions)
 
 
@@ -173,9 +209,9 @@ def main() -> None:
     profile = params["profile"]
     section = stage_params(params, "serve_e2e")
     enter_profile(profile)
-    source = worker_source(params, int(section["n_questions"]))
-    launch = build_router(section, source.pool)
-    workers = [w.name for w in source.pool.workers]
+    source = worker_source(params, section)
+    launch = build_router(section, source.worker_names)
+    workers = source.worker_names
     started = time.perf_counter()
     result = serve_and_ask(source, launch, section)
     answers = result["answers"]

@@ -37,20 +37,34 @@ def replay_dir(tmp_path, monkeypatch):
 
 def test_without_recorded_outcomes_the_source_is_the_mock(tmp_path, monkeypatch):
     monkeypatch.setattr(serve_e2e, "ROUTING_DIR", tmp_path / "missing")
-    source = serve_e2e.worker_source(load_params(), 2)
+    source = serve_e2e.worker_source(load_params(), {"n_questions": 2})
     assert source.mock and isinstance(source.pool, SimulatedPool)
     assert [q.gold for q in source.questions] == [str(q.answer) for q in source.pool.questions[:2]]
 
 
 def test_recorded_outcomes_are_served_over_the_whole_path_and_graded(replay_dir, section):
-    source = serve_e2e.worker_source(load_params(), 2)
+    source = serve_e2e.worker_source(load_params(), section)
     assert not source.mock and len(source.questions) == 2
-    result = serve_e2e.serve_and_ask(source, serve_e2e.build_router(section, source.pool), section)
+    result = serve_e2e.serve_and_ask(source, serve_e2e.build_router(section, source.worker_names), section)
     assert [a["kind"] for a in result["answers"]] == ["plain", "stream", "multi_turn"] * 2
     assert all(a["correct"] for a in result["answers"])
     assert result["unauthorized_status"] == 401
     assert result["router"].startswith("priority (stand-in")
-    assert serve_e2e.count_leaks(result["surfaces"], [w.name for w in source.pool.workers]) == 0
+    assert serve_e2e.count_leaks(result["surfaces"], source.worker_names) == 0
+
+
+def test_the_full_profile_without_recorded_outcomes_stops_naming_what_to_fetch(tmp_path, monkeypatch):
+    monkeypatch.setattr(serve_e2e, "ROUTING_DIR", tmp_path / "missing")
+    with pytest.raises(FileNotFoundError, match="dvc repro fetch"):
+        serve_e2e.worker_source({**load_params(), "profile": "full"}, {"n_questions": 2})
+
+
+def test_real_workers_from_params_are_handed_to_fugu_serve(replay_dir, section):
+    spec = {"kind": "litellm", "workers": [{"name": "api-1", "model": "openai/x", "api_base": "http://127.0.0.1:9/v1"}]}
+    source = serve_e2e.worker_source(load_params(), {**section, "pool": spec})
+    assert source.pool is None and source.spec == spec and source.worker_names == ["api-1"]
+    with pytest.raises(ValueError, match="no workers"):
+        serve_e2e.worker_source(load_params(), {**section, "pool": {"kind": "local_hf", "workers": []}})
 
 
 def test_leak_count_finds_worker_names_anywhere():
@@ -59,20 +73,21 @@ def test_leak_count_finds_worker_names_anywhere():
 
 
 def test_build_router_passes_the_priority_order_and_refuses_unknown_routers(section):
-    pool = SimulatedPool.generate(10, 2, 3, seed=0)
-    launch = serve_e2e.build_router({**section, "priority": ["sim-worker-2"]}, pool)
-    assert launch.cli_args == ["--router", "priority", "--priority", "sim-worker-2"]
+    workers = ["w0", "w1", "w2"]
+    assert serve_e2e.build_router(section, workers).cli_args == ["--router", "priority", "--priority", "w0,w1,w2"]
+    launch = serve_e2e.build_router({**section, "priority": ["w2"]}, workers)
+    assert launch.cli_args == ["--router", "priority", "--priority", "w2"]
     with pytest.raises(ValueError, match="router"):
-        serve_e2e.build_router({**section, "router": "oracle"}, pool)
+        serve_e2e.build_router({**section, "router": "oracle"}, workers)
 
 
 def test_the_server_process_is_stopped_when_the_stage_fails(section, tmp_path, monkeypatch):
     started = []
     real_popen = subprocess.Popen
     monkeypatch.setattr(localserver.subprocess, "Popen", lambda *a, **k: started.append(real_popen(*a, **k)) or started[-1])
-    pool = SimulatedPool.generate(10, 2, 2, seed=0)
+    spec = serve_e2e.local_worker_spec("http://127.0.0.1:9", ["w0", "w1"], 5.0)
     with pytest.raises(RuntimeError, match="boom"):
-        with serve_e2e.fugu_server("http://127.0.0.1:9", pool, serve_e2e.build_router(section, pool), section, tmp_path):
+        with serve_e2e.fugu_server(spec, serve_e2e.build_router(section, ["w0", "w1"]), section, tmp_path):
             raise RuntimeError("boom")
     assert started and started[0].poll() is not None
 
