@@ -90,6 +90,8 @@ async def route_scores(router: Router, conversation: list[Message], n_workers: i
     scores = np.asarray(await asyncio.to_thread(router.scores, [conversation]), dtype=float)
     if scores.shape != (1, n_workers):
         raise RuntimeError(f"router {router.name!r} returned scores of shape {list(scores.shape)}, expected [1, {n_workers}]")
+    if not np.isfinite(scores).any():
+        raise RuntimeError(f"router {router.name!r} gave no worker a finite score")
     return scores[0]
 
 

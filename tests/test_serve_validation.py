@@ -126,3 +126,24 @@ def test_no_malformed_request_gets_a_5xx(http, body):
     assert response.status_code < 500, (body, response.text)
     if response.status_code >= 400:
         assert response.json()["error"]["message"]
+
+
+class BrokenRouter:
+    name = "broken"
+
+    def __init__(self, scores):
+        self._scores = scores
+
+    def scores(self, conversations):
+        if isinstance(self._scores, Exception):
+            raise self._scores
+        return self._scores
+
+
+@pytest.mark.parametrize("scores", [RuntimeError("model crashed"), [[1.0, 2.0, 3.0]], [[float("nan"), float("-inf")]]])
+def test_a_failing_router_is_one_500_in_openai_format_not_a_traceback(scores):
+    app = create_app(BrokenRouter(scores), ScriptedPool({"w0": "4", "w1": "four"}), ServeConfig())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = post(client, VALID)
+    assert_openai_error(response, 500)
+    assert response.json()["error"]["code"] == "router_error"
