@@ -39,6 +39,7 @@ from stages.common import ROOT, checksums, enter_profile, load_params, stage_par
 
 ROUTING_DIR = ROOT / "artifacts/fetch/routing"
 FOLLOW_UP = "Please check your work and state the final answer again."
+VIA_WORKER_SERVER = "LiteLLMPool -> local worker server (HTTP)"
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,9 @@ def worker_source(params: dict[str, Any], section: dict[str, Any]) -> WorkerSour
         if not questions:
             raise ValueError(f"{ROUTING_DIR}: no test-split question has a numeric reference answer to check against")
         if section.get("pool"):
-            return WorkerSource(questions, mock=False, description=f"{section['pool']['kind']} workers from params",
+            return WorkerSource(questions, mock=False, description=f"{section['pool']['kind']} pool from params (real workers)",
                                 spec=_checked_spec(section["pool"]))
-        return WorkerSource(questions, mock=False, description="ReplayPool (recorded real model outputs)", pool=replay)
+        return WorkerSource(questions, mock=False, description=f"{VIA_WORKER_SERVER} -> ReplayPool (recorded real model outputs)", pool=replay)
     if params["profile"] == "full" or section.get("pool"):
         raise FileNotFoundError(
             f"serve_e2e needs recorded real outcomes ({table_file} is missing or empty): put the routing data "
@@ -111,7 +112,7 @@ def worker_source(params: dict[str, Any], section: dict[str, Any]) -> WorkerSour
                                   int(sim["seed"]), tuple(sim["base_skill"]), tuple(sim["specialist_skill"]),
                                   tuple(sim["cost_range"]))
     questions = [Question(q.question_id, q.text, str(q.answer)) for q in pool.questions[:n_questions]]
-    return WorkerSource(questions, mock=True, description="SimulatedPool (MOCK: seeded skill matrix)", pool=pool)
+    return WorkerSource(questions, mock=True, description=f"{VIA_WORKER_SERVER} -> SimulatedPool (MOCK: seeded skill matrix)", pool=pool)
 
 
 def _checked_spec(spec: dict[str, Any]) -> dict[str, Any]:
@@ -211,7 +212,6 @@ def main() -> None:
     enter_profile(profile)
     source = worker_source(params, section)
     launch = build_router(section, source.worker_names)
-    workers = source.worker_names
     started = time.perf_counter()
     result = serve_and_ask(source, launch, section)
     answers = result["answers"]
@@ -219,8 +219,8 @@ def main() -> None:
                "n_requests_graded": len(answers), "answers": answers}
     metrics: dict[str, Any] = {
         "router": result["router"],
-        "path": f"openai client -> fugu serve (subprocess) -> LiteLLMPool -> local worker server -> {source.description}",
-        "worker_names_leaked": count_leaks(result["surfaces"], workers),
+        "path": f"openai client -> fugu serve (subprocess) -> {source.description}",
+        "worker_names_leaked": count_leaks(result["surfaces"], source.worker_names),
         "surfaces_checked": len(result["surfaces"]),
         "served_models": result["served_models"],
         "unauthorized_status": result["unauthorized_status"],
@@ -230,9 +230,10 @@ def main() -> None:
     not_run = {}
     if source.mock:
         metrics["mock"] = {"mock": True, **correct}
-        not_run["correct_fraction"] = ("no recorded real worker outputs: artifacts/fetch/routing holds no outcomes "
-                                       "(the shared routing data lists no files; fetch records not_run.routing); answers came from the simulated pool, "
-                                       "a MOCK, and are under mock.correct_fraction")
+        not_run["correct_fraction"] = (
+            "no recorded real worker outputs: artifacts/fetch/routing holds no outcomes (the shared routing "
+            "data lists no files; fetch records not_run.routing); the answers came from the simulated pool, "
+            "a MOCK, and are under mock.correct_fraction")
     else:
         metrics.update(correct)
     artifacts = checksums(ROUTING_DIR) if not source.mock else {}
