@@ -1,1 +1,1 @@
-"""Measured speed (never timed unit tests): each module has ``main(argv)`` and writes JSON to benchmarks/results/."""
+"""Measured speed: each module runs one benchmark (``main(argv)``) and writes JSON under benchmarks/results/."""

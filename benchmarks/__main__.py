@@ -1,19 +1,26 @@
-"""``python -m benchmarks [--quick]``: run every benchmark; each writes benchmarks/results/<name>.json."""
+"""``python -m benchmarks [--quick]``: run every benchmark in turn (each module exposes ``main(argv)``)."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-MODULES = ["cmaes"]
+# name → module; add a line for a new benchmark.
+BENCHMARKS = {
+    "cmaes": "benchmarks.cmaes",
+    "serve_overhead": "benchmarks.serve_overhead",
+}
 
 
-def main(argv: list[str]) -> int:
-    for name in MODULES:
-        print(f"== benchmarks.{name}")
-        importlib.import_module(f"benchmarks.{name}").main(argv)
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    for name, module in BENCHMARKS.items():
+        print(f"== {name}", flush=True)
+        code = importlib.import_module(module).main(argv)
+        if code:
+            return code
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -33,13 +33,19 @@ def generations_per_second(fitness, size: int, population: int, generations: int
     return generations / (time.perf_counter() - started)
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.cmaes")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark runs")
     args, _ = parser.parse_known_args(argv)
+    measure(args.quick)
+    return 0
+
+
+def measure(quick: bool) -> dict:
+    """Generations/s of every path; writes benchmarks/results/cmaes[_quick].json and returns the numbers."""
     torch.set_num_threads(1)
-    n_questions, population = (16, 4) if args.quick else (144, 32)
-    generations = {"cached": 5 if args.quick else 200, "naive": 1 if args.quick else 3, "svf": 1 if args.quick else 3}
+    n_questions, population = (16, 4) if quick else (144, 32)
+    generations = {"cached": 5 if quick else 200, "naive": 1 if quick else 3, "svf": 1 if quick else 3}
 
     pool = SimulatedPool.generate(n_questions, 4, 4, seed=0)
     outcomes = pool.outcomes()
@@ -67,12 +73,12 @@ def main(argv: list[str] | None = None) -> dict:
     rates = {name: generations_per_second(fitness, size, population, generations[name])
              for name, (fitness, size) in paths.items()}
     numbers = {
-        "quick": args.quick, "n_questions": n_questions, "population_size": population,
+        "quick": quick, "n_questions": n_questions, "population_size": population,
         "searched_numbers": {"head": frozen.size, "head+svf": searched.size},
         "generations_per_second": rates,
         "speedup_cached_over_naive": rates["cached"] / rates["naive"],
     }
-    path = write_result("cmaes_quick" if args.quick else "cmaes", numbers)
+    path = write_result("cmaes_quick" if quick else "cmaes", numbers)
     print(f"generations/s: " + ", ".join(f"{k} {v:.2f}" for k, v in rates.items())
           + f"; cached/naive ×{numbers['speedup_cached_over_naive']:.0f} → {path}")
     return numbers

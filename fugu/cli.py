@@ -2,6 +2,7 @@
 
 ``fugu audit`` runs the whole pipeline (``dvc repro``: train, evaluate, verify claims,
 render the report) in the current project directory and prints the verdict counts.
+``fugu serve`` runs the OpenAI-compatible server in front of a worker pool (``fugu.serve``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 
 def audit(args: argparse.Namespace) -> int:
@@ -28,6 +30,78 @@ def audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _priority_router(args: argparse.Namespace, pool):
+    from fugu.priority_router import PriorityRouter
+    order = [w for w in (args.priority or "").split(",") if w]
+    return PriorityRouter([w.name for w in pool.workers], order or None)
+
+
+# Routers `fugu serve --router NAME` can build: name → factory(parsed args, pool) → Router.
+# A factory reads the flags it needs; adding a router is one entry (plus its flags).
+ROUTER_SPECS: dict[str, Callable] = {
+    "priority": _priority_router,  # a stand-in, NOT TRINITY: fixed worker order (--priority)
+}
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+    import yaml
+
+    from fugu.pools.from_spec import pool_from_spec
+    from fugu.serve import ServeConfig, create_app
+
+    pool = pool_from_spec(yaml.safe_load(Path(args.workers).read_text()))
+    router = ROUTER_SPECS[args.router](args, pool)
+    config = ServeConfig(
+        served_model=args.model, api_key=args.api_key or os.environ.get(args.api_key_env) or None,
+        request_timeout_s=args.request_timeout, worker_timeout_s=args.worker_timeout,
+        max_attempts=args.max_attempts, max_concurrency=args.max_concurrency,
+        max_body_bytes=args.max_body_bytes, max_tokens_limit=args.max_tokens_limit,
+        expose_worker=args.expose_worker,
+    )
+    print(f"fugu serve: {config.served_model!r} on http://{args.host}:{args.port}/v1 "
+          f"(router: {router.name}; auth: {'on' if config.api_key else 'off'})", file=sys.stderr, flush=True)
+    uvicorn.run(create_app(router, pool, config), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def add_serve_command(commands) -> None:
+    """``fugu serve``: every flag of the server, documented in ``fugu serve --help``."""
+    run = commands.add_parser(
+        "serve", help="serve the pool as one OpenAI-compatible model (POST /v1/chat/completions)",
+        description="Serve a worker pool as one OpenAI-compatible model. The router scores the whole "
+                    "conversation each request; workers are tried best-first with fallback; the client "
+                    "never learns which worker answered.")
+    run.add_argument("--workers", required=True, metavar="FILE",
+                     help="YAML pool spec: kind (litellm | local_hf) and its workers (see fugu/pools/from_spec.py)")
+    run.add_argument("--router", choices=sorted(ROUTER_SPECS), default="priority",
+                     help="which router scores the workers (default: priority, a stand-in that is NOT TRINITY)")
+    run.add_argument("--priority", default="", metavar="W1,W2,...",
+                     help="priority router: worker order, best first (default: the pool's order)")
+    run.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, loopback only)")
+    run.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    run.add_argument("--model", default="fugu-mini", help="the model name clients send and see (default: fugu-mini)")
+    run.add_argument("--api-key", default=None,
+                     help="require 'Authorization: Bearer KEY' (default: read from --api-key-env; none = no auth)")
+    run.add_argument("--api-key-env", default="FUGU_API_KEY",
+                     help="environment variable holding the key when --api-key is not given (default: FUGU_API_KEY)")
+    run.add_argument("--request-timeout", type=float, default=60.0, metavar="S",
+                     help="seconds for a whole request, all attempts (default: 60) → 504 past it")
+    run.add_argument("--worker-timeout", type=float, default=30.0, metavar="S",
+                     help="seconds for one worker attempt before falling back (default: 30)")
+    run.add_argument("--max-attempts", type=int, default=3, help="workers tried per request, best-first (default: 3)")
+    run.add_argument("--max-concurrency", type=int, default=64,
+                     help="requests in flight at once; more get 429 (default: 64)")
+    run.add_argument("--max-body-bytes", type=int, default=1_000_000, help="larger request bodies get 413 (default: 1000000)")
+    run.add_argument("--max-tokens-limit", type=int, default=32_768,
+                     help="largest max_tokens a request may ask for; more gets 400 (default: 32768)")
+    run.add_argument("--expose-worker", action="store_true",
+                     help="DEBUG ONLY: name the answering worker in an X-Fugu-Worker header (reveals the pool)")
+    run.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"],
+                     help="uvicorn log level (default: warning)")
+    run.set_defaults(handler=serve)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fugu", description="OpenFugu: a policy over models, audited.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -37,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_audit.add_argument("--verdicts", default="reports/verdicts.json", help="verdicts file the report stage writes")
     run_audit.add_argument("--report", default="reports/audit.html", help="report file the report stage writes")
     run_audit.set_defaults(handler=audit)
+    add_serve_command(commands)
     return parser
 
 
