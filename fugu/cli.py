@@ -36,9 +36,20 @@ def _priority_router(args: argparse.Namespace, pool):
     return PriorityRouter([w.name for w in pool.workers], order or None)
 
 
+def _trinity_router(args: argparse.Namespace, pool):
+    from fugu.backbone import load_backbone
+    from fugu.trained import TrinityRouter, load_trained
+
+    if not args.backbone or not args.vector:
+        raise SystemExit("fugu serve --router trinity needs --backbone DIR and --vector DIR")
+    trinity, vector, _ = load_trained(Path(args.vector), load_backbone(args.backbone))
+    return TrinityRouter(trinity, vector, [w.name for w in pool.workers])
+
+
 # Routers `fugu serve --router NAME` can build: name → factory(parsed args, pool) → Router.
 # A factory reads the flags it needs; adding a router is one entry (plus its flags).
 ROUTER_SPECS: dict[str, Callable] = {
+    "trinity": _trinity_router,    # the trained coordinator (--backbone, --vector)
     "priority": _priority_router,  # a stand-in, NOT TRINITY: fixed worker order (--priority)
 }
 
@@ -74,8 +85,13 @@ def add_serve_command(commands) -> None:
                     "never learns which worker answered.")
     run.add_argument("--workers", required=True, metavar="FILE",
                      help="YAML pool spec: kind (litellm | local_hf) and its workers (see fugu/pools/from_spec.py)")
-    run.add_argument("--router", choices=sorted(ROUTER_SPECS), default="priority",
-                     help="which router scores the workers (default: priority, a stand-in that is NOT TRINITY)")
+    run.add_argument("--router", choices=sorted(ROUTER_SPECS), default="trinity",
+                     help="which router scores the workers (default: trinity, the trained coordinator; "
+                          "priority is a fixed-order stand-in)")
+    run.add_argument("--backbone", default=None, metavar="DIR",
+                     help="trinity router: the backbone directory (e.g. artifacts/fetch/backbone)")
+    run.add_argument("--vector", default=None, metavar="DIR",
+                     help="trinity router: directory with vector.npy + vector.json (e.g. artifacts/train_trinity)")
     run.add_argument("--priority", default="", metavar="W1,W2,...",
                      help="priority router: worker order, best first (default: the pool's order)")
     run.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, loopback only)")

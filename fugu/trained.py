@@ -9,12 +9,15 @@ these two files and the backbone — nothing is re-derived from params that may 
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from fugu.backbone import Backbone
+from fugu.routers import Conversation
 from fugu.trinity import Trinity, VectorLayout, load_vector, save_vector
 
 VECTOR_FILE = "vector.npy"
@@ -51,3 +54,28 @@ def load_trained(out_dir: Path, backbone: Backbone, **options) -> tuple[Trinity,
     trinity = Trinity(backbone, layout, manifest.workers, manifest.roles, manifest.svf_layers,
                       prompt_format=manifest.prompt_format, **options)
     return trinity, load_vector(out_dir / VECTOR_FILE, layout), manifest
+
+
+class TrinityRouter:
+    """A trained coordinator behind the Router interface, scoring a pool's workers in the pool's order.
+
+    The vector's head rows follow the manifest's worker order; a pool may list the same workers
+    in another order, so scores are re-indexed by name. A pool worker the vector has no row for
+    cannot be scored: that is an error at start-up, not a silent zero.
+    """
+
+    name = "trinity"
+
+    def __init__(self, trinity: Trinity, vector: np.ndarray, workers: list[str]):
+        unknown = [w for w in workers if w not in trinity.workers]
+        if unknown:
+            raise ValueError(f"the trained vector has no head row for workers {unknown}; it scores {trinity.workers}")
+        self.trinity, self.vector = trinity, vector
+        self._order = [trinity.workers.index(w) for w in workers]
+        # SVF offsets are written into the shared model's weights before each pass: one at a time.
+        self._lock = threading.Lock()
+
+    def scores(self, conversations: Sequence[Conversation]) -> np.ndarray:
+        with self._lock:
+            agent_scores, _ = self.trinity.scores(conversations, self.vector)
+        return agent_scores[:, self._order]

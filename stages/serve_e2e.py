@@ -38,6 +38,8 @@ from fugu.pools.simulated import SimulatedPool
 from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
 
 ROUTING_DIR = ROOT / "artifacts/fetch/routing"
+BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
+TRAINED_DIR = ROOT / "artifacts/train_trinity"
 FOLLOW_UP = "Please check your work and state the final answer again."
 VIA_WORKER_SERVER = "LiteLLMPool -> local worker server (HTTP)"
 
@@ -70,15 +72,18 @@ class RouterLaunch:
 
 
 def build_router(section: dict[str, Any], workers: list[str]) -> RouterLaunch:
-    """The router the server runs over ``workers`` (the pool's order). The one place to plug in
-    TRINITY (``--router trinity --backbone ... --vector ...``).
+    """The router the server runs over ``workers`` (the pool's order).
 
-    For now: ``priority``, a stand-in that is NOT TRINITY (a fixed worker order).
+    ``trinity``: the vector ``train_trinity`` produced, on the fetched backbone — the real
+    coordinator, re-scoring the whole conversation at every turn (per-step). ``priority``: a
+    fixed-order stand-in, kept for debugging the serving path without a trained vector.
     """
-    if section["router"] != "priority":
-        raise ValueError(f"serve_e2e.router must be 'priority' (the only router fugu serve has yet), got {section['router']!r}")
-    order = list(section.get("priority") or workers)
-    return RouterLaunch(["--router", "priority", "--priority", ",".join(order)])
+    if section["router"] == "trinity":
+        return RouterLaunch(["--router", "trinity", "--backbone", str(BACKBONE_DIR), "--vector", str(TRAINED_DIR)])
+    if section["router"] == "priority":
+        order = list(section.get("priority") or workers)
+        return RouterLaunch(["--router", "priority", "--priority", ",".join(order)])
+    raise ValueError(f"serve_e2e.router must be 'trinity' or 'priority', got {section['router']!r}")
 
 
 def worker_source(params: dict[str, Any], section: dict[str, Any]) -> WorkerSource:

@@ -45,6 +45,6 @@ def test_router_registry_builds_the_priority_router_from_flags():
     class Pool:
         workers = [type("W", (), {"name": n})() for n in ("a", "b")]
 
-    args = build_parser().parse_args(["serve", "--workers", "w.yaml", "--priority", "b,a"])
+    args = build_parser().parse_args(["serve", "--workers", "w.yaml", "--router", "priority", "--priority", "b,a"])
     router = ROUTER_SPECS[args.router](args, Pool())
     assert np.argmax(router.scores([[]])[0]) == 1
