@@ -84,12 +84,12 @@ def build_tiny_backbone(
     seed: int,
     corpus: Iterable[str] | None = None,
     vocab_size: int = 512,
-    hidden_size: int = 64,
+    hidden_size: int = 128,
     num_hidden_layers: int = 2,
     num_attention_heads: int = 4,
     num_key_value_heads: int = 2,
-    head_dim: int = 32,
-    intermediate_size: int = 192,
+    head_dim: int = 64,
+    intermediate_size: int = 384,
     max_position_embeddings: int = 1024,
 ) -> Path:
     """Train a tokenizer on ``corpus``, build a seeded random ``Qwen3ForCausalLM``, save both.
