@@ -26,14 +26,15 @@ tokenizer has none).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 
-from fugu.backbone import Backbone
+from fugu.backbone import Backbone, load_backbone
 from fugu.pools.base import Message
 from fugu.routers import mask_unavailable
 from fugu.svf import SVFAdapter, svf_offset_count, svf_target_keys
@@ -257,3 +258,42 @@ class Trinity:
                 role_scores={r: float(s) for r, s in zip(self.roles, roles)},
             ))
         return decisions
+
+
+@dataclass(frozen=True)
+class TrinitySpec:
+    """Everything needed to rebuild a coordinator: written next to a vector, read by ``fugu route``.
+
+    Paths are relative to the project root (the directory ``dvc repro`` runs in).
+    """
+
+    backbone_dir: str
+    vector: str
+    workers: list[str]
+    roles: list[str]
+    svf_layers: list[int] | None
+    prompt_format: str = "transcript"
+    padding_side: str = "left"
+    batch_size: int = 16
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrinitySpec":
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no coordinator spec at {path}: run `dvc repro self_test`, or pass --spec")
+        return cls(**json.loads(path.read_text()))
+
+
+def load_trinity(spec: TrinitySpec, root: str | Path = ".") -> tuple[Trinity, np.ndarray]:
+    """The coordinator and its checked vector, from a spec whose paths are relative to ``root``."""
+    root = Path(root)
+    trinity = Trinity.build(load_backbone(root / spec.backbone_dir), spec.workers, spec.roles, spec.svf_layers,
+                            prompt_format=spec.prompt_format, padding_side=spec.padding_side,
+                            batch_size=spec.batch_size)
+    return trinity, load_vector(root / spec.vector, trinity.layout)

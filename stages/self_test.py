@@ -21,13 +21,14 @@ import torch
 from fugu.backbone import load_backbone
 from fugu.fixture import FixtureCase, load_fixture
 from fugu.planting import plant_head
-from fugu.trinity import Trinity, load_vector, save_vector
+from fugu.trinity import Trinity, TrinitySpec, load_vector, save_vector
 from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
 from stages.fetch import BACKBONE_DIR, FIXTURE_FILE, vector_file
 
 OUT_DIR = ROOT / "artifacts/self_test"
 PLANTED_VECTOR = OUT_DIR / "planted_vector.npy"
 CASES_CSV = OUT_DIR / "cases.csv"
+SPEC_FILE = OUT_DIR / "trinity.json"  # what `fugu route` loads by default
 
 
 def main() -> None:
@@ -48,6 +49,7 @@ def main() -> None:
     else:
         vector_path, cases, label = vector_file(), fixture.cases, "all"
     vector = load_vector(vector_path, trinity.layout)  # the public loader, in both profiles
+    write_spec(stage_params(params, "trinity"), Path(vector_path))
 
     rows = route_cases(trinity, cases, vector)
     write_table(CASES_CSV, rows)
@@ -60,7 +62,7 @@ def main() -> None:
         "vector": {"source": "planted" if profile == "tiny" else "released", "size": trinity.layout.size},
         "cases": rows,
     }
-    used = [BACKBONE_DIR, FIXTURE_FILE, Path(vector_path), CASES_CSV]
+    used = [BACKBONE_DIR, FIXTURE_FILE, Path(vector_path), CASES_CSV, SPEC_FILE]
     write_metrics("self_test", profile, metrics, checksums(*used))
 
 
@@ -68,6 +70,14 @@ def build_trinity(cfg: dict[str, Any]) -> Trinity:
     return Trinity.build(load_backbone(BACKBONE_DIR), cfg["workers"], cfg["roles"], cfg["svf_layers"],
                          prompt_format=cfg["prompt_format"], padding_side=cfg["padding_side"],
                          batch_size=int(cfg["batch_size"]))
+
+
+def write_spec(cfg: dict[str, Any], vector_path: Path) -> None:
+    TrinitySpec(
+        backbone_dir=str(BACKBONE_DIR.relative_to(ROOT)), vector=str(vector_path.resolve().relative_to(ROOT)),
+        workers=list(cfg["workers"]), roles=list(cfg["roles"]), svf_layers=cfg["svf_layers"],
+        prompt_format=cfg["prompt_format"], padding_side=cfg["padding_side"], batch_size=int(cfg["batch_size"]),
+    ).save(SPEC_FILE)
 
 
 def plant_vector(trinity: Trinity, train: list[FixtureCase], cfg: dict[str, Any]) -> Path:
