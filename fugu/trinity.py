@@ -143,8 +143,11 @@ def population_scores(hidden: np.ndarray, heads: np.ndarray) -> np.ndarray:
     return np.einsum("bh,poh->pbo", hidden, heads)
 
 
-def layout_for(model: torch.nn.Module, n_agents: int, n_roles: int, svf_layers: Sequence[int] | None) -> VectorLayout:
-    """The layout a model implies (shapes only: works on a meta-device model, no weights)."""
+def layout_for(model: torch.nn.Module | Backbone, n_agents: int, n_roles: int,
+               svf_layers: Sequence[int] | None) -> VectorLayout:
+    """The layout a model (or loaded backbone) implies: shapes only, so a meta-device model will do."""
+    if isinstance(model, Backbone):
+        model = model.model
     keys = svf_target_keys(model, svf_layers)
     return VectorLayout(svf_offset_count(model, keys), int(model.config.hidden_size), n_agents, n_roles)
 
@@ -232,7 +235,7 @@ class Trinity:
                                    padding_side=self.padding_side).to(self.device)
             mask = batch["attention_mask"]
             position_ids = (mask.cumsum(dim=1) - 1).clamp(min=0)
-            states = self.model.model(input_ids=batch["input_ids"], attention_mask=mask,
+            states = self.model.base_model(input_ids=batch["input_ids"], attention_mask=mask,
                                       position_ids=position_ids).last_hidden_state  # [b, seq, hidden]
             rows = torch.arange(states.shape[0], device=self.device)
             out[start:start + len(mask)] = states[rows, penultimate_index(mask)].float().cpu().numpy()
