@@ -158,7 +158,8 @@ def default_corpus(seed: int, n_sentences: int = 2000) -> list[str]:
     roles = ("system", "user", "assistant")
     lines = []
     for _ in range(n_sentences):
-        subject, verb, obj = _SUBJECTS[rng.integers(len(_SUBJECTS))], _VERBS[rng.integers(len(_VERBS))], _OBJECTS[rng.integers(len(_OBJECTS))]
+        subject = _SUBJECTS[rng.integers(len(_SUBJECTS))]
+        verb, obj = _VERBS[rng.integers(len(_VERBS))], _OBJECTS[rng.integers(len(_OBJECTS))]
         a, b = rng.integers(0, 1000, size=2)
         role = roles[rng.integers(len(roles))]
         lines.append(f"{role}: Please {verb} {obj} about {subject}. What is {a} + {b}? The answer is {a + b}.")

@@ -38,10 +38,14 @@ def route(args: argparse.Namespace) -> int:
 
     hf_logging.disable_progress_bar()  # stdout is the decision, nothing else
 
-    spec = TrinitySpec.load(args.spec)
-    if args.vector:
-        spec = TrinitySpec(**{**spec.__dict__, "vector": args.vector})
-    trinity, vector = load_trinity(spec, root=args.project)
+    try:
+        spec = TrinitySpec.load(args.spec)
+        if args.vector:
+            spec = TrinitySpec(**{**spec.__dict__, "vector": args.vector})
+        trinity, vector = load_trinity(spec, root=args.project)
+    except (FileNotFoundError, ValueError) as exc:  # a missing artifact or a vector that does not fit
+        print(f"fugu route: {exc}", file=sys.stderr)
+        return 1
     conversation = ([{"role": "system", "content": args.system}] if args.system else []) + [
         {"role": "user", "content": args.query}]
     available = None

@@ -37,3 +37,15 @@ def test_route_json_masks_unavailable_workers(tmp_path, tiny_backbone_dir, capsy
 def test_route_refuses_an_unknown_worker(tmp_path, tiny_backbone_dir, capsys):
     assert main(["route", "hi there", "--spec", str(_spec(tmp_path, tiny_backbone_dir)), "--available", "nobody"]) == 2
     assert "unknown workers ['nobody']" in capsys.readouterr().err
+
+
+def test_route_without_a_spec_says_what_to_run(tmp_path, capsys):
+    assert main(["route", "hi there", "--spec", str(tmp_path / "missing.json")]) == 1
+    assert "run `dvc repro self_test`" in capsys.readouterr().err
+
+
+def test_route_refuses_a_vector_of_another_layout(tmp_path, tiny_backbone_dir, capsys):
+    spec = _spec(tmp_path, tiny_backbone_dir)
+    np.save(tmp_path / "short.npy", np.zeros(5, np.float32))
+    assert main(["route", "hi there", "--spec", str(spec), "--vector", str(tmp_path / "short.npy")]) == 1
+    assert "expected length" in capsys.readouterr().err
