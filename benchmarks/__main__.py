@@ -8,6 +8,7 @@ import sys
 # name → module; add a line for a new benchmark.
 BENCHMARKS = {
     "cmaes": "benchmarks.cmaes",
+    "trinity_route": "benchmarks.trinity_route",
     "serve_overhead": "benchmarks.serve_overhead",
 }
 

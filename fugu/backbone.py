@@ -84,12 +84,12 @@ def build_tiny_backbone(
     seed: int,
     corpus: Iterable[str] | None = None,
     vocab_size: int = 512,
-    hidden_size: int = 64,
+    hidden_size: int = 128,
     num_hidden_layers: int = 2,
     num_attention_heads: int = 4,
     num_key_value_heads: int = 2,
-    head_dim: int = 32,
-    intermediate_size: int = 192,
+    head_dim: int = 64,
+    intermediate_size: int = 384,
     max_position_embeddings: int = 1024,
 ) -> Path:
     """Train a tokenizer on ``corpus``, build a seeded random ``Qwen3ForCausalLM``, save both.
@@ -158,7 +158,8 @@ def default_corpus(seed: int, n_sentences: int = 2000) -> list[str]:
     roles = ("system", "user", "assistant")
     lines = []
     for _ in range(n_sentences):
-        subject, verb, obj = _SUBJECTS[rng.integers(len(_SUBJECTS))], _VERBS[rng.integers(len(_VERBS))], _OBJECTS[rng.integers(len(_OBJECTS))]
+        subject = _SUBJECTS[rng.integers(len(_SUBJECTS))]
+        verb, obj = _VERBS[rng.integers(len(_VERBS))], _OBJECTS[rng.integers(len(_OBJECTS))]
         a, b = rng.integers(0, 1000, size=2)
         role = roles[rng.integers(len(roles))]
         lines.append(f"{role}: Please {verb} {obj} about {subject}. What is {a} + {b}? The answer is {a + b}.")

@@ -3,6 +3,8 @@
 ``fugu audit`` runs the whole pipeline (``dvc repro``: train, evaluate, verify claims,
 render the report) in the current project directory and prints the verdict counts.
 ``fugu serve`` runs the OpenAI-compatible server in front of a worker pool (``fugu.serve``).
+``fugu route "query"`` prints the worker and role the TRINITY coordinator picks, and every
+worker's score. Each command is added by an ``add_<name>_command(subparsers)`` function.
 """
 
 from __future__ import annotations
@@ -37,12 +39,10 @@ def _priority_router(args: argparse.Namespace, pool):
 
 
 def _trinity_router(args: argparse.Namespace, pool):
-    from fugu.backbone import load_backbone
-    from fugu.trained import TrinityRouter, load_trained
+    from fugu.trinity import TrinitySpec, load_trinity
+    from fugu.trinity_router import TrinityRouter
 
-    if not args.backbone or not args.vector:
-        raise SystemExit("fugu serve --router trinity needs --backbone DIR and --vector DIR")
-    trinity, vector, _ = load_trained(Path(args.vector), load_backbone(args.backbone))
+    trinity, vector = load_trinity(TrinitySpec.load(args.spec), root=args.project)
     return TrinityRouter(trinity, vector, [w.name for w in pool.workers])
 
 
@@ -62,7 +62,11 @@ def serve(args: argparse.Namespace) -> int:
     from fugu.serve import ServeConfig, create_app
 
     pool = pool_from_spec(yaml.safe_load(Path(args.workers).read_text()))
-    router = ROUTER_SPECS[args.router](args, pool)
+    try:
+        router = ROUTER_SPECS[args.router](args, pool)
+    except (FileNotFoundError, ValueError) as exc:  # a missing spec/vector, or one that does not fit the pool
+        print(f"fugu serve: {exc}", file=sys.stderr)
+        return 1
     config = ServeConfig(
         served_model=args.model, api_key=args.api_key or os.environ.get(args.api_key_env) or None,
         request_timeout_s=args.request_timeout, worker_timeout_s=args.worker_timeout,
@@ -88,10 +92,9 @@ def add_serve_command(commands) -> None:
     run.add_argument("--router", choices=sorted(ROUTER_SPECS), default="trinity",
                      help="which router scores the workers (default: trinity, the trained coordinator; "
                           "priority is a fixed-order stand-in)")
-    run.add_argument("--backbone", default=None, metavar="DIR",
-                     help="trinity router: the backbone directory (e.g. artifacts/fetch/backbone)")
-    run.add_argument("--vector", default=None, metavar="DIR",
-                     help="trinity router: directory with vector.npy + vector.json (e.g. artifacts/train_trinity)")
+    run.add_argument("--spec", default="artifacts/train_trinity/trinity.json", metavar="FILE",
+                     help="trinity router: the coordinator spec train_trinity writes (default: %(default)s)")
+    run.add_argument("--project", default=".", help="project root the spec's paths are relative to (default: .)")
     run.add_argument("--priority", default="", metavar="W1,W2,...",
                      help="priority router: worker order, best first (default: the pool's order)")
     run.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, loopback only)")
@@ -116,6 +119,61 @@ def add_serve_command(commands) -> None:
     run.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"],
                      help="uvicorn log level (default: warning)")
     run.set_defaults(handler=serve)
+def route(args: argparse.Namespace) -> int:
+    import numpy as np
+    from transformers.utils import logging as hf_logging
+
+    from fugu.trinity import TrinitySpec, load_trinity
+
+    hf_logging.disable_progress_bar()  # stdout is the decision, nothing else
+
+    try:
+        spec = TrinitySpec.load(args.spec)
+        if args.vector:
+            spec = TrinitySpec(**{**spec.__dict__, "vector": args.vector})
+        trinity, vector = load_trinity(spec, root=args.project)
+    except (FileNotFoundError, ValueError) as exc:  # a missing artifact or a vector that does not fit
+        print(f"fugu route: {exc}", file=sys.stderr)
+        return 1
+    conversation = ([{"role": "system", "content": args.system}] if args.system else []) + [
+        {"role": "user", "content": args.query}]
+    available = None
+    if args.available:
+        names = [n.strip() for n in args.available.split(",")]
+        unknown = sorted(set(names) - set(trinity.workers))
+        if unknown:
+            print(f"fugu route: unknown workers {unknown}; the pool is {trinity.workers}", file=sys.stderr)
+            return 2
+        available = np.array([w in names for w in trinity.workers])
+    decision = trinity.decide([conversation], vector, available=available)[0]
+    if args.json:
+        print(json.dumps({"worker": decision.worker, "role": decision.role,
+                          "agent_scores": {k: (v if np.isfinite(v) else None) for k, v in decision.agent_scores.items()},
+                          "role_scores": decision.role_scores}, indent=2))
+        return 0
+    print(f"worker: {decision.worker}")
+    print(f"role:   {decision.role}")
+    print("agent scores:")
+    for name, score in sorted(decision.agent_scores.items(), key=lambda kv: -kv[1]):
+        mark = "  <- chosen" if name == decision.worker else ""
+        print(f"  {name:<32} {score:>10.4f}{mark}")
+    print("role scores:")
+    for name, score in decision.role_scores.items():
+        print(f"  {name:<32} {score:>10.4f}")
+    return 0
+
+
+def add_route_command(subparsers: argparse._SubParsersAction) -> None:
+    command = subparsers.add_parser("route", help="which worker and role the TRINITY coordinator picks for a query, and why")
+    command.add_argument("query", help="the user's query")
+    command.add_argument("--spec", default="artifacts/self_test/trinity.json",
+                         help="coordinator spec written by the self_test stage (default: %(default)s)")
+    command.add_argument("--vector", help="a parameter vector (.npy) to use instead of the spec's")
+    command.add_argument("--project", default=".", help="project root the spec's paths are relative to (default: .)")
+    command.add_argument("--system", help="a system message placed before the query")
+    command.add_argument("--available", help="comma-separated workers on offer (default: all)")
+    command.add_argument("--json", action="store_true", help="print the decision as JSON")
+    command.set_defaults(handler=route)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_audit.add_argument("--report", default="reports/audit.html", help="report file the report stage writes")
     run_audit.set_defaults(handler=audit)
     add_serve_command(commands)
+    add_route_command(commands)
     return parser
 
 

@@ -26,14 +26,15 @@ tokenizer has none).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 
-from fugu.backbone import Backbone
+from fugu.backbone import Backbone, load_backbone
 from fugu.pools.base import Message
 from fugu.routers import mask_unavailable
 from fugu.svf import SVFAdapter, svf_offset_count, svf_target_keys
@@ -142,8 +143,11 @@ def population_scores(hidden: np.ndarray, heads: np.ndarray) -> np.ndarray:
     return np.einsum("bh,poh->pbo", hidden, heads)
 
 
-def layout_for(model: torch.nn.Module, n_agents: int, n_roles: int, svf_layers: Sequence[int] | None) -> VectorLayout:
-    """The layout a model implies (shapes only: works on a meta-device model, no weights)."""
+def layout_for(model: torch.nn.Module | Backbone, n_agents: int, n_roles: int,
+               svf_layers: Sequence[int] | None) -> VectorLayout:
+    """The layout a model (or loaded backbone) implies: shapes only, so a meta-device model will do."""
+    if isinstance(model, Backbone):
+        model = model.model
     keys = svf_target_keys(model, svf_layers)
     return VectorLayout(svf_offset_count(model, keys), int(model.config.hidden_size), n_agents, n_roles)
 
@@ -231,7 +235,7 @@ class Trinity:
                                    padding_side=self.padding_side).to(self.device)
             mask = batch["attention_mask"]
             position_ids = (mask.cumsum(dim=1) - 1).clamp(min=0)
-            states = self.model.model(input_ids=batch["input_ids"], attention_mask=mask,
+            states = self.model.base_model(input_ids=batch["input_ids"], attention_mask=mask,
                                       position_ids=position_ids).last_hidden_state  # [b, seq, hidden]
             rows = torch.arange(states.shape[0], device=self.device)
             out[start:start + len(mask)] = states[rows, penultimate_index(mask)].float().cpu().numpy()
@@ -257,3 +261,44 @@ class Trinity:
                 role_scores={r: float(s) for r, s in zip(self.roles, roles)},
             ))
         return decisions
+
+
+@dataclass(frozen=True)
+class TrinitySpec:
+    """Everything needed to rebuild a coordinator: written next to a vector, read by ``fugu route``.
+
+    Paths are relative to the project root (the directory ``dvc repro`` runs in).
+    """
+
+    backbone_dir: str
+    vector: str
+    workers: list[str]
+    roles: list[str]
+    svf_layers: list[int] | None
+    prompt_format: str = "transcript"
+    padding_side: str = "left"
+    batch_size: int = 16
+    trained_on: str = "unspecified"  # what produced the vector, in words (a planted, released or trained one)
+    mock: bool = False               # trained on the simulated pool, never on real outcomes
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrinitySpec":
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no coordinator spec at {path}: run `dvc repro self_test`, or pass --spec")
+        return cls(**json.loads(path.read_text()))
+
+
+def load_trinity(spec: TrinitySpec, root: str | Path = ".") -> tuple[Trinity, np.ndarray]:
+    """The coordinator and its checked vector, from a spec whose paths are relative to ``root``."""
+    root = Path(root)
+    trinity = Trinity.build(load_backbone(root / spec.backbone_dir), spec.workers, spec.roles, spec.svf_layers,
+                            prompt_format=spec.prompt_format, padding_side=spec.padding_side,
+                            batch_size=spec.batch_size)
+    return trinity, load_vector(root / spec.vector, trinity.layout)

@@ -87,11 +87,14 @@ def write_metrics(
     metrics: dict[str, Any],
     artifacts: dict[str, str],
     not_run: dict[str, str] | None = None,
+    metric_scale: dict[str, str] | None = None,
 ) -> Path:
     """Write ``metrics/<stage>.json`` in the envelope every stage shares.
 
     ``not_run`` names metrics the stage could not produce, each with its reason, so a claim
     reading one is reported *not run* with that reason rather than silently missing.
+    ``metric_scale`` marks keys (dotted prefixes) whose numbers are at another scale than the
+    profile's, e.g. the reference parameter count computed from the full config in a tiny run.
     """
     _reject_non_finite(metrics, stage)
     envelope = {
@@ -104,6 +107,8 @@ def write_metrics(
         "metrics": metrics,
         "not_run": not_run or {},
     }
+    if metric_scale:
+        envelope["metric_scale"] = metric_scale
     return _dump(stage, envelope)
 
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from fugu.backbone import load_backbone
 from fugu.evaluation import compare_to_baselines, route_split
 from fugu.experiments import adaptive_pool, perstep_subset, simulated_split
 from fugu.outcomes.matrix import Outcomes, load_split
@@ -26,10 +25,9 @@ from fugu.pools.simulated import SimulatedPool
 from fugu.routers import (BestSingleRouter, CachedFeatures, Featurizer, KNNRouter, LinearHeadRouter, LogisticRouter,
                           OracleRouter, RandomRouter)
 from fugu.train.cmaes import CMAESConfig
-from fugu.trained import load_trained
+from fugu.trinity import TrinitySpec, load_trinity
 from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
 
-BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
 ROUTING_DIR = ROOT / "artifacts/fetch/routing"
 TRAINED_DIR = ROOT / "artifacts/train_trinity"
 PLOT = ROOT / "plots/eval_cost_quality.csv"
@@ -40,7 +38,8 @@ def main() -> None:
     profile = params["profile"]
     section = stage_params(params, "eval")
     enter_profile(profile)
-    trinity, vector, manifest = load_trained(TRAINED_DIR, load_backbone(BACKBONE_DIR))
+    spec = TrinitySpec.load(TRAINED_DIR / "trinity.json")
+    trinity, vector = load_trinity(spec, root=ROOT)
     svf_offsets, head = trinity.layout.unpack(vector)
     features = CachedFeatures(lambda conversations: trinity.hidden_states(conversations, svf_offsets))
     agent_head = head[: trinity.layout.n_agents]
@@ -55,15 +54,15 @@ def main() -> None:
 
     real_train, real_test = load_split(ROUTING_DIR, "train"), load_split(ROUTING_DIR, "test")
     if len(real_test):
-        if manifest.mock or tuple(manifest.workers) != real_test.workers:
+        if spec.mock or tuple(spec.workers) != real_test.workers:
             raise SystemExit("eval: the trained vector does not belong to the recorded pool "
-                             f"({manifest.data}); rerun train_trinity")
+                             f"(trained on: {spec.trained_on}); rerun train_trinity")
         metrics["routing"] = compare_routers(real_train, real_test, features, agent_head, section, seed)
         metrics["trinity"] = metrics["routing"]["trinity"]
     else:
         not_run["trinity"] = ("no recorded real outcomes were fetched (the shared data README lists no files), "
                               "so routing cannot be judged on held-out real questions")
-        mock_head = agent_head if manifest.mock else None
+        mock_head = agent_head if spec.mock else None
         metrics["mock_routing"] = {"mock": True, **compare_routers(sim_train, sim_test, features, mock_head, section, seed)}
     write_curve(metrics.get("routing") or metrics["mock_routing"])
 

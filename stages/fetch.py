@@ -1,20 +1,34 @@
 """fetch: obtain every artifact with a recorded checksum.
 
 Two independent parts, each writing its own outs and its own section of metrics/fetch.json:
-- backbone, released vector, self-test fixture (issue #3): not built yet here, so its
-  metrics are recorded *not run*;
+- TRINITY backbone, parameter vector, self-test fixture (issue #3). Tiny profile: a small
+  Qwen3ForCausalLM + tokenizer built offline and a synthetic fixture in the reference
+  format (no released vector exists at this scale; self_test plants one). Full profile:
+  Qwen3-0.6B, the released vector and the 37-case fixture from their sources, or from local
+  paths; anything missing stops the stage with a message naming each artifact. The
+  reference parameter count is arithmetic from the shipped Qwen3-0.6B config in both.
 - recorded routing outcomes (issue #4): copied from the shared data folder, sha256-checked,
   converted to one checked table, split, and described by a data card.
 """
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
+from fugu.backbone import build_tiny_backbone, default_corpus, meta_model
+from fugu.fixture import fixture_corpus, load_fixture, save_fixture, tiny_fixture
 from fugu.outcomes import prepare_outcomes
+from fugu.sources import Source, obtain_all
+from fugu.trinity import layout_for, load_vector
 from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
 
 ROUTING_DIR = ROOT / "artifacts/fetch/routing"
+BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
+FIXTURE_DIR = ROOT / "artifacts/fetch/fixture"
+VECTOR_DIR = ROOT / "artifacts/fetch/vector"
+FIXTURE_FILE = FIXTURE_DIR / "fixture.json"
 
 
 def main() -> None:
@@ -27,7 +41,8 @@ def main() -> None:
     produced = []
 
     # --- backbone, released vector, fixture (issue #3) -----------------------------------
-    not_run["param_count"] = "backbone fetch not built yet (issue #3)"
+    metrics["param_count"] = fetch_trinity(section, params["trinity"], profile)
+    produced += [BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR]
 
     # --- recorded routing outcomes (issue #4) --------------------------------------------
     metrics["routing"], reason = fetch_routing_data(section["routing"], profile)
@@ -35,7 +50,74 @@ def main() -> None:
         not_run["routing"] = reason
     produced.append(ROUTING_DIR)
 
-    write_metrics("fetch", profile, metrics, checksums(*produced), not_run=not_run)
+    write_metrics("fetch", profile, metrics, checksums(*produced), not_run=not_run,
+                  metric_scale={"param_count.reference": "full"})
+
+
+def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any], profile: str) -> dict[str, Any]:
+    """Build or obtain backbone, fixture and vector; return the parameter counts."""
+    for out in (BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR):
+        shutil.rmtree(out, ignore_errors=True)
+    active = {**trinity, **(trinity.get(profile) or {})}
+    if profile == "tiny":
+        build_tiny_artifacts(section, active)
+    else:
+        fetch_full_artifacts(section)
+    # The count is arithmetic on shapes: the reference from the shipped Qwen3-0.6B config,
+    # this profile's from the config of the backbone just fetched. No weights are read.
+    full = {**trinity, **(trinity.get("full") or {})}
+    reference = layout_for(meta_model(ROOT / section["reference_config"]), len(full["workers"]),
+                           len(full["roles"]), full["svf_layers"])
+    this = layout_for(meta_model(BACKBONE_DIR), len(active["workers"]), len(active["roles"]), active["svf_layers"])
+    if profile == "full":
+        load_vector(vector_file(), this)  # refuses a vector that does not fit, naming the file
+    return {
+        "reference": reference.size, "reference_svf": reference.n_svf, "reference_head": reference.head_size,
+        profile: this.size, f"{profile}_svf": this.n_svf, f"{profile}_head": this.head_size,
+    }
+
+
+def build_tiny_artifacts(section: dict[str, Any], trinity: dict[str, Any]) -> None:
+    """The tiny fixture first (its text joins the tokenizer corpus), then the backbone."""
+    fixture = tiny_fixture(trinity["workers"], trinity["roles"], **section["fixture"])
+    save_fixture(FIXTURE_FILE, fixture, "tiny synthetic fixture (fugu/fixture.py): topic → worker, "
+                 "exchange state → role; tags say train / held_out")
+    backbone = dict(section["backbone"])
+    seed = int(backbone.pop("seed"))
+    build_tiny_backbone(BACKBONE_DIR, seed=seed, corpus=default_corpus(seed) + fixture_corpus(fixture), **backbone)
+    VECTOR_DIR.mkdir(parents=True)
+    (VECTOR_DIR / "README.md").write_text(
+        "Tiny profile: no released vector exists for the tiny backbone. self_test plants one by\n"
+        "least squares on the fixture's training cases (artifacts/self_test/planted_vector.npy).\n")
+
+
+def fetch_full_artifacts(section: dict[str, Any]) -> None:
+    """Backbone, released vector and fixture from their sources (or local paths), all or nothing."""
+    wanted = []
+    for name in ("backbone", "vector", "fixture"):
+        cfg = dict(section[name])
+        cfg["filenames"] = tuple(cfg.get("filenames") or ())
+        wanted.append((Source(name=name, supply_key=f"fetch.full.{name}.path", **cfg), _destination(name, cfg)))
+    obtain_all(wanted)
+    load_fixture(FIXTURE_FILE)  # refuses a file not in the reference format, naming it
+
+
+def _destination(name: str, cfg: dict[str, Any]) -> Path:
+    if name == "backbone":
+        return BACKBONE_DIR
+    if name == "fixture":
+        return FIXTURE_FILE
+    # The vector keeps its format's suffix (.npy, or the port's .safetensors); both load.
+    suffix = Path(cfg.get("path") or (cfg["filenames"] or ("vector.npy",))[0]).suffix or ".npy"
+    return VECTOR_DIR / f"vector{suffix}"
+
+
+def vector_file() -> Path:
+    """The fetched vector, whichever format it came in."""
+    found = sorted(VECTOR_DIR.glob("vector.*"))
+    if not found:
+        raise FileNotFoundError(f"no vector under {VECTOR_DIR}: run the fetch stage in the full profile")
+    return found[0]
 
 
 def fetch_routing_data(cfg: dict[str, Any], profile: str) -> tuple[dict[str, Any], str | None]:

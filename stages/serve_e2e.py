@@ -38,8 +38,7 @@ from fugu.pools.simulated import SimulatedPool
 from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
 
 ROUTING_DIR = ROOT / "artifacts/fetch/routing"
-BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
-TRAINED_DIR = ROOT / "artifacts/train_trinity"
+TRINITY_SPEC = ROOT / "artifacts/train_trinity/trinity.json"
 FOLLOW_UP = "Please check your work and state the final answer again."
 VIA_WORKER_SERVER = "LiteLLMPool -> local worker server (HTTP)"
 
@@ -79,7 +78,7 @@ def build_router(section: dict[str, Any], workers: list[str]) -> RouterLaunch:
     fixed-order stand-in, kept for debugging the serving path without a trained vector.
     """
     if section["router"] == "trinity":
-        return RouterLaunch(["--router", "trinity", "--backbone", str(BACKBONE_DIR), "--vector", str(TRAINED_DIR)])
+        return RouterLaunch(["--router", "trinity", "--spec", str(TRINITY_SPEC), "--project", str(ROOT)])
     if section["router"] == "priority":
         order = list(section.get("priority") or workers)
         return RouterLaunch(["--router", "priority", "--priority", ",".join(order)])

@@ -1,11 +1,11 @@
 """train_trinity: sep-CMA-ES from scratch over the TRINITY vector.
 
 Trains on the recorded real outcomes' *train* split when fetch produced them; otherwise (tiny
-profile only) on the simulated pool, and says so: the vector's manifest and the metrics carry
+profile only) on the simulated pool, and says so: the vector's spec (trinity.json) and the metrics carry
 ``mock: true``. The full profile never falls back. Also measures the mock claim
 ``trinity-cmaes`` (chance → optimal routing) on the simulated pool.
 
-Writes artifacts/train_trinity/{vector.npy, vector.json}, metrics/train_trinity.json and the
+Writes artifacts/train_trinity/{vector.npy, trinity.json}, metrics/train_trinity.json and the
 per-generation curve plots/train_trinity_fitness.csv.
 """
 
@@ -23,13 +23,14 @@ from fugu.outcomes.matrix import Outcomes, load_split
 from fugu.pools.simulated import SimulatedPool
 from fugu.train.cmaes import CMAESConfig, Generation, sep_cmaes
 from fugu.train.trinity_fitness import SearchSpace, population_fitness
-from fugu.trained import Manifest, save_trained
-from fugu.trinity import Trinity
+from fugu.trinity import Trinity, TrinitySpec, save_vector
 from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
 
 BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
 ROUTING_DIR = ROOT / "artifacts/fetch/routing"
 OUT_DIR = ROOT / "artifacts/train_trinity"
+VECTOR_FILE = OUT_DIR / "vector.npy"
+SPEC_FILE = OUT_DIR / "trinity.json"  # what `fugu serve --router trinity` and eval rebuild it from
 PLOT = ROOT / "plots/train_trinity_fitness.csv"
 
 
@@ -46,7 +47,8 @@ def main() -> None:
 
     train, data, mock = training_outcomes(profile, sim_train)
     trinity = Trinity.build(backbone, train.workers, coordinator["roles"], coordinator["svf_layers"],
-                            prompt_format=coordinator["prompt_format"])
+                            prompt_format=coordinator["prompt_format"], padding_side=coordinator["padding_side"],
+                            batch_size=int(coordinator["batch_size"]))
     config = CMAESConfig(section["population_size"], section["generations"], section["sigma0"], params["seed"])
     space = SearchSpace(trinity.layout.n_svf, len(train.workers), len(coordinator["roles"]),
                         trinity.layout.hidden_size, train_svf=section["trainable"] == "head+svf")
@@ -58,9 +60,13 @@ def main() -> None:
     seconds = time.perf_counter() - started
 
     vector = trinity.layout.pack(*space.full_parts(result.best_vector))
-    manifest = Manifest(list(train.workers), list(coordinator["roles"]), coordinator["svf_layers"],
-                        coordinator["prompt_format"], data, mock)
-    save_trained(OUT_DIR, vector, trinity.layout, manifest)
+    save_vector(VECTOR_FILE, vector, trinity.layout)
+    TrinitySpec(
+        backbone_dir=str(BACKBONE_DIR.relative_to(ROOT)), vector=str(VECTOR_FILE.relative_to(ROOT)),
+        workers=list(train.workers), roles=list(coordinator["roles"]), svf_layers=coordinator["svf_layers"],
+        prompt_format=coordinator["prompt_format"], padding_side=coordinator["padding_side"],
+        batch_size=int(coordinator["batch_size"]), trained_on=data, mock=mock,
+    ).save(SPEC_FILE)
     write_curve(result.history)
 
     # Hidden states do not depend on the worker list, so the same coordinator reads the mock's questions.
