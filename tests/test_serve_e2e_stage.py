@@ -22,7 +22,9 @@ from tests.outcome_fixtures import tidy_table
 
 @pytest.fixture
 def section():
-    return {**stage_params(load_params(), "serve_e2e"), "startup_timeout_s": 60}
+    # The fixed-order stand-in: these tests exercise the serving path over generated outcomes,
+    # whose workers no trained vector scores (the stage's trinity router is covered by the pipeline).
+    return {**stage_params(load_params(), "serve_e2e"), "router": "priority", "startup_timeout_s": 60}
 
 
 @pytest.fixture
@@ -70,6 +72,12 @@ def test_real_workers_from_params_are_handed_to_fugu_serve(replay_dir, section):
 def test_leak_count_finds_worker_names_anywhere():
     surfaces = ['{"model": "fugu-mini"}', "x-fugu-worker: model-b", "model-a and model-a"]
     assert serve_e2e.count_leaks(surfaces, ["model-a", "model-b"]) == 3
+
+
+def test_build_router_points_fugu_serve_at_the_trained_spec(section):
+    launch = serve_e2e.build_router({**section, "router": "trinity"}, ["w0"])
+    assert launch.cli_args[:3] == ["--router", "trinity", "--spec"]
+    assert launch.cli_args[3].endswith("artifacts/train_trinity/trinity.json")
 
 
 def test_build_router_passes_the_priority_order_and_refuses_unknown_routers(section):
