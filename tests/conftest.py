@@ -11,3 +11,18 @@ for _var, _value in {
     "TOKENIZERS_PARALLELISM": "false",
 }.items():
     os.environ.setdefault(_var, _value)
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_backbone_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Qwen3ForCausalLM + trained tokenizer, built once per test session (seconds)."""
+    import torch
+
+    from fugu.backbone import build_tiny_backbone
+
+    torch.set_num_threads(1)
+    return build_tiny_backbone(tmp_path_factory.mktemp("tiny_backbone"), seed=0)
