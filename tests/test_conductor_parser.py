@@ -94,3 +94,8 @@ def test_text_without_json_is_a_parse_error():
     with pytest.raises(ParseError) as err:
         parse_workflow("I would ask worker 2.")
     assert err.value.kind == "no_json"
+
+
+def test_steps_nested_inside_another_object_are_not_the_workflow():
+    with pytest.raises(ParseError):
+        parse_workflow('{"plan": [{"worker": 0, "instruction": "go"}]}')

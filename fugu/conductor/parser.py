@@ -35,14 +35,18 @@ def parse_workflow(text: str, n_workers: int | None = None, max_steps: int | Non
     ``n_workers`` and ``max_steps`` are given.
 
     Workflow-shaped: an object with a ``steps`` key, or a bare list of step objects. Earlier
-    JSON-looking fragments of another shape (``[1]`` in prose) are skipped.
+    top-level JSON values of another shape (``[1]`` in prose) are skipped, and so is anything
+    nested inside them: a list of steps buried in some other object is not the workflow.
     """
     if not isinstance(text, str):
         raise ParseError("no_json", f"expected text, got {type(text).__name__}", "", 0)
     first_error: ParseError | None = None
+    covered = 0  # a fragment nested in a JSON value already read is not a top-level value
     for start in _json_starts(text):
+        if start < covered:
+            continue
         try:
-            value = _decode(text, start)
+            value, covered = _decode(text, start)
         except ParseError as exc:
             first_error = first_error or exc
             continue
@@ -60,17 +64,17 @@ def _json_starts(text: str) -> list[int]:
     return starts[:MAX_CANDIDATES]
 
 
-def _decode(text: str, start: int) -> Any:
-    """The JSON value starting at ``start``, trailing commas dropped; errors point into ``text``."""
+def _decode(text: str, start: int) -> tuple[Any, int]:
+    """The JSON value starting at ``start`` (trailing commas dropped) and where it ends in ``text``."""
     cleaned, origin = _drop_trailing_commas(text, start)
     try:
-        value, _ = json.JSONDecoder().raw_decode(cleaned)
+        value, end = json.JSONDecoder().raw_decode(cleaned)
     except json.JSONDecodeError as exc:
         position = origin[min(exc.pos, len(origin) - 1)] if origin else start
         raise ParseError("syntax", f"invalid JSON: {exc.msg}", text, position) from None
     except (ValueError, RecursionError) as exc:  # over-long integers, absurd nesting
         raise ParseError("syntax", f"unreadable JSON: {exc}", text, start) from None
-    return value
+    return value, origin[end - 1] + 1
 
 
 def _drop_trailing_commas(text: str, start: int) -> tuple[str, list[int]]:

@@ -1,0 +1,1 @@
+"""Training loops: sep-CMA-ES for TRINITY (cmaes.py), GRPO for the Conductor (grpo.py)."""
