@@ -26,8 +26,10 @@ from fugu.conductor.executor import Execution, execute
 from fugu.conductor.parser import ParseError, parse_workflow
 from fugu.conductor.prompts import conductor_prompt, revision_prompt
 from fugu.conductor.schema import Step, Workflow, WorkflowError
+from fugu.conductor.task import task_rows
 from fugu.graders import extract_number, grade_numeric
 from fugu.pools.base import Pool
+from fugu.pools.simulated import SimulatedPool
 
 
 @dataclass(frozen=True)
@@ -162,3 +164,23 @@ class VotingConductor:
         best = max(weight, key=lambda a: weight[a])
         backers = sorted((w for w, a in said.items() if a == best), key=lambda w: -skills[w])
         return backers[0]
+
+
+def estimate_skill(pool: SimulatedPool, question_ids: list[str]) -> np.ndarray:
+    """[n_categories, n_workers] mean realised success on ``question_ids`` (training questions);
+    a category with no such question gets the overall mean."""
+    outcomes = pool.outcomes(question_ids, expected=False)
+    categories = np.array(outcomes.categories)
+    overall = outcomes.scores.mean(axis=0)
+    return np.stack([outcomes.scores[categories == c].mean(axis=0) if (categories == c).any() else overall
+                     for c in pool.categories])
+
+
+def mock_recursion(pool: SimulatedPool, train_ids: list[str], held_ids: list[str], *, rounds: int, votes: int,
+                   max_steps: int, time_budget_s: float, max_attempts: int) -> dict:
+    """The recursion-mock measurement: toy voting Conductor, skills estimated on ``train_ids``,
+    round 0 vs the last round on ``held_ids``. Labelled mock."""
+    conductor = VotingConductor(pool.categories, estimate_skill(pool, train_ids), votes)
+    result = compare_rounds(conductor, pool, task_rows(pool, held_ids), rounds=rounds, max_steps=max_steps,
+                            time_budget_s=time_budget_s, max_attempts=max_attempts)
+    return {"mock": True, "policy": f"toy voting Conductor ({votes} voters, skill-weighted revision)", **result}

@@ -61,3 +61,12 @@ def _text(completion) -> str:
     if isinstance(completion, list):
         return "".join(m.get("content", "") for m in completion if isinstance(m, dict))
     return str(completion)
+
+
+def evaluate_policy(model, tokenizer, rows: list[dict], reward: WorkflowReward, max_new_tokens: int) -> dict[str, float]:
+    """Mean format / answer / total reward of the policy's greedy workflows on ``rows``."""
+    from fugu.train.grpo import generate
+
+    texts = generate(model, tokenizer, [r["prompt"] for r in rows], max_new_tokens, sample=False)
+    scores = [reward.score(t, r["question"], r["question_id"], r["answer"]) for t, r in zip(texts, rows)]
+    return {key: sum(s[key] for s in scores) / len(scores) for key in ("format", "answer", "total")}
