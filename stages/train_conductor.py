@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from fugu.backbone import build_tiny_backbone, load_backbone
+from fugu.conductor.recursion import estimate_skill
 from fugu.conductor.task import random_workflow, split_question_ids, task_rows, tokenizer_corpus
 from fugu.pools.simulated import SimulatedPool
 from fugu.train.conductor_reward import WorkflowReward, evaluate_policy
@@ -83,13 +84,27 @@ def train_tiny(cfg: dict[str, Any], pool_cfg: dict[str, Any], seed: int) -> tupl
         "last_window_mean_reward": float(np.mean(rewards[-window:])),
         "reward_gain": window_gain(rewards, window),
         "warm_start": {"steps": len(losses), "first_loss": losses[0], "last_loss": losses[-1]},
-        "held_out": {"n_questions": len(held), "before_grpo": before, "after_grpo": after},
+        "held_out": {"n_questions": len(held), "before_grpo": before, "after_grpo": after,
+                     "reference": routing_references(pool, train_ids, held_ids)},
         "policy_parameters": sum(p.numel() for p in model.parameters()),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
     not_run = {"final_mean_reward": "full scale only (3B-class policy on nvidia/ToolScale, GPU); "
                                     "the tiny profile measures reward_gain"}
     return metrics, not_run
+
+
+def routing_references(pool: SimulatedPool, train_ids: list[str], held_ids: list[str]) -> dict[str, float]:
+    """Held-out answer accuracy of two fixed policies chosen on *training* questions, to read
+    the policy's answer reward against: always the best single worker, and the best worker
+    per category (what a Conductor that reads the category tag could reach)."""
+    skill = estimate_skill(pool, train_ids)
+    held = pool.outcomes(held_ids, expected=False)
+    rows = np.arange(len(held_ids))
+    category = [pool.categories.index(c) for c in held.categories]
+    best_single = int(np.argmax(pool.outcomes(train_ids, expected=False).scores.mean(axis=0)))
+    return {"best_single_worker": float(held.scores[:, best_single].mean()),
+            "best_worker_per_category": float(held.scores[rows, np.argmax(skill[category], axis=1)].mean())}
 
 
 def train_full(cfg: dict[str, Any]) -> None:

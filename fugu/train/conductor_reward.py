@@ -26,7 +26,7 @@ class WorkflowReward:
         self.n_workers = len(pool.workers)
 
     def format_reward(self, prompts, completions, **_) -> list[float]:
-        return [float(self._parse(c) is not None) for c in completions]
+        return [float(self.parse(c) is not None) for c in completions]
 
     def answer_reward(self, prompts, completions, question, question_id, answer, **_) -> list[float]:
         return asyncio.run(self._answers(completions, question, question_id, answer))
@@ -37,7 +37,8 @@ class WorkflowReward:
         right = self.answer_reward([None], [completion], [question], [question_id], [answer])[0]
         return {"format": fmt, "answer": right, "total": fmt + right}
 
-    def _parse(self, completion: str):
+    def parse(self, completion: str):
+        """The workflow in ``completion`` if it is valid on this pool, else None."""
         try:
             return parse_workflow(_text(completion), self.n_workers, self.max_steps)
         except ParseError:
@@ -45,7 +46,7 @@ class WorkflowReward:
 
     async def _answers(self, completions, questions, question_ids, answers) -> list[float]:
         async def one(completion, question, question_id, answer) -> float:
-            workflow = self._parse(completion)
+            workflow = self.parse(completion)
             if workflow is None:
                 return 0.0
             run = await execute(workflow, self.pool, question, max_steps=self.max_steps,
@@ -64,9 +65,12 @@ def _text(completion) -> str:
 
 
 def evaluate_policy(model, tokenizer, rows: list[dict], reward: WorkflowReward, max_new_tokens: int) -> dict[str, float]:
-    """Mean format / answer / total reward of the policy's greedy workflows on ``rows``."""
+    """Mean format / answer / total reward of the policy's greedy workflows on ``rows``, and how
+    many distinct workers it puts last (1 means it ignores the question: a single-worker policy)."""
     from fugu.train.grpo import generate
 
     texts = generate(model, tokenizer, [r["prompt"] for r in rows], max_new_tokens, sample=False)
     scores = [reward.score(t, r["question"], r["question_id"], r["answer"]) for t, r in zip(texts, rows)]
-    return {key: sum(s[key] for s in scores) / len(scores) for key in ("format", "answer", "total")}
+    finals = {w.final_worker() for w in map(reward.parse, texts) if w is not None}
+    means = {key: sum(s[key] for s in scores) / len(scores) for key in ("format", "answer", "total")}
+    return {**means, "distinct_final_workers": len(finals)}
