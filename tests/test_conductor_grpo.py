@@ -70,3 +70,14 @@ def test_grpo_curve_comes_from_real_steps(pool, tmp_path):
     assert [row["step"] for row in curve] == [1, 2]
     assert [row["brace_reward"] for row in curve] == pytest.approx([np.mean(r) for r in returned])
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_full_profile_stage_stops_with_a_message_on_cpu(monkeypatch):
+    import stages.train_conductor as stage
+
+    params = {"profile": "full", "seed": 0, "simulated_pool": {},
+              "train_conductor": {"full": {"model_id": "m", "model_dir": "nowhere", "dataset": "d"}}}
+    monkeypatch.setattr(stage, "load_params", lambda: params)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit, match="train_conductor: .*needs a CUDA GPU"):
+        stage.main()
