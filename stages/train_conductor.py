@@ -43,7 +43,7 @@ def main() -> None:
     if profile == "full":
         try:
             train_full(cfg)
-        except (GPUMissing, FileNotFoundError) as exc:
+        except (GPUMissing, FileNotFoundError, FullScaleUnavailable) as exc:
             sys.exit(f"train_conductor: {exc}")
     torch.set_num_threads(int(cfg["torch_threads"]))
     metrics, not_run = train_tiny(cfg, params["simulated_pool"], int(params["seed"]))
@@ -107,15 +107,19 @@ def routing_references(pool: SimulatedPool, train_ids: list[str], held_ids: list
             "best_worker_per_category": float(held.scores[rows, np.argmax(skill[category], axis=1)].mean())}
 
 
+class FullScaleUnavailable(RuntimeError):
+    """Something the full profile needs is not in this repository yet; the message names it."""
+
+
 def train_full(cfg: dict[str, Any]) -> None:
-    """The reference scale. Refuses early and clearly on what is missing (docs/conductor.md)."""
+    """The reference scale. Stops early and clearly on what is missing (docs/conductor.md)."""
     require_gpu("train_conductor with profile: full")
     model_dir = ROOT / cfg["model_dir"]
     if not (model_dir / "config.json").is_file():
         raise FileNotFoundError(f"no policy model at {model_dir}: fetch {cfg['model_id']} there first")
-    sys.exit("train_conductor: profile full also needs a live worker pool that executes workflows on "
-             f"{cfg['dataset']} tasks (an OpenAI-compatible pool); none is built into this repository yet, "
-             "so full-scale GRPO is not run (see docs/conductor.md)")
+    raise FullScaleUnavailable(
+        f"profile full also needs a live worker pool that executes workflows on {cfg['dataset']} tasks "
+        "(an OpenAI-compatible pool); none is built into this repository yet, so full-scale GRPO is not run")
 
 
 def save_policy(model, tokenizer) -> None:

@@ -60,7 +60,7 @@ def warm_start(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, promp
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     model.eval()
     return losses
 
