@@ -24,18 +24,20 @@ def workflows(draw) -> Workflow:
 PROSE = st.text(alphabet=st.characters(blacklist_characters="{}[]", blacklist_categories=("Cs",)), max_size=40)
 
 
+@settings(deadline=None)
 @given(workflows())
 def test_round_trip(workflow):
     assert parse_workflow(workflow.to_json(), MAX_WORKERS, MAX_STEPS) == workflow
 
 
+@settings(deadline=None)
 @given(workflows(), PROSE, PROSE, st.booleans())
 def test_round_trip_through_prose_and_code_fences(workflow, before, after, fenced):
     body = f"```json\n{workflow.to_json()}\n```" if fenced else workflow.to_json()
     assert parse_workflow(f"{before}\n{body}\n{after}", MAX_WORKERS, MAX_STEPS) == workflow
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300))
 def test_garbage_never_crashes(text):
     try:
@@ -44,7 +46,7 @@ def test_garbage_never_crashes(text):
         assert 0 <= exc.position <= len(text)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.text(alphabet='{}[]",:0123456789 stepworkinruca\\', max_size=200))
 def test_json_like_garbage_never_crashes(text):
     try:
