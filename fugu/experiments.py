@@ -210,14 +210,3 @@ def perstep_subset(train: Outcomes, test: Outcomes, featurize: Featurizer, reply
         "n_test_episodes": len(test_episodes),
     }
 
-
-def simulated_split(question_ids: tuple[str, ...], train_fraction: float) -> tuple[list[str], list[str]]:
-    """Train / held-out question ids of the simulated pool: the first fraction trains.
-
-    The pool draws its questions (and their categories) at random from its seed, so a prefix
-    is a random sample; every stage that uses the mock pool splits it with this one function.
-    """
-    if not 0.0 < train_fraction < 1.0:
-        raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
-    cut = int(round(len(question_ids) * train_fraction))
-    return list(question_ids[:cut]), list(question_ids[cut:])

@@ -7,6 +7,9 @@
   Without recorded real outcomes the claim is *not run*; the same comparison on the
   simulated pool is written under ``mock_routing`` (labelled mock) so the machinery is shown.
 - Mock experiments on the simulated pool: adaptive k-of-n pool, per-step subset routing.
+- Conductor recursion (:func:`conductor_metrics`): ``recursion_mock`` runs the toy recursive
+  policy on the simulated pool (MOCK); ``recursion_real`` needs held-out recorded real
+  outcomes and a Conductor trained to revise, and is recorded not run with the reason.
 
 Writes metrics/eval.json and plots/eval_cost_quality.csv (one point per router).
 """
@@ -18,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from fugu.conductor.recursion import mock_recursion
 from fugu.evaluation import compare_to_baselines, route_split
-from fugu.experiments import adaptive_pool, perstep_subset, simulated_split
+from fugu.experiments import adaptive_pool, perstep_subset
 from fugu.outcomes.matrix import Outcomes, load_split
-from fugu.pools.simulated import SimulatedPool
+from fugu.pools.simulated import SimulatedPool, split_question_ids
 from fugu.routers import (BestSingleRouter, CachedFeatures, Featurizer, KNNRouter, LinearHeadRouter, LogisticRouter,
                           OracleRouter, RandomRouter)
 from fugu.train.cmaes import CMAESConfig
@@ -48,8 +52,8 @@ def main() -> None:
     not_run: dict[str, str] = {}
 
     simulated = SimulatedPool.generate(**params["simulated_pool"])
-    sim_train_ids, sim_test_ids = simulated_split(simulated.outcomes().question_ids,
-                                                  params["train_trinity"]["simulated_train_fraction"])
+    split = params["simulated_split"]  # the held-out questions every stage leaves alone
+    sim_train_ids, sim_test_ids = split_question_ids(simulated, float(split["held_out_fraction"]), int(split["seed"]))
     sim_train, sim_test = simulated.outcomes(sim_train_ids, expected=True), simulated.outcomes(sim_test_ids, expected=False)
 
     real_train, real_test = load_split(ROUTING_DIR, "train"), load_split(ROUTING_DIR, "test")
@@ -76,6 +80,11 @@ def main() -> None:
     metrics["perstep_subset"] = perstep_subset(
         sim_train, sim_test, features, reply, perstep["follow_up"], perstep["steps"], perstep["k"],
         cmaes_config(perstep, seed), seed, trinity.layout.hidden_size)
+
+    conductor, conductor_not_run = conductor_metrics(params, simulated, sim_train_ids, sim_test_ids,
+                                                     has_real_outcomes=bool(len(real_test)))
+    metrics.update(conductor)
+    not_run.update(conductor_not_run)
 
     write_metrics("eval", profile, metrics, checksums(TRAINED_DIR, ROUTING_DIR), not_run=not_run)
 
@@ -115,6 +124,23 @@ def write_curve(comparison: dict[str, Any]) -> None:
         for name, entry in comparison.items():
             if isinstance(entry, dict) and entry.get("mean_cost") is not None:
                 writer.writerow([name, f"{entry['mean_cost']:.6f}", f"{entry['accuracy']:.6f}"])
+
+
+def conductor_metrics(params: dict[str, Any], pool: SimulatedPool, train_ids: list[str], held_ids: list[str],
+                      has_real_outcomes: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    """Recursion round 0 vs the last round: (metrics, not_run)."""
+    cfg = stage_params(params, "eval")["recursion"]
+    metrics = {"recursion_mock": mock_recursion(
+        pool, train_ids, held_ids, rounds=int(cfg["rounds"]), votes=int(cfg["votes"]),
+        max_steps=int(cfg["max_steps"]), time_budget_s=float(cfg["time_budget_s"]),
+        max_attempts=int(cfg["max_attempts"]))}
+    if has_real_outcomes:
+        reason = ("held-out recorded real outcomes exist, but no Conductor is trained to revise a workflow: "
+                  "the tiny GRPO policy is trained on round-0 prompts only")
+    else:
+        reason = (f"no held-out recorded real outcomes: {ROUTING_DIR.relative_to(ROOT)} holds none "
+                  "(fetch found no data files listed in the routing data folder)")
+    return metrics, {"recursion_real": reason}
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from fugu.backbone import load_backbone
-from fugu.experiments import chance_to_optimal, simulated_split
+from fugu.experiments import chance_to_optimal
 from fugu.outcomes.matrix import Outcomes, load_split
-from fugu.pools.simulated import SimulatedPool
+from fugu.pools.simulated import SimulatedPool, split_question_ids
 from fugu.train.cmaes import CMAESConfig, Generation, sep_cmaes
 from fugu.train.trinity_fitness import SearchSpace, population_fitness
 from fugu.trinity import Trinity, TrinitySpec, save_vector
@@ -42,7 +42,8 @@ def main() -> None:
     enter_profile(profile)
     backbone = load_backbone(BACKBONE_DIR)
     simulated = SimulatedPool.generate(**params["simulated_pool"])
-    sim_train_ids, _ = simulated_split(simulated.outcomes().question_ids, section["simulated_train_fraction"])
+    split = params["simulated_split"]
+    sim_train_ids, _ = split_question_ids(simulated, float(split["held_out_fraction"]), int(split["seed"]))
     sim_train = simulated.outcomes(sim_train_ids, expected=True)
 
     train, data, mock = training_outcomes(profile, sim_train)

@@ -161,6 +161,18 @@ class SimulatedPool:
         )
 
 
+def split_question_ids(pool: SimulatedPool, held_out_fraction: float, seed: int) -> tuple[list[str], list[str]]:
+    """(train, held-out) question ids: a seeded shuffle, cut once, so held-out never trains."""
+    if not 0.0 < held_out_fraction < 1.0:
+        raise ValueError(f"held_out_fraction must be in (0, 1), got {held_out_fraction}")
+    ids = [q.question_id for q in pool.questions]
+    order = np.random.default_rng([seed, 7]).permutation(len(ids))
+    n_held = max(1, round(len(ids) * held_out_fraction))
+    held = sorted(ids[i] for i in order[:n_held])
+    train = sorted(ids[i] for i in order[n_held:])
+    return train, held
+
+
 def _wrong_offset(question_id: str, worker: str) -> int:
     """A non-zero, deterministic error so a failed answer is wrong but still a number."""
     return 1 + int(hashlib.sha256(f"{question_id}:{worker}".encode()).hexdigest(), 16) % 9

@@ -1,0 +1,25 @@
+"""What the Conductor reads: the question and pool size (round 0), plus its last round (revision).
+
+Workers appear only as indices 0..n-1: the Conductor never learns their names, so the same
+policy runs over any pool of that size (and the pool stays hidden from clients).
+"""
+
+from __future__ import annotations
+
+from fugu.conductor.schema import Workflow
+
+
+def conductor_prompt(question: str, n_workers: int) -> str:
+    return f"Pool: {n_workers} workers (0-{n_workers - 1}).\nQuestion: {question}\nWorkflow: "
+
+
+def revision_prompt(question: str, n_workers: int, workflow: Workflow | None, outputs: dict[int, str],
+                    error: str | None) -> str:
+    """Round r+1's prompt: round r's workflow, each step's output (or the error), then a cue."""
+    shown = workflow.to_json() if workflow is not None else "(none: the output did not parse)"
+    lines = [f"Pool: {n_workers} workers (0-{n_workers - 1}).", f"Question: {question}",
+             f"Previous workflow: {shown}"]
+    lines += [f"[step {i}] {text}" for i, text in sorted(outputs.items())]
+    if error:
+        lines.append(f"Error: {error}")
+    return "\n".join(lines) + "\nRevised workflow: "
