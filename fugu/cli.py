@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Callable
 
 
+# What the pipeline trains: the Conductor policy, and the pool it was trained over.
+ULTRA_POLICY = "artifacts/train_conductor/policy"
+ULTRA_WORKERS_SPEC = "artifacts/train_trinity/trinity.json"
+
+
 def audit(args: argparse.Namespace) -> int:
     # Stage commands call `python`: make it this interpreter, whose environment has fugu.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -72,11 +77,18 @@ def serve(args: argparse.Namespace) -> int:
         request_timeout_s=args.request_timeout, worker_timeout_s=args.worker_timeout,
         max_attempts=args.max_attempts, max_concurrency=args.max_concurrency,
         max_body_bytes=args.max_body_bytes, max_tokens_limit=args.max_tokens_limit,
-        expose_worker=args.expose_worker,
+        expose_worker=args.expose_worker, ultra_max_steps=args.max_steps,
+        ultra_time_budget_s=args.workflow_budget,
     )
+    conductor = None
+    if args.mode == "ultra":
+        from fugu.conductor.ultra import UltraConductor
+
+        conductor = UltraConductor(args.policy)
     print(f"fugu serve: {config.served_model!r} on http://{args.host}:{args.port}/v1 "
-          f"(router: {router.name}; auth: {'on' if config.api_key else 'off'})", file=sys.stderr, flush=True)
-    uvicorn.run(create_app(router, pool, config), host=args.host, port=args.port, log_level=args.log_level)
+          f"(mode: {args.mode}; router: {router.name}; auth: {'on' if config.api_key else 'off'})",
+          file=sys.stderr, flush=True)
+    uvicorn.run(create_app(router, pool, config, conductor), host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -95,6 +107,15 @@ def add_serve_command(commands) -> None:
     run.add_argument("--spec", default="artifacts/train_trinity/trinity.json", metavar="FILE",
                      help="trinity router: the coordinator spec train_trinity writes (default: %(default)s)")
     run.add_argument("--project", default=".", help="project root the spec's paths are relative to (default: .)")
+    run.add_argument("--mode", choices=["route", "ultra"], default="route",
+                     help="route: the router picks one worker per request (TRINITY); ultra: the Conductor "
+                          "writes a workflow over the pool and it is run, falling back to routing when the "
+                          "plan does not parse or the run fails (default: route)")
+    run.add_argument("--policy", default=ULTRA_POLICY, metavar="DIR",
+                     help="ultra mode: the Conductor policy directory (default: %(default)s)")
+    run.add_argument("--max-steps", type=int, default=4, help="ultra mode: the most steps a workflow may have (default: 4)")
+    run.add_argument("--workflow-budget", type=float, default=30.0, metavar="S",
+                     help="ultra mode: seconds for one workflow run, all steps (default: 30)")
     run.add_argument("--priority", default="", metavar="W1,W2,...",
                      help="priority router: worker order, best first (default: the pool's order)")
     run.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, loopback only)")
@@ -119,7 +140,37 @@ def add_serve_command(commands) -> None:
     run.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"],
                      help="uvicorn log level (default: warning)")
     run.set_defaults(handler=serve)
+def route_ultra(args: argparse.Namespace) -> int:
+    """``fugu route --ultra``: the workflow the Conductor writes for the query (not run)."""
+    from transformers.utils import logging as hf_logging
+
+    from fugu.conductor.ultra import UltraConductor, describe_workflow
+    from fugu.trinity import TrinitySpec
+
+    hf_logging.disable_progress_bar()  # stdout is the workflow, nothing else
+    try:
+        names = ([n.strip() for n in args.worker_names.split(",") if n.strip()] if args.worker_names
+                 else TrinitySpec.load(Path(args.project) / ULTRA_WORKERS_SPEC).workers)
+        conductor = UltraConductor(Path(args.project) / args.policy)
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        print(f"fugu route --ultra: {exc} (train the Conductor with `dvc repro train_conductor`, or pass "
+              "--policy DIR and --worker-names a,b,c)", file=sys.stderr)
+        return 1
+    plan = conductor.plan(args.query, len(names), args.max_steps)
+    if args.json:
+        workflow = json.loads(plan.workflow.to_json()) if plan.workflow else None
+        print(json.dumps({"workers": names, "workflow": workflow, "error": plan.error, "emitted": plan.text}, indent=2))
+        return 0 if plan.workflow else 1
+    if plan.workflow is None:
+        print(f"the Conductor's output is not a valid workflow: {plan.error}\nit wrote: {plan.text!r}")
+        return 1
+    print(describe_workflow(plan.workflow, names))
+    return 0
+
+
 def route(args: argparse.Namespace) -> int:
+    if args.ultra:
+        return route_ultra(args)
     import numpy as np
     from transformers.utils import logging as hf_logging
 
@@ -173,6 +224,13 @@ def add_route_command(subparsers: argparse._SubParsersAction) -> None:
     command.add_argument("--system", help="a system message placed before the query")
     command.add_argument("--available", help="comma-separated workers on offer (default: all)")
     command.add_argument("--json", action="store_true", help="print the decision as JSON")
+    command.add_argument("--ultra", action="store_true",
+                         help="show the workflow the Conductor (Fugu-Ultra) writes for the query instead")
+    command.add_argument("--policy", default=ULTRA_POLICY, metavar="DIR",
+                         help="--ultra: the Conductor policy directory, relative to --project (default: %(default)s)")
+    command.add_argument("--worker-names", metavar="A,B,...",
+                         help=f"--ultra: the pool, in index order (default: the workers of {ULTRA_WORKERS_SPEC})")
+    command.add_argument("--max-steps", type=int, default=4, help="--ultra: the most steps a workflow may have (default: 4)")
     command.set_defaults(handler=route)
 
 

@@ -7,6 +7,11 @@ worker that times out, raises, or returns an empty or garbled reply is skipped f
 The client sees one answer or one OpenAI-style error, and never which worker answered —
 the pool is hidden unless the operator turns on ``expose_worker`` for debugging.
 
+Ultra mode (``conductor`` given): the Conductor writes a workflow for the query (the last user
+message), the executor runs it over the same pool, and the last step's output is the answer.
+A plan that does not parse, or a run that fails, falls back to the routed path above, so a
+weak Conductor costs quality, never availability.
+
 Endpoints: ``POST /v1/chat/completions`` (plain, or ``stream: true`` as server-sent events
 in the OpenAI chunk format), ``GET /v1/models``, ``GET /health``.
 """
@@ -19,7 +24,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import AsyncIterator, Protocol
 
 import numpy as np
 from fastapi import Depends, FastAPI, Request
@@ -31,6 +36,7 @@ from fugu.openai_api import (
     AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Choice, ChunkChoice,
     Delta, ModelCard, ModelList, check_token_limit, completion_id, error_body, now, usage_from,
 )
+from fugu.conductor.executor import execute
 from fugu.pools.base import Message, Pool, Reply
 from fugu.routers import Router, ranked
 
@@ -52,10 +58,12 @@ class ServeConfig:
     max_body_bytes: int = 1_000_000      # larger bodies → 413
     max_tokens_limit: int = 32_768       # larger max_tokens → 400
     expose_worker: bool = False          # debug only: name the worker in an X-Fugu-Worker header
+    ultra_max_steps: int = 4             # ultra mode: the most steps a workflow may have
+    ultra_time_budget_s: float = 30.0    # ultra mode: one workflow run, all steps
 
     def __post_init__(self) -> None:
         for name in ("request_timeout_s", "worker_timeout_s", "max_attempts", "max_concurrency",
-                     "max_body_bytes", "max_tokens_limit"):
+                     "max_body_bytes", "max_tokens_limit", "ultra_max_steps", "ultra_time_budget_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"ServeConfig.{name} must be positive, got {getattr(self, name)!r}")
 
@@ -114,8 +122,33 @@ async def answer_with_fallback(pool: Pool, order: list[str], conversation: list[
     raise AllWorkersFailed(failures)
 
 
-def create_app(router: Router, pool: Pool, config: ServeConfig) -> FastAPI:
-    """The server: ``router`` scores ``pool.workers`` (in that order); see the module docstring."""
+class Planner(Protocol):
+    """What ultra mode needs of a Conductor (``fugu.conductor.ultra.UltraConductor``)."""
+
+    def plan(self, question: str, n_workers: int, max_steps: int): ...
+
+
+async def conductor_reply(conductor: Planner, pool: Pool, conversation: list[Message],
+                          config: ServeConfig) -> Reply | None:
+    """The workflow's answer, or None (with the reason logged) when the plan or its run fails."""
+    question = next((m["content"] for m in reversed(conversation) if m["role"] == "user"), None)
+    if question is None:
+        return None
+    plan = await asyncio.to_thread(conductor.plan, question, len(pool.workers), config.ultra_max_steps)
+    if plan.workflow is None:
+        log.warning("conductor plan did not parse (%s); routing instead", plan.error)
+        return None
+    run = await execute(plan.workflow, pool, question, max_steps=config.ultra_max_steps,
+                        time_budget_s=config.ultra_time_budget_s, max_attempts=config.max_attempts)
+    if not run.ok or run.final_reply is None or not usable(run.answer):
+        log.warning("conductor workflow failed (%s); routing instead", run.error or "unusable answer")
+        return None
+    return run.final_reply
+
+
+def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Planner | None = None) -> FastAPI:
+    """The server: ``router`` scores ``pool.workers`` (in that order); ``conductor`` turns on
+    ultra mode. See the module docstring."""
     workers = [w.name for w in pool.workers]
     if not workers:
         raise ValueError("the pool has no workers")
@@ -141,7 +174,8 @@ def create_app(router: Router, pool: Pool, config: ServeConfig) -> FastAPI:
 
     @app.get("/health")
     async def health() -> dict[str, str]:
-        return {"status": "ok", "model": config.served_model, "router": router.name}
+        return {"status": "ok", "model": config.served_model, "router": router.name,
+                "mode": "route" if conductor is None else "ultra"}
 
     @app.get("/v1/models", dependencies=[Depends(authorize)], response_model=ModelList)
     async def models() -> ModelList:
@@ -173,6 +207,14 @@ def create_app(router: Router, pool: Pool, config: ServeConfig) -> FastAPI:
         return JSONResponse(completion.model_dump(exclude_none=True), headers=headers)
 
     async def _answer(conversation: list[Message]) -> Reply:
+        if conductor is not None:
+            try:
+                reply = await conductor_reply(conductor, pool, conversation, config)
+            except Exception:
+                log.exception("conductor failed; routing instead")
+                reply = None
+            if reply is not None:
+                return reply
         try:
             scores = await route_scores(router, conversation, len(workers))
         except Exception:
