@@ -80,6 +80,9 @@ class Claim(_Strict):
     scale: list[Scale] = Field(min_length=1)
     requires: list[str] = Field(default_factory=list)
     reduced: ReducedCheck | None = None
+    # A published claim with two numbers is two records, so neither half can pass for the
+    # whole: the second names the first here (the report and verify treat both alike).
+    part_of: str | None = None
 
     @field_validator("scale")
     @classmethod
