@@ -86,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         worker_cmd = [sys.executable, "-m", "fugu.localserver", "--port", str(worker_port), "simulated",
                       "--n-questions", str(N_QUESTIONS), "--n-categories", "2", "--n-workers", str(N_WORKERS),
                       "--seed", str(SEED)]
+        # The fixed-order router: this measures the serving path; TRINITY's own forward pass is
+        # measured by benchmarks.trinity_route (and needs a trained spec a fresh clone lacks).
         fugu_cmd = [sys.executable, "-m", "fugu.cli", "serve", "--workers", str(spec), "--port", str(fugu_port),
-                    "--max-concurrency", str(4 * max(LEVELS))]
+                    "--router", "priority", "--max-concurrency", str(4 * max(LEVELS))]
         env = {"FUGU_API_KEY": ""}  # no auth: the same request shape for both targets
         with spawned(worker_cmd, f"{worker_url}/v1/models", Path(tmp) / "worker.log", env=env, cwd=ROOT), \
                 spawned(fugu_cmd, f"{fugu_url}/health", Path(tmp) / "fugu.log", env=env, cwd=ROOT):

@@ -291,7 +291,9 @@ class TrinitySpec:
     def load(cls, path: str | Path) -> "TrinitySpec":
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"no coordinator spec at {path}: run `dvc repro self_test`, or pass --spec")
+            raise FileNotFoundError(f"no coordinator spec at {path}: run `dvc repro` (self_test writes "
+                                    "artifacts/self_test/trinity.json, train_trinity artifacts/train_trinity/"
+                                    "trinity.json), or pass --spec")
         return cls(**json.loads(path.read_text()))
 
 

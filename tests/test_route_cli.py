@@ -41,7 +41,7 @@ def test_route_refuses_an_unknown_worker(tmp_path, tiny_backbone_dir, capsys):
 
 def test_route_without_a_spec_says_what_to_run(tmp_path, capsys):
     assert main(["route", "hi there", "--spec", str(tmp_path / "missing.json")]) == 1
-    assert "run `dvc repro self_test`" in capsys.readouterr().err
+    assert "run `dvc repro`" in capsys.readouterr().err
 
 
 def test_route_refuses_a_vector_of_another_layout(tmp_path, tiny_backbone_dir, capsys):
