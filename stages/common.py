@@ -112,17 +112,6 @@ def write_metrics(
     return _dump(stage, envelope)
 
 
-def write_not_implemented(stage: str) -> Path:
-    """An honest placeholder: the stage exists in the DAG but is not built, so no numbers."""
-    return _dump(stage, {"stage": stage, "status": "not_implemented"})
-
-
-def write_empty_plot(path: Path, columns: list[str]) -> None:
-    """A curve file with its header only: a declared plot of a stage not built yet."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(",".join(columns) + "\n")
-
-
 def _dump(stage: str, payload: dict[str, Any]) -> Path:
     METRICS_DIR.mkdir(exist_ok=True)
     path = METRICS_DIR / f"{stage}.json"
