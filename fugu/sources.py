@@ -12,6 +12,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from fugu.outcomes.checksum import sha256_file
+from fugu.outcomes.listing import ChecksumError
+
 
 @dataclass(frozen=True)
 class Source:
@@ -24,6 +27,7 @@ class Source:
     filenames: tuple[str, ...] = ()  # candidates inside the repo, tried in order; () = whole snapshot
     url: str | None = None
     note: str = ""  # what is known (or not) about this source, repeated in the error
+    sha256: str | None = None  # pin for a single-file artifact: a different file is refused, named
 
 
 class MissingArtifacts(RuntimeError):
@@ -31,8 +35,19 @@ class MissingArtifacts(RuntimeError):
 
 
 def obtain(source: Source, dest: Path) -> Path:
-    """Put the artifact at ``dest`` (a file, or a directory for a snapshot); raise OSError/RuntimeError why not."""
-    dest = Path(dest)
+    """Put the artifact at ``dest`` (a file, or a directory for a snapshot), checked against its
+    pinned sha256 if it has one; raise OSError/RuntimeError/ChecksumError why not."""
+    dest = _fetch(source, Path(dest))
+    if source.sha256 and dest.is_file():
+        got = sha256_file(dest)
+        if got != source.sha256.lower():
+            dest.unlink()  # a corrupt or substituted file must not stay where later stages read
+            raise ChecksumError(f"{source.name}: {dest} has sha256 {got}, expected {source.sha256} "
+                                f"(from {source.path or source.url or source.repo_id})")
+    return dest
+
+
+def _fetch(source: Source, dest: Path) -> Path:
     if source.path:
         local = Path(source.path).expanduser()
         if not local.exists():
