@@ -54,23 +54,31 @@ class Environment:
     artifacts: dict[str, str]
 
 
-def declared_curves(dvc_file: Path) -> list[tuple[str, str, str, str]]:
-    """(stage, file, x, y) for every plot a stage declares in dvc.yaml."""
+def declared_curves(dvc_file: Path) -> list[tuple[str, str, str, str, str]]:
+    """(stage, file, x, y, template) for every plot a stage declares in dvc.yaml.
+
+    ``template`` is DVC's own plot template name: ``scatter`` draws unconnected points (one
+    per row, labelled by the row's first text column), anything else a line.
+    """
     stages = yaml.safe_load(Path(dvc_file).read_text())["stages"]
     curves = []
     for name, stage in stages.items():
         for entry in stage.get("plots", []):
             file, spec = next(iter(entry.items())) if isinstance(entry, dict) else (entry, {})
-            curves.append((name, file, spec.get("x", "step"), spec.get("y", "value")))
+            curves.append((name, file, spec.get("x", "step"), spec.get("y", "value"), spec.get("template", "linear")))
     return curves
 
 
-def load_curve(root: Path, stage: str, file: str, x: str, y: str) -> Curve:
+def load_curve(root: Path, stage: str, file: str, x: str, y: str, template: str = "linear") -> Curve:
+    """A declared plot, rendered. A ``data`` column (what the numbers come from, e.g. the
+    simulated pool, a mock) is shown in the title, so a mock curve cannot pass for a real one."""
     path = Path(root) / file
     rows = _read_rows(path)
     if not rows:
         return Curve(file, stage, x, y, None, 0)
-    return Curve(file, stage, x, y, _plot_png(rows, x, y, title=f"{stage}: {Path(file).stem}"), len(rows))
+    sources = sorted({r["data"] for r in rows if r.get("data")})
+    title = f"{stage}: {Path(file).stem}" + (f"\n{', '.join(sources)}" if sources else "")
+    return Curve(file, stage, x, y, _plot_png(rows, x, y, title, scatter=template == "scatter"), len(rows))
 
 
 def render_report(
@@ -110,19 +118,27 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _plot_png(rows: list[dict[str, str]], x: str, y: str, title: str) -> str:
+def _plot_png(rows: list[dict[str, str]], x: str, y: str, title: str, scatter: bool = False) -> str:
     """Plot y against x (a category per row when x is not numeric) as an inline PNG."""
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
     ys = [float(r[y]) for r in rows]
     xs_raw = [r[x] for r in rows]
     try:
         xs = [float(v) for v in xs_raw]
-        ax.plot(xs, ys, marker="o", markersize=3)
     except ValueError:
         ax.bar(xs_raw, ys)
+    else:
+        if scatter:
+            ax.scatter(xs, ys)
+            label = next((k for k in rows[0] if k not in (x, y, "data")), None)
+            for row, px, py in zip(rows, xs, ys):
+                if label:
+                    ax.annotate(row[label], (px, py), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        else:
+            ax.plot(xs, ys, marker="o", markersize=3)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     buffer = io.BytesIO()

@@ -68,7 +68,10 @@ def main() -> None:
                               "so routing cannot be judged on held-out real questions")
         mock_head = agent_head if spec.mock else None
         metrics["mock_routing"] = {"mock": True, **compare_routers(sim_train, sim_test, features, mock_head, section, seed)}
-    write_curve(metrics.get("routing") or metrics["mock_routing"])
+    if "routing" in metrics:
+        write_curve(metrics["routing"], "recorded outcomes (test split)")
+    else:
+        write_curve(metrics["mock_routing"], "simulated pool (mock)")
 
     adaptive = section["adaptive_pool"]
     sim_hidden = lambda o: features(o.conversations())  # noqa: E731
@@ -115,15 +118,15 @@ def cmaes_config(cfg: dict[str, Any], seed: int) -> CMAESConfig:
     return CMAESConfig(cfg["population_size"], cfg["generations"], cfg["sigma0"], seed)
 
 
-def write_curve(comparison: dict[str, Any]) -> None:
-    """One (cost, accuracy) point per router that has a recorded cost."""
+def write_curve(comparison: dict[str, Any], data: str) -> None:
+    """One (cost, accuracy) point per router that has a recorded cost; ``data`` says from what."""
     PLOT.parent.mkdir(parents=True, exist_ok=True)
     with open(PLOT, "w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["router", "cost", "accuracy"])
+        writer.writerow(["router", "cost", "accuracy", "data"])
         for name, entry in comparison.items():
             if isinstance(entry, dict) and entry.get("mean_cost") is not None:
-                writer.writerow([name, f"{entry['mean_cost']:.6f}", f"{entry['accuracy']:.6f}"])
+                writer.writerow([name, f"{entry['mean_cost']:.6f}", f"{entry['accuracy']:.6f}", data])
 
 
 def conductor_metrics(params: dict[str, Any], pool: SimulatedPool, train_ids: list[str], held_ids: list[str],

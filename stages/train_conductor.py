@@ -32,7 +32,8 @@ from stages.common import ROOT, checksums, enter_profile, load_params, stage_par
 
 POLICY_DIR = ROOT / "artifacts/train_conductor/policy"
 PLOT = ROOT / "plots/train_conductor_reward.csv"
-PLOT_COLUMNS = ["step", "mean_reward", "reward_std", "format_reward", "answer_reward"]
+PLOT_COLUMNS = ["step", "mean_reward", "reward_std", "format_reward", "answer_reward", "data"]
+PLOT_DATA = "mock task, simulated pool"  # the report prints it in the curve's title
 
 
 def main() -> None:
@@ -136,7 +137,8 @@ def write_curve(curve: list[dict]) -> None:
         writer = csv.DictWriter(fh, fieldnames=PLOT_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in curve:
-            writer.writerow({k: round(row[k], 6) if isinstance(row.get(k), float) else row.get(k) for k in PLOT_COLUMNS})
+            values = {k: round(row[k], 6) if isinstance(row.get(k), float) else row.get(k) for k in PLOT_COLUMNS}
+            writer.writerow({**values, "data": PLOT_DATA})
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ def main() -> None:
         prompt_format=coordinator["prompt_format"], padding_side=coordinator["padding_side"],
         batch_size=int(coordinator["batch_size"]), trained_on=data, mock=mock,
     ).save(SPEC_FILE)
-    write_curve(result.history)
+    write_curve(result.history, "simulated pool (mock)" if mock else "recorded outcomes (train split)")
 
     # Hidden states do not depend on the worker list, so the same coordinator reads the mock's questions.
     mock_claim, _ = chance_to_optimal(trinity.hidden_states(sim_train.conversations()), sim_train,
@@ -98,13 +98,14 @@ def training_outcomes(profile: str, simulated_train: Outcomes) -> tuple[Outcomes
     return simulated_train, "simulated pool (mock): no recorded real outcomes were fetched", True
 
 
-def write_curve(history: list[Generation]) -> None:
+def write_curve(history: list[Generation], data: str) -> None:
+    """Per-generation best/mean fitness and step size; ``data`` says what the fitness was measured on."""
     PLOT.parent.mkdir(parents=True, exist_ok=True)
     with open(PLOT, "w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["generation", "best_fitness", "mean_fitness", "sigma"])
+        writer.writerow(["generation", "best_fitness", "mean_fitness", "sigma", "data"])
         for g in history:
-            writer.writerow([g.generation, f"{g.best_fitness:.6f}", f"{g.mean_fitness:.6f}", f"{g.sigma:.6f}"])
+            writer.writerow([g.generation, f"{g.best_fitness:.6f}", f"{g.mean_fitness:.6f}", f"{g.sigma:.6f}", data])
 
 
 if __name__ == "__main__":

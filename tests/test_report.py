@@ -68,7 +68,7 @@ def test_empty_curve_says_no_data(tmp_path):
 
 
 def test_every_declared_curve_is_found_in_dvc_yaml():
-    files = [file for _, file, _, _ in declared_curves(ROOT / "dvc.yaml")]
+    files = [file for _, file, *_ in declared_curves(ROOT / "dvc.yaml")]
     assert "plots/train_trinity_fitness.csv" in files and "plots/train_conductor_reward.csv" in files
 
 
@@ -80,3 +80,16 @@ def test_missing_verdict_is_an_error():
 def test_report_shows_environment(curve):
     html = render([curve])
     assert "abc123" in html and "artifacts/x" in html and "profile: tiny" in html
+
+
+def test_a_scatter_curve_from_a_mock_says_so_in_its_title(tmp_path, monkeypatch):
+    (tmp_path / "plots").mkdir()
+    (tmp_path / "plots/s.csv").write_text("router,cost,accuracy,data\nrandom,0.5,0.3,simulated pool (mock)\n"
+                                          "oracle,0.4,0.9,simulated pool (mock)\n")
+    titles, labels = [], []
+    monkeypatch.setattr("matplotlib.axes.Axes.set_title", lambda self, t, **kw: titles.append(t))
+    monkeypatch.setattr("matplotlib.axes.Axes.annotate", lambda self, text, *a, **kw: labels.append(text))
+    curve = load_curve(tmp_path, "eval", "plots/s.csv", "cost", "accuracy", template="scatter")
+    assert curve.rows == 2 and curve.png_base64
+    assert titles == ["eval: s\nsimulated pool (mock)"]
+    assert labels == ["random", "oracle"]
