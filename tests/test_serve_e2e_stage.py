@@ -14,7 +14,7 @@ import pytest
 from fugu import localserver
 from fugu.outcomes.splits import SPLITS_FILE, assign_splits, write_splits
 from fugu.outcomes.table import TABLE_FILE, write_outcome_table
-from fugu.pools.simulated import SimulatedPool
+from fugu.pools.simulated import SimulatedPool, split_question_ids
 from stages import serve_e2e
 from stages.common import load_params, stage_params
 from tests.outcome_fixtures import tidy_table
@@ -41,7 +41,12 @@ def test_without_recorded_outcomes_the_source_is_the_mock(tmp_path, monkeypatch)
     monkeypatch.setattr(serve_e2e, "ROUTING_DIR", tmp_path / "missing")
     source = serve_e2e.worker_source(load_params(), {"n_questions": 2})
     assert source.mock and isinstance(source.pool, SimulatedPool)
-    assert [q.gold for q in source.questions] == [str(q.answer) for q in source.pool.questions[:2]]
+    params = load_params()
+    _, held_ids = split_question_ids(source.pool, params["simulated_split"]["held_out_fraction"],
+                                     params["simulated_split"]["seed"])
+    assert [q.question_id for q in source.questions] == held_ids[:2]  # never a question TRINITY trained on
+    answers = {q.question_id: str(q.answer) for q in source.pool.questions}
+    assert [q.gold for q in source.questions] == [answers[q] for q in held_ids[:2]]
 
 
 def test_recorded_outcomes_are_served_over_the_whole_path_and_graded(replay_dir, section):
