@@ -21,18 +21,14 @@ import numpy as np
 
 from fugu.outcomes.matrix import Outcomes
 from fugu.routers import Conversation, Featurizer, choose
-from fugu.train.cmaes import CMAESConfig, CMAESResult, head_choices, head_fitness, sep_cmaes
+from fugu.train.cmaes import CMAESConfig, CMAESResult, cached_head_fitness, head_choices, sep_cmaes
 
 
 def train_head(hidden: np.ndarray, scores: np.ndarray, costs: np.ndarray, n_workers: int, config: CMAESConfig,
                cost_penalty: float = 0.0, available: np.ndarray | None = None, progress: bool = False) -> CMAESResult:
     """sep-CMA-ES over an agent head [n_workers, h] on cached hidden states (frozen SVF)."""
-    h = hidden.shape[1]
-
-    def fitness(population: np.ndarray) -> np.ndarray:
-        return head_fitness(hidden, scores, costs, population.reshape(-1, n_workers, h), cost_penalty, available)
-
-    return sep_cmaes(fitness, np.zeros(n_workers * h), config, progress=progress)
+    fitness = cached_head_fitness(hidden, scores, costs, n_workers, cost_penalty, available)
+    return sep_cmaes(fitness, np.zeros(n_workers * hidden.shape[1]), config, progress=progress)
 
 
 def chance_to_optimal(hidden: np.ndarray, outcomes: Outcomes, config: CMAESConfig,

@@ -21,6 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from fugu.routers import mask_unavailable
+from fugu.trinity import population_scores
 
 # population [pop, dim] → fitness [pop], higher is better.
 PopulationFitness = Callable[[np.ndarray], np.ndarray]
@@ -103,11 +104,18 @@ def head_choices(hidden: np.ndarray, heads: np.ndarray, available: np.ndarray | 
     hidden [n, h] (cached hidden states); heads [pop, n_workers, h]; available bool
     [n, n_workers] or None. One batched product: [pop, n, n_workers] scores, masked, argmax.
     """
-    scores = np.einsum("nh,pwh->pnw", hidden, heads)
-    return np.argmax(mask_unavailable(scores, available), axis=-1)
+    return np.argmax(mask_unavailable(population_scores(hidden, heads), available), axis=-1)
 
 
 def head_fitness(hidden: np.ndarray, scores: np.ndarray, costs: np.ndarray, heads: np.ndarray,
                  cost_penalty: float = 0.0, available: np.ndarray | None = None) -> np.ndarray:
     """Mean routed reward of every head in the population: [pop]. The cached (frozen-SVF) path."""
     return routed_reward(head_choices(hidden, heads, available), scores, costs, cost_penalty).mean(axis=-1)
+
+
+def cached_head_fitness(hidden: np.ndarray, scores: np.ndarray, costs: np.ndarray, n_workers: int,
+                        cost_penalty: float = 0.0, available: np.ndarray | None = None) -> PopulationFitness:
+    """The fitness sep-CMA-ES calls over flat agent heads [pop, n_workers × h], hidden states fixed."""
+    shape = (n_workers, hidden.shape[1])
+    return lambda population: head_fitness(hidden, scores, costs, population.reshape(-1, *shape),
+                                           cost_penalty, available)

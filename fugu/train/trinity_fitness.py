@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from fugu.train.cmaes import PopulationFitness, head_fitness
+from fugu.train.cmaes import PopulationFitness, cached_head_fitness, head_fitness
 
 HiddenStates = Callable[[np.ndarray | None], np.ndarray]  # SVF offsets (None = base model) → [n, h]
 
@@ -55,13 +55,7 @@ def population_fitness(space: SearchSpace, hidden_states: HiddenStates, scores: 
                        cost_penalty: float, available: np.ndarray | None = None) -> PopulationFitness:
     """The fitness sep-CMA-ES calls: mean routed reward of every candidate on the training batch."""
     if not space.train_svf:
-        cached = hidden_states(None)
-
-        def frozen(population: np.ndarray) -> np.ndarray:
-            heads = population.reshape(len(population), space.n_agents, space.hidden_size)
-            return head_fitness(cached, scores, costs, heads, cost_penalty, available)
-
-        return frozen
+        return cached_head_fitness(hidden_states(None), scores, costs, space.n_agents, cost_penalty, available)
 
     def adapted(population: np.ndarray) -> np.ndarray:
         values = []
