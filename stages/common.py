@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from fugu.outcomes.checksum import sha256_file
+from fugu.pools.simulated import SimulatedPool, split_question_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS_FILE = ROOT / "params.yaml"
@@ -51,6 +52,15 @@ def enter_profile(profile: str) -> None:
     if profile == "tiny":
         for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
             os.environ[var] = "1"
+
+
+def simulated_world(params: dict[str, Any]) -> tuple[SimulatedPool, list[str], list[str]]:
+    """The simulated pool (a MOCK) and its one (train, held-out) split, the same in every stage,
+    so no stage trains or selects on the questions another stage reports on."""
+    pool = SimulatedPool.generate(**params["simulated_pool"])
+    split = params["simulated_split"]
+    train_ids, held_ids = split_question_ids(pool, float(split["held_out_fraction"]), int(split["seed"]))
+    return pool, train_ids, held_ids
 
 
 def checksums(*paths: Path) -> dict[str, str]:

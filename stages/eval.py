@@ -25,12 +25,12 @@ from fugu.conductor.recursion import mock_recursion
 from fugu.evaluation import compare_to_baselines, route_split
 from fugu.experiments import adaptive_pool, perstep_subset
 from fugu.outcomes.matrix import Outcomes, load_split
-from fugu.pools.simulated import SimulatedPool, split_question_ids
+from fugu.pools.simulated import SimulatedPool
 from fugu.routers import (BestSingleRouter, CachedFeatures, Featurizer, KNNRouter, LinearHeadRouter, LogisticRouter,
                           OracleRouter, RandomRouter)
 from fugu.train.cmaes import CMAESConfig
 from fugu.trinity import TrinitySpec, load_trinity
-from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.common import ROOT, checksums, enter_profile, load_params, simulated_world, stage_params, write_metrics
 
 ROUTING_DIR = ROOT / "artifacts/fetch/routing"
 TRAINED_DIR = ROOT / "artifacts/train_trinity"
@@ -51,9 +51,7 @@ def main() -> None:
     metrics: dict[str, Any] = {}
     not_run: dict[str, str] = {}
 
-    simulated = SimulatedPool.generate(**params["simulated_pool"])
-    split = params["simulated_split"]  # the held-out questions every stage leaves alone
-    sim_train_ids, sim_test_ids = split_question_ids(simulated, float(split["held_out_fraction"]), int(split["seed"]))
+    simulated, sim_train_ids, sim_test_ids = simulated_world(params)
     sim_train, sim_test = simulated.outcomes(sim_train_ids, expected=True), simulated.outcomes(sim_test_ids, expected=False)
 
     real_train, real_test = load_split(ROUTING_DIR, "train"), load_split(ROUTING_DIR, "test")

@@ -34,8 +34,7 @@ from fugu.outcomes.matrix import load_split
 from fugu.outcomes.table import TABLE_FILE, read_outcome_table
 from fugu.pools.base import Pool
 from fugu.pools.replay import ReplayPool
-from fugu.pools.simulated import SimulatedPool, split_question_ids
-from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.common import ROOT, checksums, enter_profile, load_params, simulated_world, stage_params, write_metrics
 
 ROUTING_DIR = ROOT / "artifacts/fetch/routing"
 TRINITY_SPEC = ROOT / "artifacts/train_trinity/trinity.json"
@@ -111,10 +110,8 @@ def worker_source(params: dict[str, Any], section: dict[str, Any]) -> WorkerSour
         raise FileNotFoundError(
             f"serve_e2e needs recorded real outcomes ({table_file} is missing or empty): put the routing data "
             f"in fetch.routing.data_dir (listed in its README) and run `dvc repro fetch`")
-    pool = SimulatedPool.generate(**params["simulated_pool"])
     # Held-out questions only: the vector being served was trained on the others.
-    split = params["simulated_split"]
-    _, held_ids = split_question_ids(pool, float(split["held_out_fraction"]), int(split["seed"]))
+    pool, _, held_ids = simulated_world(params)
     by_id = {q.question_id: q for q in pool.questions}
     questions = [Question(q, by_id[q].text, str(by_id[q].answer)) for q in held_ids[:n_questions]]
     return WorkerSource(questions, mock=True, description=f"{VIA_WORKER_SERVER} -> SimulatedPool (MOCK: seeded skill matrix)", pool=pool)

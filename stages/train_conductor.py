@@ -25,10 +25,10 @@ import torch
 from fugu.backbone import build_tiny_backbone, load_backbone
 from fugu.conductor.recursion import estimate_skill
 from fugu.conductor.task import random_workflow, task_rows, tokenizer_corpus
-from fugu.pools.simulated import SimulatedPool, split_question_ids
+from fugu.pools.simulated import SimulatedPool
 from fugu.train.conductor_reward import WorkflowReward, evaluate_policy
 from fugu.train.grpo import GPUMissing, GRPOSettings, require_gpu, train_grpo, warm_start, window_gain
-from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.common import ROOT, checksums, enter_profile, load_params, simulated_world, stage_params, write_metrics
 
 POLICY_DIR = ROOT / "artifacts/train_conductor/policy"
 PLOT = ROOT / "plots/train_conductor_reward.csv"
@@ -47,16 +47,14 @@ def main() -> None:
         except (GPUMissing, FileNotFoundError, FullScaleUnavailable) as exc:
             sys.exit(f"train_conductor: {exc}")
     torch.set_num_threads(int(cfg["torch_threads"]))
-    metrics, not_run = train_tiny(cfg, params["simulated_pool"], params["simulated_split"], int(params["seed"]))
+    metrics, not_run = train_tiny(cfg, *simulated_world(params), int(params["seed"]))
     write_metrics("train_conductor", profile, metrics, checksums(POLICY_DIR), not_run=not_run)
 
 
-def train_tiny(cfg: dict[str, Any], pool_cfg: dict[str, Any], split: dict[str, Any],
+def train_tiny(cfg: dict[str, Any], pool: SimulatedPool, train_ids: list[str], held_ids: list[str],
                seed: int) -> tuple[dict[str, Any], dict[str, str]]:
     started = time.perf_counter()
-    pool = SimulatedPool.generate(**pool_cfg)
     n_workers, max_steps = len(pool.workers), int(cfg["max_steps"])
-    train_ids, held_ids = split_question_ids(pool, float(split["held_out_fraction"]), int(split["seed"]))
     rows, held = task_rows(pool, train_ids), task_rows(pool, held_ids)
     warm = cfg["warm_start"]
     with tempfile.TemporaryDirectory() as scratch:

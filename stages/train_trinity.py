@@ -20,11 +20,10 @@ import numpy as np
 from fugu.backbone import load_backbone
 from fugu.experiments import chance_to_optimal
 from fugu.outcomes.matrix import Outcomes, load_split
-from fugu.pools.simulated import SimulatedPool, split_question_ids
 from fugu.train.cmaes import CMAESConfig, Generation, sep_cmaes
 from fugu.train.trinity_fitness import SearchSpace, population_fitness
 from fugu.trinity import Trinity, TrinitySpec, save_vector
-from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.common import ROOT, checksums, enter_profile, load_params, simulated_world, stage_params, write_metrics
 
 BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
 ROUTING_DIR = ROOT / "artifacts/fetch/routing"
@@ -41,9 +40,7 @@ def main() -> None:
     coordinator = stage_params(params, "trinity")
     enter_profile(profile)
     backbone = load_backbone(BACKBONE_DIR)
-    simulated = SimulatedPool.generate(**params["simulated_pool"])
-    split = params["simulated_split"]
-    sim_train_ids, _ = split_question_ids(simulated, float(split["held_out_fraction"]), int(split["seed"]))
+    simulated, sim_train_ids, _ = simulated_world(params)
     sim_train = simulated.outcomes(sim_train_ids, expected=True)
 
     train, data, mock = training_outcomes(profile, sim_train)
