@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Callable
 
 
-# What the pipeline trains: the Conductor policy, and the pool it was trained over.
+# What the pipeline trains, where `fugu serve` and `fugu route --ultra` look by default.
 ULTRA_POLICY = "artifacts/train_conductor/policy"
-ULTRA_WORKERS_SPEC = "artifacts/train_trinity/trinity.json"
+TRAINED_SPEC = "artifacts/train_trinity/trinity.json"  # the trained TRINITY coordinator and its pool
 
 
 def audit(args: argparse.Namespace) -> int:
@@ -104,7 +104,7 @@ def add_serve_command(commands) -> None:
     run.add_argument("--router", choices=sorted(ROUTER_SPECS), default="trinity",
                      help="which router scores the workers (default: trinity, the trained coordinator; "
                           "priority is a fixed-order stand-in)")
-    run.add_argument("--spec", default="artifacts/train_trinity/trinity.json", metavar="FILE",
+    run.add_argument("--spec", default=TRAINED_SPEC, metavar="FILE",
                      help="trinity router: the coordinator spec train_trinity writes (default: %(default)s)")
     run.add_argument("--project", default=".", help="project root the spec's paths are relative to (default: .)")
     run.add_argument("--mode", choices=["route", "ultra"], default="route",
@@ -150,7 +150,7 @@ def route_ultra(args: argparse.Namespace) -> int:
     hf_logging.disable_progress_bar()  # stdout is the workflow, nothing else
     try:
         names = ([n.strip() for n in args.worker_names.split(",") if n.strip()] if args.worker_names
-                 else TrinitySpec.load(Path(args.project) / ULTRA_WORKERS_SPEC).workers)
+                 else TrinitySpec.load(Path(args.project) / TRAINED_SPEC).workers)
         conductor = UltraConductor(Path(args.project) / args.policy)
     except (FileNotFoundError, OSError, ValueError) as exc:
         print(f"fugu route --ultra: {exc} (train the Conductor with `dvc repro train_conductor`, or pass "
@@ -229,7 +229,7 @@ def add_route_command(subparsers: argparse._SubParsersAction) -> None:
     command.add_argument("--policy", default=ULTRA_POLICY, metavar="DIR",
                          help="--ultra: the Conductor policy directory, relative to --project (default: %(default)s)")
     command.add_argument("--worker-names", metavar="A,B,...",
-                         help=f"--ultra: the pool, in index order (default: the workers of {ULTRA_WORKERS_SPEC})")
+                         help=f"--ultra: the pool, in index order (default: the workers of {TRAINED_SPEC})")
     command.add_argument("--max-steps", type=int, default=4, help="--ultra: the most steps a workflow may have (default: 4)")
     command.set_defaults(handler=route)
 

@@ -287,6 +287,11 @@ class TrinitySpec:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
         return path
 
+    def build(self, backbone: Backbone) -> Trinity:
+        """The coordinator this spec describes, over an already-loaded backbone (no vector yet)."""
+        return Trinity.build(backbone, self.workers, self.roles, self.svf_layers, prompt_format=self.prompt_format,
+                             padding_side=self.padding_side, batch_size=self.batch_size)
+
     @classmethod
     def load(cls, path: str | Path) -> "TrinitySpec":
         path = Path(path)
@@ -300,7 +305,5 @@ class TrinitySpec:
 def load_trinity(spec: TrinitySpec, root: str | Path = ".") -> tuple[Trinity, np.ndarray]:
     """The coordinator and its checked vector, from a spec whose paths are relative to ``root``."""
     root = Path(root)
-    trinity = Trinity.build(load_backbone(root / spec.backbone_dir), spec.workers, spec.roles, spec.svf_layers,
-                            prompt_format=spec.prompt_format, padding_side=spec.padding_side,
-                            batch_size=spec.batch_size)
+    trinity = spec.build(load_backbone(root / spec.backbone_dir))
     return trinity, load_vector(root / spec.vector, trinity.layout)

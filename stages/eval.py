@@ -31,9 +31,10 @@ from fugu.routers import (BestSingleRouter, CachedFeatures, Featurizer, KNNRoute
 from fugu.train.cmaes import CMAESConfig
 from fugu.trinity import TrinitySpec, load_trinity
 from stages.common import ROOT, checksums, enter_profile, load_params, simulated_world, stage_params, write_metrics
+from stages.fetch import ROUTING_DIR
+from stages.train_trinity import OUT_DIR as TRAINED_DIR
+from stages.train_trinity import SPEC_FILE
 
-ROUTING_DIR = ROOT / "artifacts/fetch/routing"
-TRAINED_DIR = ROOT / "artifacts/train_trinity"
 PLOT = ROOT / "plots/eval_cost_quality.csv"
 
 
@@ -42,7 +43,7 @@ def main() -> None:
     profile = params["profile"]
     section = stage_params(params, "eval")
     enter_profile(profile)
-    spec = TrinitySpec.load(TRAINED_DIR / "trinity.json")
+    spec = TrinitySpec.load(SPEC_FILE)
     trinity, vector = load_trinity(spec, root=ROOT)
     svf_offsets, head = trinity.layout.unpack(vector)
     features = CachedFeatures(lambda conversations: trinity.hidden_states(conversations, svf_offsets))

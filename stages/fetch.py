@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from fugu.backbone import build_tiny_backbone, default_corpus, meta_model
 from fugu.fixture import fixture_corpus, load_fixture, save_fixture, tiny_fixture
 from fugu.outcomes import prepare_outcomes
 from fugu.sources import Source, obtain_all
-from fugu.trinity import layout_for, load_vector
+from fugu.trinity import TrinitySpec, layout_for, load_vector
 from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
 
 ROUTING_DIR = ROOT / "artifacts/fetch/routing"
@@ -110,6 +110,18 @@ def _destination(name: str, cfg: dict[str, Any]) -> Path:
     # The vector keeps its format's suffix (.npy, or the port's .safetensors); both load.
     suffix = Path(cfg.get("path") or (cfg["filenames"] or ("vector.npy",))[0]).suffix or ".npy"
     return VECTOR_DIR / f"vector{suffix}"
+
+
+def coordinator_spec(coordinator: dict[str, Any], workers: Sequence[str], vector: Path,
+                     **provenance: Any) -> TrinitySpec:
+    """A spec over the fetched backbone from the `trinity` params: how self_test and train_trinity
+    build their coordinator and what they save beside its vector (for eval, `fugu route`, `fugu serve`)."""
+    return TrinitySpec(
+        backbone_dir=str(BACKBONE_DIR.relative_to(ROOT)), vector=str(Path(vector).resolve().relative_to(ROOT)),
+        workers=list(workers), roles=list(coordinator["roles"]), svf_layers=coordinator["svf_layers"],
+        prompt_format=coordinator["prompt_format"], padding_side=coordinator["padding_side"],
+        batch_size=int(coordinator["batch_size"]), **provenance,
+    )
 
 
 def vector_file() -> Path:

@@ -21,9 +21,9 @@ import torch
 from fugu.backbone import load_backbone
 from fugu.fixture import FixtureCase, load_fixture
 from fugu.planting import plant_head
-from fugu.trinity import Trinity, TrinitySpec, load_vector, save_vector
+from fugu.trinity import Trinity, load_vector, save_vector
 from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
-from stages.fetch import BACKBONE_DIR, FIXTURE_FILE, vector_file
+from stages.fetch import BACKBONE_DIR, FIXTURE_FILE, coordinator_spec, vector_file
 
 OUT_DIR = ROOT / "artifacts/self_test"
 PLANTED_VECTOR = OUT_DIR / "planted_vector.npy"
@@ -38,7 +38,10 @@ def main() -> None:
     if profile == "tiny":
         torch.set_num_threads(1)  # the tiny profile promises 2 shared cores
     cfg = stage_params(params, "self_test")
-    trinity = build_trinity(stage_params(params, "trinity"))
+    coordinator = stage_params(params, "trinity")
+    spec = coordinator_spec(coordinator, coordinator["workers"], PLANTED_VECTOR if profile == "tiny" else vector_file(),
+                            trained_on="planted by least squares" if profile == "tiny" else "released")
+    trinity = spec.build(load_backbone(BACKBONE_DIR))
     fixture = load_fixture(FIXTURE_FILE)
     shutil.rmtree(OUT_DIR, ignore_errors=True)
     OUT_DIR.mkdir(parents=True)
@@ -49,7 +52,7 @@ def main() -> None:
     else:
         vector_path, cases, label = vector_file(), fixture.cases, "all"
     vector = load_vector(vector_path, trinity.layout)  # the public loader, in both profiles
-    write_spec(stage_params(params, "trinity"), Path(vector_path))
+    spec.save(SPEC_FILE)
 
     rows = route_cases(trinity, cases, vector)
     write_table(CASES_CSV, rows)
@@ -64,20 +67,6 @@ def main() -> None:
     }
     used = [BACKBONE_DIR, FIXTURE_FILE, Path(vector_path), CASES_CSV, SPEC_FILE]
     write_metrics("self_test", profile, metrics, checksums(*used))
-
-
-def build_trinity(cfg: dict[str, Any]) -> Trinity:
-    return Trinity.build(load_backbone(BACKBONE_DIR), cfg["workers"], cfg["roles"], cfg["svf_layers"],
-                         prompt_format=cfg["prompt_format"], padding_side=cfg["padding_side"],
-                         batch_size=int(cfg["batch_size"]))
-
-
-def write_spec(cfg: dict[str, Any], vector_path: Path) -> None:
-    TrinitySpec(
-        backbone_dir=str(BACKBONE_DIR.relative_to(ROOT)), vector=str(vector_path.resolve().relative_to(ROOT)),
-        workers=list(cfg["workers"]), roles=list(cfg["roles"]), svf_layers=cfg["svf_layers"],
-        prompt_format=cfg["prompt_format"], padding_side=cfg["padding_side"], batch_size=int(cfg["batch_size"]),
-    ).save(SPEC_FILE)
 
 
 def plant_vector(trinity: Trinity, train: list[FixtureCase], cfg: dict[str, Any]) -> Path:

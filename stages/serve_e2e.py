@@ -35,9 +35,9 @@ from fugu.outcomes.table import TABLE_FILE, read_outcome_table
 from fugu.pools.base import Pool
 from fugu.pools.replay import ReplayPool
 from stages.common import ROOT, checksums, enter_profile, load_params, simulated_world, stage_params, write_metrics
+from stages.fetch import ROUTING_DIR
+from stages.train_trinity import SPEC_FILE
 
-ROUTING_DIR = ROOT / "artifacts/fetch/routing"
-TRINITY_SPEC = ROOT / "artifacts/train_trinity/trinity.json"
 FOLLOW_UP = "Please check your work and state the final answer again."
 VIA_WORKER_SERVER = "LiteLLMPool -> local worker server (HTTP)"
 
@@ -77,7 +77,7 @@ def build_router(section: dict[str, Any], workers: list[str]) -> RouterLaunch:
     fixed-order stand-in, kept for debugging the serving path without a trained vector.
     """
     if section["router"] == "trinity":
-        return RouterLaunch(["--router", "trinity", "--spec", str(TRINITY_SPEC), "--project", str(ROOT)])
+        return RouterLaunch(["--router", "trinity", "--spec", str(SPEC_FILE), "--project", str(ROOT)])
     if section["router"] == "priority":
         order = list(section.get("priority") or workers)
         return RouterLaunch(["--router", "priority", "--priority", ",".join(order)])

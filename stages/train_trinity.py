@@ -22,11 +22,10 @@ from fugu.experiments import chance_to_optimal
 from fugu.outcomes.matrix import Outcomes, load_split
 from fugu.train.cmaes import CMAESConfig, Generation, sep_cmaes
 from fugu.train.trinity_fitness import SearchSpace, population_fitness
-from fugu.trinity import Trinity, TrinitySpec, save_vector
+from fugu.trinity import save_vector
 from stages.common import ROOT, checksums, enter_profile, load_params, simulated_world, stage_params, write_metrics
+from stages.fetch import BACKBONE_DIR, ROUTING_DIR, coordinator_spec
 
-BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
-ROUTING_DIR = ROOT / "artifacts/fetch/routing"
 OUT_DIR = ROOT / "artifacts/train_trinity"
 VECTOR_FILE = OUT_DIR / "vector.npy"
 SPEC_FILE = OUT_DIR / "trinity.json"  # what `fugu serve --router trinity` and eval rebuild it from
@@ -44,9 +43,8 @@ def main() -> None:
     sim_train = simulated.outcomes(sim_train_ids, expected=True)
 
     train, data, mock = training_outcomes(profile, sim_train)
-    trinity = Trinity.build(backbone, train.workers, coordinator["roles"], coordinator["svf_layers"],
-                            prompt_format=coordinator["prompt_format"], padding_side=coordinator["padding_side"],
-                            batch_size=int(coordinator["batch_size"]))
+    spec = coordinator_spec(coordinator, train.workers, VECTOR_FILE, trained_on=data, mock=mock)
+    trinity = spec.build(backbone)
     config = CMAESConfig(section["population_size"], section["generations"], section["sigma0"], params["seed"])
     space = SearchSpace(trinity.layout.n_svf, len(train.workers), len(coordinator["roles"]),
                         trinity.layout.hidden_size, train_svf=section["trainable"] == "head+svf")
@@ -59,12 +57,7 @@ def main() -> None:
 
     vector = trinity.layout.pack(*space.full_parts(result.best_vector))
     save_vector(VECTOR_FILE, vector, trinity.layout)
-    TrinitySpec(
-        backbone_dir=str(BACKBONE_DIR.relative_to(ROOT)), vector=str(VECTOR_FILE.relative_to(ROOT)),
-        workers=list(train.workers), roles=list(coordinator["roles"]), svf_layers=coordinator["svf_layers"],
-        prompt_format=coordinator["prompt_format"], padding_side=coordinator["padding_side"],
-        batch_size=int(coordinator["batch_size"]), trained_on=data, mock=mock,
-    ).save(SPEC_FILE)
+    spec.save(SPEC_FILE)
     write_curve(result.history, "simulated pool (mock)" if mock else "recorded outcomes (train split)")
 
     # Hidden states do not depend on the worker list, so the same coordinator reads the mock's questions.
