@@ -19,11 +19,11 @@ import numpy as np
 import torch
 
 from benchmarks.results import write_result
-from fugu.backbone import build_tiny_backbone, load_backbone
+from fugu.models.backbone import build_tiny_backbone, load_backbone
 from fugu.pools.simulated import SimulatedPool
-from fugu.train.cmaes import CMAESConfig, head_fitness, sep_cmaes
-from fugu.train.trinity_fitness import SearchSpace, population_fitness
-from fugu.trinity import Trinity
+from fugu.training.cmaes import CMAESConfig, head_fitness, sep_cmaes
+from fugu.training.trinity_fitness import SearchSpace, population_fitness
+from fugu.trinity.coordinator import Trinity
 
 
 def generations_per_second(fitness, size: int, population: int, generations: int) -> float:

@@ -28,7 +28,7 @@ import httpx
 import numpy as np
 import yaml
 
-from fugu.localserver import free_port, spawned
+from fugu.serving.worker_server import free_port, spawned
 from fugu.pools.simulated import SimulatedPool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         spec.write_text(yaml.safe_dump({"kind": "litellm", "workers": [
             {"name": w.name, "model": f"openai/{w.name}", "api_base": f"{worker_url}/v1", "api_key": "local"}
             for w in pool.workers]}))
-        worker_cmd = [sys.executable, "-m", "fugu.localserver", "--port", str(worker_port), "simulated",
+        worker_cmd = [sys.executable, "-m", "fugu.serving.worker_server", "--port", str(worker_port), "simulated",
                       "--n-questions", str(N_QUESTIONS), "--n-categories", "2", "--n-workers", str(N_WORKERS),
                       "--seed", str(SEED)]
         # The fixed-order router: this measures the serving path; TRINITY's own forward pass is
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"fugu adds p50 {fugu['p50_ms'] - direct['p50_ms']:.1f} ms", flush=True)
     report = {
         "benchmark": "serve_overhead", "quick": args.quick, "levels": results,
-        "setup": {"worker": "fugu.localserver over SimulatedPool (instant)", "fugu_path": "fugu serve -> priority router -> LiteLLMPool -> worker",
+        "setup": {"worker": "fugu.serving.worker_server over SimulatedPool (instant)", "fugu_path": "fugu serve -> priority router -> LiteLLMPool -> worker",
                   "cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine()},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

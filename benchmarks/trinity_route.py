@@ -23,9 +23,9 @@ import numpy as np
 import torch
 
 from benchmarks import RESULTS_DIR
-from fugu.backbone import Backbone, build_tiny_backbone, load_backbone
-from fugu.fixture import tiny_fixture
-from fugu.trinity import Trinity
+from fugu.models.backbone import Backbone, build_tiny_backbone, load_backbone
+from fugu.trinity.fixture import tiny_fixture
+from fugu.trinity.coordinator import Trinity
 
 WORKERS = ["w0", "w1", "w2", "w3"]
 ROLES = ["solver", "thinker", "verifier"]

@@ -2,7 +2,7 @@
 
 ``fugu audit`` runs the whole pipeline (``dvc repro``: train, evaluate, verify claims,
 render the report) in the current project directory and prints the verdict counts.
-``fugu serve`` runs the OpenAI-compatible server in front of a worker pool (``fugu.serve``).
+``fugu serve`` runs the OpenAI-compatible server in front of a worker pool (``fugu.serving.app``).
 ``fugu route "query"`` prints the worker and role the TRINITY coordinator picks, and every
 worker's score. Each command is added by an ``add_<name>_command(subparsers)`` function.
 """
@@ -38,14 +38,14 @@ def audit(args: argparse.Namespace) -> int:
 
 
 def _priority_router(args: argparse.Namespace, pool):
-    from fugu.priority_router import PriorityRouter
+    from fugu.routing.priority import PriorityRouter
     order = [w for w in (args.priority or "").split(",") if w]
     return PriorityRouter([w.name for w in pool.workers], order or None)
 
 
 def _trinity_router(args: argparse.Namespace, pool):
-    from fugu.trinity import TrinitySpec, load_trinity
-    from fugu.trinity_router import TrinityRouter
+    from fugu.trinity.spec import TrinitySpec, load_trinity
+    from fugu.trinity.router import TrinityRouter
 
     trinity, vector = load_trinity(TrinitySpec.load(args.spec), root=args.project)
     return TrinityRouter(trinity, vector, [w.name for w in pool.workers])
@@ -64,7 +64,7 @@ def serve(args: argparse.Namespace) -> int:
     import yaml
 
     from fugu.pools.from_spec import pool_from_spec
-    from fugu.serve import ServeConfig, create_app
+    from fugu.serving.app import ServeConfig, create_app
 
     pool = pool_from_spec(yaml.safe_load(Path(args.workers).read_text()))
     try:
@@ -145,7 +145,7 @@ def route_ultra(args: argparse.Namespace) -> int:
     from transformers.utils import logging as hf_logging
 
     from fugu.conductor.ultra import UltraConductor, describe_workflow
-    from fugu.trinity import TrinitySpec
+    from fugu.trinity.spec import TrinitySpec
 
     hf_logging.disable_progress_bar()  # stdout is the workflow, nothing else
     try:
@@ -174,7 +174,7 @@ def route(args: argparse.Namespace) -> int:
     import numpy as np
     from transformers.utils import logging as hf_logging
 
-    from fugu.trinity import TrinitySpec, load_trinity
+    from fugu.trinity.spec import TrinitySpec, load_trinity
 
     hf_logging.disable_progress_bar()  # stdout is the decision, nothing else
 

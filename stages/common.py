@@ -18,12 +18,9 @@ from typing import Any
 
 import yaml
 
-from fugu.outcomes.checksum import sha256_file
-from fugu.pools.simulated import SimulatedPool, split_question_ids
+from fugu.data.checksum import sha256_file
+from stages.paths import METRICS_DIR, PARAMS_FILE, relative
 
-ROOT = Path(__file__).resolve().parent.parent
-PARAMS_FILE = ROOT / "params.yaml"
-METRICS_DIR = ROOT / "metrics"
 PROFILES = ("tiny", "full")
 # Packages whose versions are recorded in every metrics file (the ones that change numbers).
 RECORDED_PACKAGES = ("torch", "transformers", "trl", "cma", "litellm", "numpy", "dvc", "openfugu-audit")
@@ -54,15 +51,6 @@ def enter_profile(profile: str) -> None:
             os.environ[var] = "1"
 
 
-def simulated_world(params: dict[str, Any]) -> tuple[SimulatedPool, list[str], list[str]]:
-    """The simulated pool (a MOCK) and its one (train, held-out) split, the same in every stage,
-    so no stage trains or selects on the questions another stage reports on."""
-    pool = SimulatedPool.generate(**params["simulated_pool"])
-    split = params["simulated_split"]
-    train_ids, held_ids = split_question_ids(pool, float(split["held_out_fraction"]), int(split["seed"]))
-    return pool, train_ids, held_ids
-
-
 def checksums(*paths: Path) -> dict[str, str]:
     """sha256 of every file under the given files/directories, keyed by repo-relative path."""
     found: dict[str, str] = {}
@@ -70,7 +58,7 @@ def checksums(*paths: Path) -> dict[str, str]:
         root = Path(root)
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for file in files:
-            found[_relative(file)] = sha256_file(file)
+            found[relative(file)] = sha256_file(file)
     return found
 
 
@@ -131,10 +119,3 @@ def _reject_non_finite(value: Any, where: str) -> None:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _reject_non_finite(item, f"{where}[{i}]")
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)

@@ -22,20 +22,18 @@ from typing import Any
 import numpy as np
 
 from fugu.conductor.recursion import mock_recursion
-from fugu.evaluation import compare_to_baselines, route_split
-from fugu.experiments import adaptive_pool, perstep_subset
-from fugu.outcomes.matrix import Outcomes, load_split
+from fugu.evaluation.compare import compare_to_baselines, route_split
+from fugu.evaluation.mock_experiments import adaptive_pool, perstep_subset
+from fugu.data.matrix import Outcomes, load_split
 from fugu.pools.simulated import SimulatedPool
-from fugu.routers import (BestSingleRouter, CachedFeatures, Featurizer, KNNRouter, LinearHeadRouter, LogisticRouter,
-                          OracleRouter, RandomRouter)
-from fugu.train.cmaes import CMAESConfig
-from fugu.trinity import TrinitySpec, load_trinity
-from stages.common import ROOT, checksums, enter_profile, load_params, simulated_world, stage_params, write_metrics
-from stages.fetch import ROUTING_DIR
-from stages.train_trinity import OUT_DIR as TRAINED_DIR
-from stages.train_trinity import SPEC_FILE
+from fugu.routing.baselines import BestSingleRouter, KNNRouter, LinearHeadRouter, LogisticRouter, OracleRouter, RandomRouter
+from fugu.routing.features import CachedFeatures, Featurizer
+from fugu.training.cmaes import CMAESConfig
+from fugu.trinity.spec import TrinitySpec, load_trinity
+from stages.builders import simulated_world
+from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.paths import COST_QUALITY_PLOT, ROOT, ROUTING_DIR, TRAINED_DIR, TRAINED_SPEC
 
-PLOT = ROOT / "plots/eval_cost_quality.csv"
 
 
 def main() -> None:
@@ -43,7 +41,7 @@ def main() -> None:
     profile = params["profile"]
     section = stage_params(params, "eval")
     enter_profile(profile)
-    spec = TrinitySpec.load(SPEC_FILE)
+    spec = TrinitySpec.load(TRAINED_SPEC)
     trinity, vector = load_trinity(spec, root=ROOT)
     svf_offsets, head = trinity.layout.unpack(vector)
     features = CachedFeatures(lambda conversations: trinity.hidden_states(conversations, svf_offsets))
@@ -119,8 +117,8 @@ def cmaes_config(cfg: dict[str, Any], seed: int) -> CMAESConfig:
 
 def write_curve(comparison: dict[str, Any], data: str) -> None:
     """One (cost, accuracy) point per router that has a recorded cost; ``data`` says from what."""
-    PLOT.parent.mkdir(parents=True, exist_ok=True)
-    with open(PLOT, "w", newline="") as fh:
+    COST_QUALITY_PLOT.parent.mkdir(parents=True, exist_ok=True)
+    with open(COST_QUALITY_PLOT, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["router", "cost", "accuracy", "data"])
         for name, entry in comparison.items():

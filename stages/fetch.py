@@ -17,18 +17,16 @@ import shutil
 from pathlib import Path
 from typing import Any, Sequence
 
-from fugu.backbone import build_tiny_backbone, default_corpus, meta_model
-from fugu.fixture import fixture_corpus, load_fixture, save_fixture, tiny_fixture
-from fugu.outcomes import prepare_outcomes
-from fugu.sources import Source, obtain_all
-from fugu.trinity import TrinitySpec, layout_for, load_vector
-from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
+from fugu.models.backbone import build_tiny_backbone, default_corpus, meta_model
+from fugu.trinity.fixture import fixture_corpus, load_fixture, save_fixture, tiny_fixture
+from fugu.data.build import prepare_outcomes
+from fugu.data.sources import Source, obtain_all
+from fugu.trinity.coordinator import layout_for
+from fugu.trinity.vector import load_vector
+from stages.builders import vector_file
+from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.paths import BACKBONE_DIR, FIXTURE_DIR, FIXTURE_FILE, ROOT, ROUTING_DIR, VECTOR_DIR
 
-ROUTING_DIR = ROOT / "artifacts/fetch/routing"
-BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
-FIXTURE_DIR = ROOT / "artifacts/fetch/fixture"
-VECTOR_DIR = ROOT / "artifacts/fetch/vector"
-FIXTURE_FILE = FIXTURE_DIR / "fixture.json"
 
 
 def main() -> None:
@@ -70,7 +68,7 @@ def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any], profile: str
                            len(full["roles"]), full["svf_layers"])
     this = layout_for(meta_model(BACKBONE_DIR), len(active["workers"]), len(active["roles"]), active["svf_layers"])
     if profile == "full":
-        load_vector(vector_file(), this)  # refuses a vector that does not fit, naming the file
+        load_vector(vector_file(VECTOR_DIR), this)  # refuses a vector that does not fit, naming the file
     return {
         "reference": reference.size, "reference_svf": reference.n_svf, "reference_head": reference.head_size,
         profile: this.size, f"{profile}_svf": this.n_svf, f"{profile}_head": this.head_size,
@@ -80,7 +78,7 @@ def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any], profile: str
 def build_tiny_artifacts(section: dict[str, Any], trinity: dict[str, Any]) -> None:
     """The tiny fixture first (its text joins the tokenizer corpus), then the backbone."""
     fixture = tiny_fixture(trinity["workers"], trinity["roles"], **section["fixture"])
-    save_fixture(FIXTURE_FILE, fixture, "tiny synthetic fixture (fugu/fixture.py): topic → worker, "
+    save_fixture(FIXTURE_FILE, fixture, "tiny synthetic fixture (fugu/trinity/fixture.py): topic → worker, "
                  "exchange state → role; tags say train / held_out")
     backbone = dict(section["backbone"])
     seed = int(backbone.pop("seed"))
@@ -110,26 +108,6 @@ def _destination(name: str, cfg: dict[str, Any]) -> Path:
     # The vector keeps its format's suffix (.npy, or the port's .safetensors); both load.
     suffix = Path(cfg.get("path") or (cfg["filenames"] or ("vector.npy",))[0]).suffix or ".npy"
     return VECTOR_DIR / f"vector{suffix}"
-
-
-def coordinator_spec(coordinator: dict[str, Any], workers: Sequence[str], vector: Path,
-                     **provenance: Any) -> TrinitySpec:
-    """A spec over the fetched backbone from the `trinity` params: how self_test and train_trinity
-    build their coordinator and what they save beside its vector (for eval, `fugu route`, `fugu serve`)."""
-    return TrinitySpec(
-        backbone_dir=str(BACKBONE_DIR.relative_to(ROOT)), vector=str(Path(vector).resolve().relative_to(ROOT)),
-        workers=list(workers), roles=list(coordinator["roles"]), svf_layers=coordinator["svf_layers"],
-        prompt_format=coordinator["prompt_format"], padding_side=coordinator["padding_side"],
-        batch_size=int(coordinator["batch_size"]), **provenance,
-    )
-
-
-def vector_file() -> Path:
-    """The fetched vector, whichever format it came in."""
-    found = sorted(VECTOR_DIR.glob("vector.*"))
-    if not found:
-        raise FileNotFoundError(f"no vector under {VECTOR_DIR}: run the fetch stage in the full profile")
-    return found[0]
 
 
 def fetch_routing_data(cfg: dict[str, Any], profile: str) -> tuple[dict[str, Any], str | None]:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from claims import load_claims
 from reports.render import Environment, artifacts_from_metrics, declared_curves, load_curve, render_report
-from stages.common import ROOT, load_params, package_versions, stage_params, write_metrics
+from stages.common import load_params, package_versions, stage_params, write_metrics
+from stages.paths import ROOT
 from verify.schemas import declared_metrics_files
 from verify.verdicts import OUTCOMES, read_verdicts
 

@@ -18,17 +18,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from fugu.backbone import load_backbone
-from fugu.fixture import FixtureCase, load_fixture
-from fugu.planting import plant_head
-from fugu.trinity import Trinity, load_vector, save_vector
-from stages.common import ROOT, checksums, enter_profile, load_params, stage_params, write_metrics
-from stages.fetch import BACKBONE_DIR, FIXTURE_FILE, coordinator_spec, vector_file
+from fugu.models.backbone import load_backbone
+from fugu.trinity.fixture import FixtureCase, load_fixture
+from fugu.trinity.planting import plant_head
+from fugu.trinity.coordinator import Trinity
+from fugu.trinity.vector import load_vector, save_vector
+from stages.builders import coordinator_spec, vector_file
+from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.paths import BACKBONE_DIR, FIXTURE_FILE, VECTOR_DIR, PLANTED_VECTOR, SELF_TEST_CASES, SELF_TEST_DIR, SELF_TEST_SPEC
 
-OUT_DIR = ROOT / "artifacts/self_test"
-PLANTED_VECTOR = OUT_DIR / "planted_vector.npy"
-CASES_CSV = OUT_DIR / "cases.csv"
-SPEC_FILE = OUT_DIR / "trinity.json"  # what `fugu route` loads by default
 
 
 def main() -> None:
@@ -39,23 +37,23 @@ def main() -> None:
         torch.set_num_threads(1)  # the tiny profile promises 2 shared cores
     cfg = stage_params(params, "self_test")
     coordinator = stage_params(params, "trinity")
-    spec = coordinator_spec(coordinator, coordinator["workers"], PLANTED_VECTOR if profile == "tiny" else vector_file(),
+    spec = coordinator_spec(coordinator, coordinator["workers"], PLANTED_VECTOR if profile == "tiny" else vector_file(VECTOR_DIR),
                             trained_on="planted by least squares" if profile == "tiny" else "released")
     trinity = spec.build(load_backbone(BACKBONE_DIR))
     fixture = load_fixture(FIXTURE_FILE)
-    shutil.rmtree(OUT_DIR, ignore_errors=True)
-    OUT_DIR.mkdir(parents=True)
+    shutil.rmtree(SELF_TEST_DIR, ignore_errors=True)
+    SELF_TEST_DIR.mkdir(parents=True)
 
     if profile == "tiny":
         vector_path = plant_vector(trinity, fixture.split("train"), cfg)
         cases, label = fixture.split("held_out"), "held_out"
     else:
-        vector_path, cases, label = vector_file(), fixture.cases, "all"
+        vector_path, cases, label = vector_file(VECTOR_DIR), fixture.cases, "all"
     vector = load_vector(vector_path, trinity.layout)  # the public loader, in both profiles
-    spec.save(SPEC_FILE)
+    spec.save(SELF_TEST_SPEC)
 
     rows = route_cases(trinity, cases, vector)
-    write_table(CASES_CSV, rows)
+    write_table(SELF_TEST_CASES, rows)
     metrics = {
         "agent_accuracy": float(np.mean([r["agent_ok"] for r in rows])),
         "role_accuracy": float(np.mean([r["role_ok"] for r in rows])),
@@ -65,7 +63,7 @@ def main() -> None:
         "vector": {"source": "planted" if profile == "tiny" else "released", "size": trinity.layout.size},
         "cases": rows,
     }
-    used = [BACKBONE_DIR, FIXTURE_FILE, Path(vector_path), CASES_CSV, SPEC_FILE]
+    used = [BACKBONE_DIR, FIXTURE_FILE, Path(vector_path), SELF_TEST_CASES, SELF_TEST_SPEC]
     write_metrics("self_test", profile, metrics, checksums(*used))
 
 

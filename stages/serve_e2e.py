@@ -4,7 +4,7 @@ The whole serving path runs over real sockets on loopback:
 
     openai client → `fugu serve` (subprocess) → LiteLLMPool (litellm) → local worker server → pool
 
-The worker server (``fugu.localserver``, in this process) answers from recorded real model
+The worker server (``fugu.serving.worker_server``, in this process) answers from recorded real model
 outputs (``ReplayPool`` over ``artifacts/fetch/routing``) when ``fetch`` produced them;
 otherwise, in the tiny profile, from the simulated pool, a MOCK — then answer correctness
 goes under ``mock`` and the real ``correct_fraction`` is recorded *not run* with the reason.
@@ -28,15 +28,15 @@ import httpx
 import openai
 import yaml
 
-from fugu.graders import GraderError, grade_numeric
-from fugu.localserver import create_worker_app, free_port, running, spawned
-from fugu.outcomes.matrix import load_split
-from fugu.outcomes.table import TABLE_FILE, read_outcome_table
+from fugu.data.graders import GraderError, grade_numeric
+from fugu.serving.worker_server import create_worker_app, free_port, running, spawned
+from fugu.data.matrix import load_split
+from fugu.data.table import TABLE_FILE, read_outcome_table
 from fugu.pools.base import Pool
 from fugu.pools.replay import ReplayPool
-from stages.common import ROOT, checksums, enter_profile, load_params, simulated_world, stage_params, write_metrics
-from stages.fetch import ROUTING_DIR
-from stages.train_trinity import SPEC_FILE
+from stages.builders import simulated_world
+from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.paths import ROOT, ROUTING_DIR, TRAINED_SPEC
 
 FOLLOW_UP = "Please check your work and state the final answer again."
 VIA_WORKER_SERVER = "LiteLLMPool -> local worker server (HTTP)"
@@ -77,7 +77,7 @@ def build_router(section: dict[str, Any], workers: list[str]) -> RouterLaunch:
     fixed-order stand-in, kept for debugging the serving path without a trained vector.
     """
     if section["router"] == "trinity":
-        return RouterLaunch(["--router", "trinity", "--spec", str(SPEC_FILE), "--project", str(ROOT)])
+        return RouterLaunch(["--router", "trinity", "--spec", str(TRAINED_SPEC), "--project", str(ROOT)])
     if section["router"] == "priority":
         order = list(section.get("priority") or workers)
         return RouterLaunch(["--router", "priority", "--priority", ",".join(order)])

@@ -1,6 +1,6 @@
 """train_conductor: GRPO on the Conductor; the reward curve comes from real GRPO steps.
 
-tiny  A tiny Qwen3 causal LM (fugu.backbone) learns to write workflows for questions of the
+tiny  A tiny Qwen3 causal LM (fugu.models.backbone) learns to write workflows for questions of the
       simulated pool (a MOCK; fugu.conductor.task): a short format warm start, then
       ``trl.GRPOTrainer`` with the verifiable reward (format + executed answer). Writes the
       per-step curve, reward_gain (last window minus first window), held-out reward of the
@@ -22,16 +22,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from fugu.backbone import build_tiny_backbone, load_backbone
+from fugu.models.backbone import build_tiny_backbone, load_backbone
 from fugu.conductor.recursion import estimate_skill
 from fugu.conductor.task import random_workflow, task_rows, tokenizer_corpus
 from fugu.pools.simulated import SimulatedPool
-from fugu.train.conductor_reward import WorkflowReward, evaluate_policy
-from fugu.train.grpo import GPUMissing, GRPOSettings, require_gpu, train_grpo, warm_start, window_gain
-from stages.common import ROOT, checksums, enter_profile, load_params, simulated_world, stage_params, write_metrics
+from fugu.training.conductor_reward import WorkflowReward, evaluate_policy
+from fugu.training.grpo import GPUMissing, GRPOSettings, require_gpu, train_grpo, warm_start, window_gain
+from stages.builders import simulated_world
+from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.paths import CONDUCTOR_POLICY_DIR, CONDUCTOR_REWARD_PLOT, ROOT
 
-POLICY_DIR = ROOT / "artifacts/train_conductor/policy"
-PLOT = ROOT / "plots/train_conductor_reward.csv"
 PLOT_COLUMNS = ["step", "mean_reward", "reward_std", "format_reward", "answer_reward", "data"]
 PLOT_DATA = "mock task, simulated pool"  # the report prints it in the curve's title
 
@@ -48,7 +48,7 @@ def main() -> None:
             sys.exit(f"train_conductor: {exc}")
     torch.set_num_threads(int(cfg["torch_threads"]))
     metrics, not_run = train_tiny(cfg, *simulated_world(params), int(params["seed"]))
-    write_metrics("train_conductor", profile, metrics, checksums(POLICY_DIR), not_run=not_run)
+    write_metrics("train_conductor", profile, metrics, checksums(CONDUCTOR_POLICY_DIR), not_run=not_run)
 
 
 def train_tiny(cfg: dict[str, Any], pool: SimulatedPool, train_ids: list[str], held_ids: list[str],
@@ -123,15 +123,15 @@ def train_full(cfg: dict[str, Any]) -> None:
 
 
 def save_policy(model, tokenizer) -> None:
-    shutil.rmtree(POLICY_DIR, ignore_errors=True)
-    POLICY_DIR.mkdir(parents=True)
-    model.save_pretrained(POLICY_DIR)
-    tokenizer.save_pretrained(POLICY_DIR)
+    shutil.rmtree(CONDUCTOR_POLICY_DIR, ignore_errors=True)
+    CONDUCTOR_POLICY_DIR.mkdir(parents=True)
+    model.save_pretrained(CONDUCTOR_POLICY_DIR)
+    tokenizer.save_pretrained(CONDUCTOR_POLICY_DIR)
 
 
 def write_curve(curve: list[dict]) -> None:
-    PLOT.parent.mkdir(parents=True, exist_ok=True)
-    with open(PLOT, "w", newline="") as fh:
+    CONDUCTOR_REWARD_PLOT.parent.mkdir(parents=True, exist_ok=True)
+    with open(CONDUCTOR_REWARD_PLOT, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=PLOT_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in curve:

@@ -17,19 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from fugu.backbone import load_backbone
-from fugu.experiments import chance_to_optimal
-from fugu.outcomes.matrix import Outcomes, load_split
-from fugu.train.cmaes import CMAESConfig, Generation, sep_cmaes
-from fugu.train.trinity_fitness import SearchSpace, population_fitness
-from fugu.trinity import save_vector
-from stages.common import ROOT, checksums, enter_profile, load_params, simulated_world, stage_params, write_metrics
-from stages.fetch import BACKBONE_DIR, ROUTING_DIR, coordinator_spec
-
-OUT_DIR = ROOT / "artifacts/train_trinity"
-VECTOR_FILE = OUT_DIR / "vector.npy"
-SPEC_FILE = OUT_DIR / "trinity.json"  # what `fugu serve --router trinity` and eval rebuild it from
-PLOT = ROOT / "plots/train_trinity_fitness.csv"
+from fugu.models.backbone import load_backbone
+from fugu.evaluation.mock_experiments import chance_to_optimal
+from fugu.data.matrix import Outcomes, load_split
+from fugu.training.cmaes import CMAESConfig, Generation, sep_cmaes
+from fugu.training.trinity_fitness import SearchSpace, population_fitness
+from fugu.trinity.vector import save_vector
+from stages.builders import coordinator_spec, simulated_world
+from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.paths import BACKBONE_DIR, ROUTING_DIR, TRAINED_DIR, TRAINED_SPEC, TRAINED_VECTOR, TRINITY_FITNESS_PLOT
 
 
 def main() -> None:
@@ -43,7 +39,7 @@ def main() -> None:
     sim_train = simulated.outcomes(sim_train_ids, expected=True)
 
     train, data, mock = training_outcomes(profile, sim_train)
-    spec = coordinator_spec(coordinator, train.workers, VECTOR_FILE, trained_on=data, mock=mock)
+    spec = coordinator_spec(coordinator, train.workers, TRAINED_VECTOR, trained_on=data, mock=mock)
     trinity = spec.build(backbone)
     config = CMAESConfig(section["population_size"], section["generations"], section["sigma0"], params["seed"])
     space = SearchSpace(trinity.layout.n_svf, len(train.workers), len(coordinator["roles"]),
@@ -56,8 +52,8 @@ def main() -> None:
     seconds = time.perf_counter() - started
 
     vector = trinity.layout.pack(*space.full_parts(result.best_vector))
-    save_vector(VECTOR_FILE, vector, trinity.layout)
-    spec.save(SPEC_FILE)
+    save_vector(TRAINED_VECTOR, vector, trinity.layout)
+    spec.save(TRAINED_SPEC)
     write_curve(result.history, "simulated pool (mock)" if mock else "recorded outcomes (train split)")
 
     # Hidden states do not depend on the worker list, so the same coordinator reads the mock's questions.
@@ -74,7 +70,7 @@ def main() -> None:
         "seconds": seconds, "generations_per_second": config.generations / seconds,
     }
     write_metrics("train_trinity", profile, {"training": training, "mock": mock_claim},
-                  checksums(BACKBONE_DIR, OUT_DIR))
+                  checksums(BACKBONE_DIR, TRAINED_DIR))
 
 
 def training_outcomes(profile: str, simulated_train: Outcomes) -> tuple[Outcomes, str, bool]:
@@ -90,8 +86,8 @@ def training_outcomes(profile: str, simulated_train: Outcomes) -> tuple[Outcomes
 
 def write_curve(history: list[Generation], data: str) -> None:
     """Per-generation best/mean fitness and step size; ``data`` says what the fitness was measured on."""
-    PLOT.parent.mkdir(parents=True, exist_ok=True)
-    with open(PLOT, "w", newline="") as fh:
+    TRINITY_FITNESS_PLOT.parent.mkdir(parents=True, exist_ok=True)
+    with open(TRINITY_FITNESS_PLOT, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["generation", "best_fitness", "mean_fitness", "sigma", "data"])
         for g in history:

@@ -22,7 +22,7 @@ def tiny_backbone_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Qwen3ForCausalLM + trained tokenizer, built once per test session (seconds)."""
     import torch
 
-    from fugu.backbone import build_tiny_backbone
+    from fugu.models.backbone import build_tiny_backbone
 
     torch.set_num_threads(1)
     return build_tiny_backbone(tmp_path_factory.mktemp("tiny_backbone"), seed=0)

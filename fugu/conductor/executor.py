@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from fugu.conductor.schema import Workflow, validate_workflow
-from fugu.pools.base import Message, Pool, Reply
+from fugu.types import Message
+from fugu.pools.base import Pool, Reply
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from fugu.conductor.parser import ParseError, parse_workflow
 from fugu.conductor.prompts import conductor_prompt, revision_prompt
 from fugu.conductor.schema import Step, Workflow, WorkflowError
 from fugu.conductor.task import task_rows
-from fugu.graders import extract_number, grade_numeric
+from fugu.data.graders import extract_number, grade_numeric
 from fugu.pools.base import Pool
 from fugu.pools.simulated import SimulatedPool
 

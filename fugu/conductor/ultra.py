@@ -2,7 +2,7 @@
 
 For ``fugu route --ultra`` (show the emitted workflow) and the server's ultra mode (run it
 over the pool, return the last step's answer). The policy is any causal LM directory
-``fugu.backbone.load_backbone`` reads, e.g. ``artifacts/train_conductor/policy``.
+``fugu.models.backbone.load_backbone`` reads, e.g. ``artifacts/train_conductor/policy``.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ class UltraConductor:
     """A loaded Conductor policy; greedy decoding, so the same query gives the same plan."""
 
     def __init__(self, policy_dir: str | Path, max_new_tokens: int = 64):
-        from fugu.backbone import load_backbone
+        from fugu.models.backbone import load_backbone
 
         self.model, self.tokenizer = load_backbone(policy_dir)
         self.max_new_tokens = max_new_tokens
 
     def plan(self, question: str, n_workers: int, max_steps: int) -> UltraPlan:
-        from fugu.train.grpo import generate
+        from fugu.models.generation import generate
 
         text = generate(self.model, self.tokenizer, [conductor_prompt(question, n_workers)],
                         self.max_new_tokens, sample=False)[0]

@@ -4,6 +4,6 @@
 - ``SimulatedPool`` (``fugu.pools.simulated``): a seeded skill matrix — a MOCK, labelled so.
 """
 
-from fugu.pools.base import Message, Pool, PoolError, Reply, Worker, answer_sync
+from fugu.pools.base import Pool, PoolError, Reply, Worker, answer_sync
 
-__all__ = ["Message", "Pool", "PoolError", "Reply", "Worker", "answer_sync"]
+__all__ = ["Pool", "PoolError", "Reply", "Worker", "answer_sync"]

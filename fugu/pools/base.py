@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
+from fugu.types import Message
 
 
 class PoolError(RuntimeError):

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import litellm
 
-from fugu.pools.base import Message, PoolError, Reply, Worker
+from fugu.types import Message
+from fugu.pools.base import PoolError, Reply, Worker
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from fugu.pools.base import Message, PoolError, Reply, Worker
+from fugu.types import Message
+from fugu.pools.base import PoolError, Reply, Worker
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from fugu.pools.base import Message, PoolError
+from fugu.types import Message
+from fugu.pools.base import PoolError
 
 
 class QuestionIndex:

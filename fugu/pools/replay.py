@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from fugu.outcomes.matrix import Outcomes, outcomes_from_table
-from fugu.outcomes.table import TABLE_FILE, read_outcome_table, validate_outcome_table
-from fugu.pools.base import Message, PoolError, Reply, Worker
+from fugu.data.matrix import Outcomes, outcomes_from_table
+from fugu.data.table import TABLE_FILE, read_outcome_table, validate_outcome_table
+from fugu.types import Message
+from fugu.pools.base import PoolError, Reply, Worker
 from fugu.pools.questions import QuestionIndex
 
 
@@ -59,5 +60,5 @@ class ReplayPool:
         )
 
     def outcomes(self, question_ids: list[str] | None = None) -> Outcomes:
-        """The matrix view of the same records (see ``fugu.outcomes.matrix``)."""
+        """The matrix view of the same records (see ``fugu.data.matrix``)."""
         return outcomes_from_table(self.table, question_ids, [w.name for w in self._workers])

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fugu.outcomes.matrix import Outcomes
-from fugu.pools.base import Message, PoolError, Reply, Worker
+from fugu.data.matrix import Outcomes
+from fugu.types import Message
+from fugu.pools.base import PoolError, Reply, Worker
 from fugu.pools.questions import QuestionIndex
 
 CATEGORY_NAMES = (

@@ -1,0 +1,122 @@
+"""From a data folder of recorded outcomes to the checked table, splits and data card.
+
+The one function the ``fetch`` stage calls. Steps: read the README listing; copy each listed
+file and verify its sha256; convert it to the tidy table; check the counts the README
+states; keep the models every file records and the questions every kept model answered (a
+routing comparison needs every worker's outcome on every question); split; write.
+
+When the listing names no file, nothing is invented: an empty (schema-valid) table and
+splits are written, with the reason, so downstream stages can report *not run* themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fugu.data.card import card_metrics, render_data_card
+from fugu.data.convert import ConversionError, InputFormat, convert_file
+from fugu.data.listing import ListedFile, copy_verified, read_listing
+from fugu.data.splits import SPLITS_FILE, assign_splits, write_splits
+from fugu.data.table import TABLE_FILE, empty_outcome_table, validate_outcome_table, write_outcome_table
+
+README = "README.md"
+SOURCES_DIR = "sources"
+MANIFEST_FILE = "manifest.json"
+CARD_FILE = "data_card.md"
+
+
+@dataclass
+class PreparedOutcomes:
+    """What was built: the summary metrics, and the reason when there was nothing to build."""
+
+    metrics: dict[str, Any]
+    listed: list[ListedFile] = field(default_factory=list)
+    not_run: str | None = None
+
+
+def prepare_outcomes(
+    data_dir: Path,
+    out_dir: Path,
+    fractions: dict[str, float],
+    seed: int,
+    formats: dict[str, dict] | None = None,
+    models: list[str] | None = None,
+    data_dir_label: str | None = None,
+    missing_ok: bool = False,
+) -> PreparedOutcomes:
+    """Build ``out_dir/{outcomes.parquet, splits.csv, manifest.json, data_card.md, sources/}``.
+
+    ``formats`` maps a listed file name to its :class:`InputFormat` fields; ``models`` fixes
+    the pool (default: the models every file records). A folder without a README raises
+    FileNotFoundError unless ``missing_ok`` (then: empty outs and the reason); a listed file
+    that is missing, fails its checksum or cannot be converted always raises.
+    """
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    label = data_dir_label or str(data_dir)
+    readme = data_dir / README
+    if readme.is_file():
+        listed, reason = read_listing(readme), f"no recorded outcomes listed in {label}/{README}"
+    elif missing_ok:
+        listed, reason = [], f"no recorded-outcomes folder with a {README} at {label} (resolved to {data_dir.resolve()})"
+    else:
+        raise FileNotFoundError(f"no {README} in the recorded-outcomes folder {label} (resolved to {data_dir.resolve()})")
+    shutil.rmtree(out_dir / SOURCES_DIR, ignore_errors=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    if not listed:
+        table = empty_outcome_table()
+        counts: dict[str, Any] = {"files": 0}
+    else:
+        reason = None
+        tables = [_convert_listed(item, data_dir, out_dir / SOURCES_DIR, (formats or {}).get(item.file)) for item in listed]
+        table, counts = _complete(pd.concat(tables, ignore_index=True), tables, models)
+        counts["files"] = len(listed)
+
+    splits = assign_splits(table, fractions, seed)
+    write_outcome_table(table, out_dir / TABLE_FILE)
+    write_splits(splits, out_dir / SPLITS_FILE)
+    metrics = {**counts, **card_metrics(table, splits)}
+    (out_dir / CARD_FILE).write_text(render_data_card(listed, metrics, label, reason))
+    manifest = {"data_dir": label, "listed": [f.to_dict() for f in listed], "sha256_verified": bool(listed),
+                "split_seed": seed, "fractions": fractions, "not_run": reason, "metrics": metrics}
+    (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return PreparedOutcomes(metrics, listed, reason)
+
+
+def _convert_listed(item: ListedFile, data_dir: Path, sources: Path, fmt: dict | None) -> pd.DataFrame:
+    copy = copy_verified(item, data_dir, sources)
+    table = convert_file(copy, InputFormat.from_dict(fmt))
+    for what, listed, got in (("questions", item.questions, table["question_id"].nunique()),
+                              ("models", item.models, table["model"].nunique())):
+        if listed is not None and listed != got:
+            raise ConversionError(f"{item.file}: README lists {listed} {what}, the converted file has {got} "
+                                  "(wrong format settings for this file, or a wrong README row)")
+    return table
+
+
+def _complete(table: pd.DataFrame, per_file: list[pd.DataFrame], models: list[str] | None) -> tuple[pd.DataFrame, dict]:
+    """Keep the pool's models, then only questions every one of them answered."""
+    if models:
+        unknown = sorted(set(models) - set(table["model"]))
+        if unknown:
+            raise ConversionError(f"models {unknown} are not recorded in any listed file")
+        pool = sorted(models)
+    else:
+        common = set.intersection(*(set(t["model"]) for t in per_file))
+        if not common:
+            raise ConversionError("the listed files share no model; name the pool with `models`")
+        pool = sorted(common)
+    kept = table[table["model"].isin(pool)]
+    answered = kept.groupby("question_id")["model"].nunique()
+    complete = answered.index[answered == len(pool)]
+    result = validate_outcome_table(kept[kept["question_id"].isin(complete)])
+    return result, {
+        "rows_dropped_other_models": int(len(table) - len(kept)),
+        "questions_dropped_incomplete": int(table["question_id"].nunique() - len(complete)),
+    }

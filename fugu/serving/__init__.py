@@ -1,0 +1,2 @@
+"""Serving: the OpenAI-compatible app (app), its wire models (wire), the local worker server
+that puts any pool behind HTTP (worker_server)."""

@@ -1,0 +1,138 @@
+"""GRPO for the Conductor with ``trl.GRPOTrainer``: the policy writes workflows, the pool grades them.
+
+Group Relative Policy Optimisation samples ``num_generations`` workflows per prompt, scores
+each with the verifiable reward (format + executed answer, :mod:`fugu.training.conductor_reward`)
+and pushes up the log-probability of the ones that beat their group's mean. Nothing here is
+specific to the tiny profile: the stage hands in a model, rows and a reward.
+
+A randomly initialised tiny model never writes valid JSON, so the tiny profile first runs a
+short *format warm start* (supervised, on workflows whose workers are drawn uniformly at
+random): it plays the part of the reference's instruct model, which already knows the
+syntax. Which worker to pick for which question is left entirely to GRPO.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
+
+
+@dataclass(frozen=True)
+class GRPOSettings:
+    steps: int
+    prompts_per_step: int
+    num_generations: int       # the group size GRPO normalises rewards within
+    learning_rate: float
+    max_completion_length: int
+    temperature: float
+    beta: float                # KL weight to the reference policy; 0 skips the reference model
+    seed: int
+
+
+class GPUMissing(RuntimeError):
+    """The full profile was asked to train where no CUDA GPU is visible."""
+
+
+def require_gpu(what: str) -> None:
+    if not torch.cuda.is_available():
+        raise GPUMissing(f"{what} needs a CUDA GPU (3B-class policy, bf16) and none is visible; "
+                         "run it on a GPU machine, or use profile: tiny on CPU")
+
+
+def warm_start(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, prompts: list[str],
+               targets: list[str], *, steps: int, learning_rate: float, batch_size: int, seed: int) -> list[float]:
+    """Supervised steps on (prompt, target) pairs, loss on the target tokens only; returns losses."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model.train()
+    optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate)
+    losses = []
+    for _ in range(steps):
+        pick = rng.choice(len(prompts), size=min(batch_size, len(prompts)), replace=False)
+        ids, labels = _supervised_batch(tokenizer, [prompts[i] for i in pick], [targets[i] for i in pick])
+        loss = model(input_ids=ids, attention_mask=(ids != tokenizer.pad_token_id).long(), labels=labels).loss
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    model.eval()
+    return losses
+
+
+def _supervised_batch(tokenizer, prompts: list[str], targets: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ids with labels -100 on prompt and padding (only the completion is learnt)."""
+    rows, label_rows = [], []
+    for prompt, target in zip(prompts, targets):
+        p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        t = tokenizer(target + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
+        rows.append(p + t)
+        label_rows.append([-100] * len(p) + t)
+    width = max(map(len, rows))
+    pad = tokenizer.pad_token_id
+    ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows])
+    labels = torch.tensor([r + [-100] * (width - len(r)) for r in label_rows])
+    return ids, labels
+
+
+class _RewardLog(TrainerCallback):
+    """Collects trl's per-step logged rewards: the curve comes from real GRPO steps only."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "reward" in logs:
+            row = {"step": int(state.global_step), "mean_reward": float(logs["reward"]),
+                   "reward_std": float(logs.get("reward_std", math.nan))}
+            for key, value in logs.items():
+                if key.startswith("rewards/") and key.endswith("/mean"):
+                    row[key.split("/")[1]] = float(value)
+            self.rows.append(row)
+
+
+def train_grpo(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows: list[dict],
+               reward_funcs: list[Callable], settings: GRPOSettings, out_dir: Path,
+               use_cpu: bool = True, bf16: bool = False) -> list[dict]:
+    """Run ``settings.steps`` GRPO steps; returns the logged curve, one row per step."""
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    config = GRPOConfig(
+        output_dir=str(out_dir),
+        max_steps=settings.steps,
+        per_device_train_batch_size=settings.prompts_per_step * settings.num_generations,
+        gradient_accumulation_steps=1,
+        num_generations=settings.num_generations,
+        max_completion_length=settings.max_completion_length,
+        temperature=settings.temperature,
+        learning_rate=settings.learning_rate,
+        beta=settings.beta,
+        seed=settings.seed,
+        logging_steps=1,
+        save_strategy="no",
+        report_to=[],
+        use_cpu=use_cpu,
+        bf16=bf16,
+        disable_tqdm=False,
+        dataloader_num_workers=0,
+    )
+    log = _RewardLog()
+    tokenizer.padding_side = "left"
+    trainer = GRPOTrainer(model=model, reward_funcs=reward_funcs, args=config,
+                          train_dataset=Dataset.from_list(rows), processing_class=tokenizer, callbacks=[log])
+    trainer.train()
+    model.eval()
+    return log.rows
+
+
+def window_gain(values: list[float], window: int) -> float:
+    """Mean of the last ``window`` values minus mean of the first ``window`` (windows may not overlap)."""
+    if window < 1 or 2 * window > len(values):
+        raise ValueError(f"need at least {2 * window} values for two windows of {window}, got {len(values)}")
+    return float(np.mean(values[-window:]) - np.mean(values[:window]))

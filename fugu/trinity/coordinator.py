@@ -1,0 +1,154 @@
+"""TRINITY: a small causal LM reads the conversation; a bias-free linear head picks the worker.
+
+    text   = format(conversation)                      # transcript or chat template
+    H      = backbone_SVF(z)(text)[:, penultimate, :]  # final-layer hidden state, [batch, hidden]
+    logits = H @ Wᵀ                                    # W: [n_agents + n_roles, hidden], no bias
+    worker = argmax(logits[:, :n_agents]);  role = argmax(logits[:, n_agents:])
+
+The backbone never answers. Its only trainable numbers are the SVF offsets z
+(:mod:`fugu.trinity.svf`) and the head W: one flat vector (:mod:`fugu.trinity.vector`),
+optimised gradient-free with sep-CMA-ES.
+
+Prompt format: the public reconstruction (OpenFugu ``mini.py``) found that the released
+vector routes its fixture at 95% on a plain ``"role: content"`` transcript joined by
+newlines and at 11% through the chat template, so ``"transcript"`` is the reference format;
+``"chat_template"`` uses the tokenizer's template (falling back to the transcript when the
+tokenizer has none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from fugu.models.backbone import Backbone
+from fugu.routing.base import mask_unavailable
+from fugu.trinity.svf import SVFAdapter, svf_offset_count, svf_target_keys
+from fugu.trinity.vector import VectorError, VectorLayout
+from fugu.types import Conversation
+
+PROMPT_FORMATS = ("transcript", "chat_template")
+
+
+def layout_for(model: torch.nn.Module | Backbone, n_agents: int, n_roles: int,
+               svf_layers: Sequence[int] | None) -> VectorLayout:
+    """The layout a model (or loaded backbone) implies: shapes only, so a meta-device model will do."""
+    if isinstance(model, Backbone):
+        model = model.model
+    keys = svf_target_keys(model, svf_layers)
+    return VectorLayout(svf_offset_count(model, keys), int(model.config.hidden_size), n_agents, n_roles)
+
+
+def format_conversation(conversation: Conversation, tokenizer, prompt_format: str = "transcript") -> str:
+    """The text the backbone reads (see the module docstring for the two formats)."""
+    if prompt_format not in PROMPT_FORMATS:
+        raise ValueError(f"prompt_format must be one of {PROMPT_FORMATS}, got {prompt_format!r}")
+    messages = [{"role": m["role"], "content": m["content"]} for m in conversation]
+    if prompt_format == "chat_template" and getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return "\n".join(f"{m['role']}: {m['content']}" for m in messages)
+
+
+def penultimate_index(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Per row, the position of the second-to-last real token, whichever side the padding is on."""
+    seq_len = attention_mask.shape[1]
+    positions = torch.arange(seq_len, device=attention_mask.device).expand_as(attention_mask)
+    last = torch.where(attention_mask.bool(), positions, -1).max(dim=1).values
+    if bool((attention_mask.sum(dim=1) < 2).any()):
+        raise ValueError("every conversation needs at least two tokens (the penultimate is read)")
+    return last - 1
+
+
+@dataclass(frozen=True)
+class Decision:
+    worker: str
+    role: str
+    agent_scores: dict[str, float]  # every worker, in pool order; unavailable ones are -inf
+    role_scores: dict[str, float]
+
+
+class Trinity:
+    """The coordinator over a loaded backbone; see the module docstring for the math."""
+
+    def __init__(
+        self,
+        backbone: Backbone,
+        layout: VectorLayout,
+        workers: Sequence[str],
+        roles: Sequence[str],
+        svf_layers: Sequence[int] | None,
+        *,
+        prompt_format: str = "transcript",
+        padding_side: str = "left",
+        batch_size: int = 16,
+    ):
+        self.model, self.tokenizer = backbone
+        self.workers, self.roles = list(workers), list(roles)
+        self.svf = SVFAdapter(self.model, svf_target_keys(self.model, svf_layers))
+        implied = VectorLayout(self.svf.n_offsets, int(self.model.config.hidden_size), len(self.workers), len(self.roles))
+        if layout != implied:
+            raise VectorError(f"layout {layout} does not match the backbone, workers and roles: {implied}")
+        if padding_side not in ("left", "right"):
+            raise ValueError(f"padding_side must be 'left' or 'right', got {padding_side!r}")
+        if prompt_format not in PROMPT_FORMATS:
+            raise ValueError(f"prompt_format must be one of {PROMPT_FORMATS}, got {prompt_format!r}")
+        self.layout = layout
+        self.prompt_format = prompt_format
+        self.padding_side = padding_side
+        self.batch_size = batch_size
+        self.device = next(self.model.parameters()).device
+
+    @classmethod
+    def build(cls, backbone: Backbone, workers: Sequence[str], roles: Sequence[str],
+              svf_layers: Sequence[int] | None, **options) -> "Trinity":
+        """A coordinator whose layout is the one the backbone implies."""
+        layout = layout_for(backbone.model, len(workers), len(roles), svf_layers)
+        return cls(backbone, layout, workers, roles, svf_layers, **options)
+
+    @torch.no_grad()
+    def hidden_states(self, conversations: Sequence[Conversation], svf_offsets: np.ndarray | None = None,
+                      batch_size: int | None = None) -> np.ndarray:
+        """[batch, hidden] float32: the final-layer state at each conversation's penultimate token.
+
+        ``svf_offsets=None`` means z = 0 (the base model). Position ids count real tokens
+        only, so a padded row sees the positions it would see alone.
+        """
+        self.svf.apply(np.zeros(self.svf.n_offsets, np.float32) if svf_offsets is None else svf_offsets)
+        texts = [format_conversation(c, self.tokenizer, self.prompt_format) for c in conversations]
+        step = batch_size or self.batch_size
+        out = np.empty((len(texts), self.layout.hidden_size), dtype=np.float32)
+        for start in range(0, len(texts), step):
+            batch = self.tokenizer(texts[start:start + step], return_tensors="pt", padding=True,
+                                   padding_side=self.padding_side).to(self.device)
+            mask = batch["attention_mask"]
+            position_ids = (mask.cumsum(dim=1) - 1).clamp(min=0)
+            states = self.model.base_model(input_ids=batch["input_ids"], attention_mask=mask,
+                                      position_ids=position_ids).last_hidden_state  # [b, seq, hidden]
+            rows = torch.arange(states.shape[0], device=self.device)
+            out[start:start + len(mask)] = states[rows, penultimate_index(mask)].float().cpu().numpy()
+        return out
+
+    def scores(self, conversations: Sequence[Conversation], vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(agent_scores [batch, n_agents], role_scores [batch, n_roles]) under ``vector``."""
+        svf_offsets, head = self.layout.unpack(vector)
+        logits = self.hidden_states(conversations, svf_offsets) @ head.T  # [batch, n_agents + n_roles]
+        return logits[:, : self.layout.n_agents], logits[:, self.layout.n_agents:]
+
+    def decide(self, conversations: Sequence[Conversation], vector: np.ndarray,
+               available: np.ndarray | None = None) -> list[Decision]:
+        """The chosen worker and role per conversation; ``available`` masks workers out."""
+        agent_scores, role_scores = self.scores(conversations, vector)
+        agent_scores = mask_unavailable(agent_scores, available)
+        decisions = []
+        for agents, roles in zip(agent_scores, role_scores):
+            decisions.append(Decision(
+                worker=self.workers[int(np.argmax(agents))],
+                role=self.roles[int(np.argmax(roles))],
+                agent_scores={w: float(s) for w, s in zip(self.workers, agents)},
+                role_scores={r: float(s) for r, s in zip(self.roles, roles)},
+            ))
+        return decisions
+

@@ -1,0 +1,53 @@
+"""Every artifact, metrics and plot path of the pipeline, once.
+
+Stages import their inputs and outputs from here, never from another stage. ``dvc.yaml``
+must name the same paths (DVC reads only its own file); ``tests/stages/test_paths.py``
+checks that it does, and that the ``fugu`` command's defaults point at the same files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PARAMS_FILE = ROOT / "params.yaml"
+METRICS_DIR = ROOT / "metrics"
+PLOTS_DIR = ROOT / "plots"
+
+# fetch
+ROUTING_DIR = ROOT / "artifacts/fetch/routing"
+BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
+FIXTURE_DIR = ROOT / "artifacts/fetch/fixture"
+FIXTURE_FILE = FIXTURE_DIR / "fixture.json"
+VECTOR_DIR = ROOT / "artifacts/fetch/vector"
+
+# self_test
+SELF_TEST_DIR = ROOT / "artifacts/self_test"
+PLANTED_VECTOR = SELF_TEST_DIR / "planted_vector.npy"
+SELF_TEST_CASES = SELF_TEST_DIR / "cases.csv"
+SELF_TEST_SPEC = SELF_TEST_DIR / "trinity.json"  # what `fugu route` loads by default
+
+# train_trinity
+TRAINED_DIR = ROOT / "artifacts/train_trinity"
+TRAINED_VECTOR = TRAINED_DIR / "vector.npy"
+TRAINED_SPEC = TRAINED_DIR / "trinity.json"  # what eval and `fugu serve --router trinity` rebuild it from
+TRINITY_FITNESS_PLOT = PLOTS_DIR / "train_trinity_fitness.csv"
+
+# train_conductor
+CONDUCTOR_POLICY_DIR = ROOT / "artifacts/train_conductor/policy"
+CONDUCTOR_REWARD_PLOT = PLOTS_DIR / "train_conductor_reward.csv"
+
+# eval
+COST_QUALITY_PLOT = PLOTS_DIR / "eval_cost_quality.csv"
+
+
+def metrics_file(stage: str) -> Path:
+    return METRICS_DIR / f"{stage}.json"
+
+
+def relative(path: Path) -> str:
+    """A path as the repo-relative string metrics and specs record."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)

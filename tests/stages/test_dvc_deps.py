@@ -1,0 +1,120 @@
+"""DVC deps that cannot go stale: every stage depends on exactly the project code it runs.
+
+A stage's import closure (static, :mod:`tests.import_graph`) must be covered by its ``deps``
+in ``dvc.yaml``, and every Python dep must be in that closure, so touching a file a stage
+runs always reruns it and nothing else. Its params must be the sections its code reads.
+Run this file as a script to print the deps each stage should list.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.import_graph import ROOT, import_closure
+
+DVC = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+# Code a stage runs in a subprocess, not by import: (what the stage's source names, its entry files).
+SUBPROCESS_ENTRIES = {
+    "serve_e2e": ('"fugu.cli"', ["fugu/cli.py"]),
+    "report": ('"verify/test_claims.py"', ["verify/test_claims.py", "verify/conftest.py"]),
+}
+
+
+def stage_module(stage: dict) -> Path:
+    match = re.fullmatch(r"python -m (stages\.\w+)", stage["cmd"])
+    assert match, f"stage command {stage['cmd']!r} is not `python -m stages.<name>`"
+    return ROOT / (match.group(1).replace(".", "/") + ".py")
+
+
+def code_closure(name: str) -> set[str]:
+    entries = [stage_module(DVC[name])]
+    if name in SUBPROCESS_ENTRIES:
+        named, files = SUBPROCESS_ENTRIES[name]
+        assert named in entries[0].read_text(), f"{entries[0].name} no longer launches {named}"
+        entries += [ROOT / f for f in files]
+    return {str(p.relative_to(ROOT)) for entry in entries for p in import_closure(entry)}
+
+
+def deps(stage: dict) -> list[str]:
+    return [str(d) for d in stage.get("deps", [])]
+
+
+def covered(file: str, listed: list[str]) -> bool:
+    return any(file == d or file.startswith(d.rstrip("/") + "/") for d in listed)
+
+
+@pytest.mark.parametrize("name", sorted(DVC))
+def test_stage_deps_cover_every_file_it_imports(name: str):
+    missing = sorted(f for f in code_closure(name) if not covered(f, deps(DVC[name])))
+    assert not missing, f"dvc.yaml stage {name} does not depend on code it runs: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(DVC))
+def test_stage_lists_no_python_it_does_not_import(name: str):
+    closure = code_closure(name)
+    extra = [d for d in deps(DVC[name]) if d.endswith(".py") and d not in closure]
+    assert not extra, f"dvc.yaml stage {name} depends on Python it never imports: {extra}"
+
+
+def read_sections(path: Path) -> set[str]:
+    """Top-level params sections a stage reads: ``params["x"]`` and ``stage_params(params, "x")``."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "params"
+                and isinstance(node.slice, ast.Constant)):
+            found.add(node.slice.value)
+        if (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("stage_params", "simulated_world")):
+            if node.func.id == "simulated_world":
+                found.update({"simulated_pool", "simulated_split"})
+            elif len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+                found.add(node.args[1].value)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(DVC))
+def test_stage_params_are_the_sections_it_reads(name: str):
+    declared = {str(p).split(".")[0] for p in DVC[name].get("params", [])}
+    assert declared == read_sections(stage_module(DVC[name])), name
+
+
+def test_touching_an_imported_file_marks_exactly_its_stages(tmp_path: Path):
+    """`dvc status` itself (not our model of it): a touched library file changes the deps of the
+    stages that import it, and of no other."""
+    dvc = shutil.which("dvc", path=str(Path(sys.executable).parent))
+    assert dvc, "dvc is installed with the project"
+    copy = tmp_path / "copy"
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for file in listed:
+        if (ROOT / file).is_file():
+            (copy / file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / file, copy / file)
+    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
+    touched = "fugu/data/graders.py"
+    with open(copy / touched, "a") as fh:
+        fh.write("\n# touched\n")
+    status = subprocess.run([dvc, "status", "--json"], cwd=copy, capture_output=True, text=True, check=True)
+    import json
+
+    report = json.loads(status.stdout or "{}")
+    flagged = {
+        stage for stage, changes in report.items()
+        if any(covered(touched, [*c.get("changed deps", {})]) for c in changes if isinstance(c, dict))
+    }
+    expected = {name for name, stage in DVC.items() if touched in code_closure(name)}
+    assert expected, f"no stage imports {touched}; pick another file for this test"
+    assert flagged == expected
+
+
+if __name__ == "__main__":
+    for stage_name in DVC:
+        print(stage_name)
+        for file in sorted(code_closure(stage_name)):
+            print(f"      - {file}")

@@ -1,0 +1,79 @@
+"""The fetch stage's TRINITY part in the full profile, offline: named failures, local paths."""
+
+import numpy as np
+import pytest
+
+from fugu.models.backbone import load_backbone
+from fugu.trinity.fixture import save_fixture, tiny_fixture
+from fugu.data.sources import MissingArtifacts
+from fugu.trinity.coordinator import Trinity
+from fugu.trinity.vector import VectorError, save_vector
+from stages import fetch, self_test
+
+WORKERS = ["w0", "w1", "w2", "w3"]
+ROLES = ["solver", "thinker", "verifier"]
+TRINITY = {"roles": ROLES, "full": {"workers": WORKERS, "svf_layers": [0]}, "tiny": {"workers": WORKERS, "svf_layers": [0]}}
+
+
+@pytest.fixture()
+def outs(tmp_path, monkeypatch):
+    for name in ("BACKBONE_DIR", "FIXTURE_DIR", "VECTOR_DIR"):
+        monkeypatch.setattr(fetch, name, tmp_path / "artifacts" / name.lower())
+    monkeypatch.setattr(fetch, "FIXTURE_FILE", tmp_path / "artifacts/fixture_dir/fixture.json")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return tmp_path
+
+
+def _section(**paths):
+    return {"reference_config": "configs/qwen3-0.6b",
+            "backbone": {"repo_id": "Qwen/Qwen3-0.6B", "path": paths.get("backbone")},
+            "vector": {"repo_id": "someone/vectors", "repo_type": "dataset", "filenames": ["model_iter_60.npy"],
+                       "path": paths.get("vector")},
+            "fixture": {"url": "https://example.invalid/fixture.json", "path": paths.get("fixture")}}
+
+
+def _local_artifacts(tmp_path, tiny_backbone_dir, vector_length=None):
+    trinity = Trinity.build(load_backbone(tiny_backbone_dir), WORKERS, ROLES, [0])
+    vector = np.zeros(vector_length or trinity.layout.size, np.float32)
+    np.save(tmp_path / "vector.npy", vector)
+    save_fixture(tmp_path / "fixture.json", tiny_fixture(WORKERS, ROLES, n_per_cell=2, held_out_fraction=0.5, seed=0), "t")
+    return {"backbone": str(tiny_backbone_dir), "vector": str(tmp_path / "vector.npy"), "fixture": str(tmp_path / "fixture.json")}
+
+
+def test_offline_full_fetch_names_every_missing_artifact(outs):
+    with pytest.raises(MissingArtifacts) as err:
+        fetch.fetch_trinity(_section(), TRINITY, "full")
+    for name in ("backbone", "vector", "fixture"):
+        assert f"- {name}: could not get it" in str(err.value) and f"fetch.full.{name}.path" in str(err.value)
+
+
+def test_full_fetch_from_local_paths_records_both_parameter_counts(outs, tiny_backbone_dir):
+    counts = fetch.fetch_trinity(_section(**_local_artifacts(outs, tiny_backbone_dir)), TRINITY, "full")
+    # the reference: Qwen3-0.6B's config with this pool (4 workers + 3 roles); this profile: the backbone fetched
+    assert (counts["reference_svf"], counts["reference"]) == (9 * 1024, 9 * 1024 + 7 * 1024)
+    assert (counts["full_svf"], counts["full"]) == (9 * 128, 9 * 128 + 7 * 128)
+    assert fetch.vector_file(fetch.VECTOR_DIR).name == "vector.npy"
+
+
+def test_full_fetch_refuses_a_vector_of_the_wrong_length_naming_it(outs, tiny_backbone_dir):
+    with pytest.raises(VectorError, match=r"vector.npy: parameter vector: expected length 2048 .* got shape \(19456,\)"):
+        fetch.fetch_trinity(_section(**_local_artifacts(outs, tiny_backbone_dir, vector_length=19456)), TRINITY, "full")
+
+
+def test_self_test_routes_every_case_and_scores_each(tiny_backbone_dir):
+    trinity = Trinity.build(load_backbone(tiny_backbone_dir), WORKERS, ROLES, [0])
+    cases = tiny_fixture(WORKERS, ROLES, n_per_cell=1, held_out_fraction=1.0, seed=0).cases
+    vector = np.random.default_rng(0).normal(0, 0.1, trinity.layout.size).astype(np.float32)
+    rows = self_test.route_cases(trinity, cases, vector)
+    assert [r["id"] for r in rows] == [c.id for c in cases]
+    for row, case in zip(rows, cases):
+        assert row["agent_ok"] == (row["worker"] == WORKERS[case.agent_id])
+        assert row["role_ok"] == (row["role"] == ROLES[case.role_id])
+
+
+def test_self_test_refuses_a_case_outside_the_pool(tiny_backbone_dir):
+    trinity = Trinity.build(load_backbone(tiny_backbone_dir), WORKERS, ROLES, [0])
+    case = tiny_fixture(WORKERS, ROLES, n_per_cell=1, held_out_fraction=1.0, seed=0).cases[0]
+    bad = type(case)(case.id, case.messages, agent_id=9, role_id=0)
+    with pytest.raises(ValueError, match="expects agent 9"):
+        self_test.route_cases(trinity, [bad], np.zeros(trinity.layout.size, np.float32))

@@ -1,0 +1,112 @@
+"""The serve_e2e stage's parts: pool source, router launch, leak count, server lifetime.
+
+The stage as a whole runs in the tiny pipeline test (``test_pipeline.py``) under the
+network guard; here the replay path, which needs recorded outcomes the shared data lacks.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from fugu.serving import worker_server
+from fugu.data.splits import SPLITS_FILE, assign_splits, write_splits
+from fugu.data.table import TABLE_FILE, write_outcome_table
+from fugu.pools.simulated import SimulatedPool, split_question_ids
+from stages import serve_e2e
+from stages.common import load_params, stage_params
+from tests.outcome_fixtures import tidy_table
+
+
+@pytest.fixture
+def section():
+    # The fixed-order stand-in: these tests exercise the serving path over generated outcomes,
+    # whose workers no trained vector scores (the stage's trinity router is covered by the pipeline).
+    return {**stage_params(load_params(), "serve_e2e"), "router": "priority", "startup_timeout_s": 60}
+
+
+@pytest.fixture
+def replay_dir(tmp_path, monkeypatch):
+    table = tidy_table(n_questions=20)
+    table["response"] = "The answer is " + table["reference"]  # every recorded model right, no names in text
+    write_outcome_table(table, tmp_path / TABLE_FILE)
+    write_splits(assign_splits(table, {"train": 0.5, "validation": 0.25, "test": 0.25}, seed=0), tmp_path / SPLITS_FILE)
+    monkeypatch.setattr(serve_e2e, "ROUTING_DIR", tmp_path)
+    return tmp_path
+
+
+def test_without_recorded_outcomes_the_source_is_the_mock(tmp_path, monkeypatch):
+    monkeypatch.setattr(serve_e2e, "ROUTING_DIR", tmp_path / "missing")
+    source = serve_e2e.worker_source(load_params(), {"n_questions": 2})
+    assert source.mock and isinstance(source.pool, SimulatedPool)
+    params = load_params()
+    _, held_ids = split_question_ids(source.pool, params["simulated_split"]["held_out_fraction"],
+                                     params["simulated_split"]["seed"])
+    assert [q.question_id for q in source.questions] == held_ids[:2]  # never a question TRINITY trained on
+    answers = {q.question_id: str(q.answer) for q in source.pool.questions}
+    assert [q.gold for q in source.questions] == [answers[q] for q in held_ids[:2]]
+
+
+def test_recorded_outcomes_are_served_over_the_whole_path_and_graded(replay_dir, section):
+    source = serve_e2e.worker_source(load_params(), section)
+    assert not source.mock and len(source.questions) == 2
+    result = serve_e2e.serve_and_ask(source, serve_e2e.build_router(section, source.worker_names), section)
+    assert [a["kind"] for a in result["answers"]] == ["plain", "stream", "multi_turn"] * 2
+    assert all(a["correct"] for a in result["answers"])
+    assert result["unauthorized_status"] == 401
+    assert result["router"].startswith("priority (stand-in")
+    assert serve_e2e.count_leaks(result["surfaces"], source.worker_names) == 0
+
+
+def test_the_full_profile_without_recorded_outcomes_stops_naming_what_to_fetch(tmp_path, monkeypatch):
+    monkeypatch.setattr(serve_e2e, "ROUTING_DIR", tmp_path / "missing")
+    with pytest.raises(FileNotFoundError, match="dvc repro fetch"):
+        serve_e2e.worker_source({**load_params(), "profile": "full"}, {"n_questions": 2})
+
+
+def test_real_workers_from_params_are_handed_to_fugu_serve(replay_dir, section):
+    spec = {"kind": "litellm", "workers": [{"name": "api-1", "model": "openai/x", "api_base": "http://127.0.0.1:9/v1"}]}
+    source = serve_e2e.worker_source(load_params(), {**section, "pool": spec})
+    assert source.pool is None and source.spec == spec and source.worker_names == ["api-1"]
+    with pytest.raises(ValueError, match="no workers"):
+        serve_e2e.worker_source(load_params(), {**section, "pool": {"kind": "local_hf", "workers": []}})
+
+
+def test_leak_count_finds_worker_names_anywhere():
+    surfaces = ['{"model": "fugu-mini"}', "x-fugu-worker: model-b", "model-a and model-a"]
+    assert serve_e2e.count_leaks(surfaces, ["model-a", "model-b"]) == 3
+
+
+def test_build_router_points_fugu_serve_at_the_trained_spec(section):
+    launch = serve_e2e.build_router({**section, "router": "trinity"}, ["w0"])
+    assert launch.cli_args[:3] == ["--router", "trinity", "--spec"]
+    assert launch.cli_args[3].endswith("artifacts/train_trinity/trinity.json")
+
+
+def test_build_router_passes_the_priority_order_and_refuses_unknown_routers(section):
+    workers = ["w0", "w1", "w2"]
+    assert serve_e2e.build_router(section, workers).cli_args == ["--router", "priority", "--priority", "w0,w1,w2"]
+    launch = serve_e2e.build_router({**section, "priority": ["w2"]}, workers)
+    assert launch.cli_args == ["--router", "priority", "--priority", "w2"]
+    with pytest.raises(ValueError, match="router"):
+        serve_e2e.build_router({**section, "router": "oracle"}, workers)
+
+
+def test_the_server_process_is_stopped_when_the_stage_fails(section, tmp_path, monkeypatch):
+    started = []
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(worker_server.subprocess, "Popen", lambda *a, **k: started.append(real_popen(*a, **k)) or started[-1])
+    spec = serve_e2e.local_worker_spec("http://127.0.0.1:9", ["w0", "w1"], 5.0)
+    with pytest.raises(RuntimeError, match="boom"):
+        with serve_e2e.fugu_server(spec, serve_e2e.build_router(section, ["w0", "w1"]), section, tmp_path):
+            raise RuntimeError("boom")
+    assert started and started[0].poll() is not None
+
+
+def test_a_server_that_dies_at_start_is_reported_with_its_output(tmp_path):
+    command = [sys.executable, "-c", "import sys; print('cannot bind'); sys.exit(3)"]
+    with pytest.raises(RuntimeError, match="(?s)code 3.*cannot bind"):
+        with worker_server.spawned(command, "http://127.0.0.1:9/health", tmp_path / "log"):
+            pass

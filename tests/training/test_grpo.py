@@ -1,0 +1,84 @@
+"""GRPO training: the reward is verifiable, and the curve is what the reward functions returned."""
+
+import numpy as np
+import pytest
+import torch
+
+from fugu.models.backbone import build_tiny_backbone, load_backbone
+from fugu.conductor.task import random_workflow, task_rows, tokenizer_corpus
+from fugu.pools.simulated import split_question_ids
+from fugu.pools.simulated import SimulatedPool
+from fugu.training.conductor_reward import WorkflowReward
+from fugu.training.grpo import GPUMissing, GRPOSettings, require_gpu, train_grpo, warm_start, window_gain
+
+
+@pytest.fixture(scope="module")
+def pool() -> SimulatedPool:
+    return SimulatedPool.generate(n_questions=40, n_categories=2, n_workers=3, seed=0)
+
+
+def test_reward_parts_format_then_answer(pool):
+    reward = WorkflowReward(pool, max_steps=3, time_budget_s=5)
+    q = pool.questions[0]
+    right = int(np.argmax(pool.realised[0]))
+    wrong = int(np.argmin(pool.realised[0]))
+    assert pool.realised[0, right] == 1 and pool.realised[0, wrong] == 0
+    step = '{{"steps": [{{"worker": {}, "instruction": "solve"}}]}}'
+    assert reward.score(step.format(right), q.text, q.question_id, str(q.answer)) == {"format": 1.0, "answer": 1.0, "total": 2.0}
+    assert reward.score(step.format(wrong), q.text, q.question_id, str(q.answer))["total"] == 1.0
+    assert reward.score(step.format(7), q.text, q.question_id, str(q.answer))["total"] == 0.0  # unknown worker
+    assert reward.score("worker 1 please", q.text, q.question_id, str(q.answer))["total"] == 0.0
+
+
+def test_window_gain_is_last_minus_first_window():
+    assert window_gain([1, 1, 2, 3, 3], 2) == pytest.approx(2.0)
+    with pytest.raises(ValueError):
+        window_gain([1, 2, 3], 2)
+
+
+def test_full_profile_refuses_without_a_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(GPUMissing, match="needs a CUDA GPU"):
+        require_gpu("train_conductor with profile: full")
+
+
+def test_grpo_curve_comes_from_real_steps(pool, tmp_path):
+    torch.set_num_threads(1)
+    train, _ = split_question_ids(pool, 0.25, seed=0)
+    rows = task_rows(pool, train)
+    directory = build_tiny_backbone(tmp_path / "bb", seed=0, corpus=tokenizer_corpus(rows, 3, 2, 0, n_workflows=50),
+                                    vocab_size=320, hidden_size=32, num_hidden_layers=1, intermediate_size=64)
+    model, tokenizer = load_backbone(directory)
+    rng = np.random.default_rng(0)
+    targets = [random_workflow(rng, 3, 1).to_json() for _ in rows]
+    losses = warm_start(model, tokenizer, [r["prompt"] for r in rows], targets, steps=30, learning_rate=3e-3,
+                        batch_size=16, seed=0)
+    assert losses[-1] < losses[0]
+
+    reward = WorkflowReward(pool, max_steps=3, time_budget_s=5)
+    returned: list[list[float]] = []
+
+    def brace_reward(prompts, completions, **kw):
+        """Varies within a group even for a weak policy, so every step has a gradient."""
+        out = [c.count("{") / 4 for c in completions]
+        returned.append(out)
+        return out
+
+    settings = GRPOSettings(steps=2, prompts_per_step=2, num_generations=4, learning_rate=1e-3,
+                            max_completion_length=32, temperature=1.0, beta=0.0, seed=0)
+    before = [p.detach().clone() for p in model.parameters()]
+    curve = train_grpo(model, tokenizer, rows, [brace_reward, reward.answer_reward], settings, tmp_path / "grpo")
+    assert [row["step"] for row in curve] == [1, 2]
+    assert [row["brace_reward"] for row in curve] == pytest.approx([np.mean(r) for r in returned])
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_full_profile_stage_stops_with_a_message_on_cpu(monkeypatch):
+    import stages.train_conductor as stage
+
+    params = {"profile": "full", "seed": 0, "simulated_pool": {},
+              "train_conductor": {"full": {"model_id": "m", "model_dir": "nowhere", "dataset": "d"}}}
+    monkeypatch.setattr(stage, "load_params", lambda: params)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit, match="train_conductor: .*needs a CUDA GPU"):
+        stage.main()

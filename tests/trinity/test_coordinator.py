@@ -1,0 +1,101 @@
+"""The forward pass: penultimate token under either padding, deterministic routing."""
+
+import numpy as np
+import pytest
+import torch
+
+from fugu.models.backbone import load_backbone
+from fugu.trinity.coordinator import Trinity, format_conversation, penultimate_index
+from fugu.trinity.vector import VectorError, VectorLayout
+
+WORKERS = ["alpha", "beta", "gamma", "delta"]
+ROLES = ["solver", "thinker", "verifier"]
+CONVERSATIONS = [
+    [{"role": "user", "content": "What is 2 + 2?"}],
+    [{"role": "user", "content": "Write a short poem about the sea and the long evening light."}],
+    [{"role": "system", "content": "You dispatch."}, {"role": "user", "content": "Debug this python function"},
+     {"role": "assistant", "content": "It returns None; add a return statement."}],
+    [{"role": "user", "content": "ok"}],
+]
+
+
+@pytest.fixture(scope="module")
+def backbone(tiny_backbone_dir):
+    torch.set_num_threads(1)
+    return load_backbone(tiny_backbone_dir)
+
+
+def _trinity(backbone, **options):
+    return Trinity.build(backbone, WORKERS, ROLES, svf_layers=[0], **options)
+
+
+def _vector(trinity, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(0, 0.1, trinity.layout.size).astype(np.float32)
+
+
+def test_penultimate_index_under_left_and_right_padding():
+    left = torch.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]])
+    right = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
+    assert penultimate_index(left).tolist() == [3, 3]
+    assert penultimate_index(right).tolist() == [1, 3]
+
+
+def test_a_single_token_conversation_is_refused():
+    with pytest.raises(ValueError, match="at least two tokens"):
+        penultimate_index(torch.tensor([[0, 0, 1]]))
+
+
+@pytest.mark.parametrize("padding_side", ["left", "right"])
+def test_batched_hidden_state_is_the_unpadded_penultimate_token(backbone, padding_side):
+    trinity = _trinity(backbone, padding_side=padding_side)
+    batched = trinity.hidden_states(CONVERSATIONS, batch_size=len(CONVERSATIONS))
+    model, tokenizer = backbone
+    for row, conversation in enumerate(CONVERSATIONS):
+        ids = tokenizer(format_conversation(conversation, tokenizer), return_tensors="pt")["input_ids"]
+        with torch.no_grad():
+            alone = model.model(input_ids=ids).last_hidden_state[0, -2].numpy()
+        np.testing.assert_allclose(batched[row], alone, rtol=1e-4, atol=1e-5)
+
+
+def test_routing_is_deterministic_across_runs_and_batch_sizes(backbone, tiny_backbone_dir):
+    first = _trinity(backbone)
+    vector = _vector(first)
+    batched = first.decide(CONVERSATIONS, vector)
+    first.batch_size = 1
+    one_at_a_time = first.decide(CONVERSATIONS, vector)
+    second_run = _trinity(load_backbone(tiny_backbone_dir)).decide(CONVERSATIONS, vector)
+    for a, b, c in zip(batched, one_at_a_time, second_run):
+        assert (a.worker, a.role) == (b.worker, b.role) == (c.worker, c.role)
+        np.testing.assert_allclose(list(a.agent_scores.values()), list(b.agent_scores.values()), atol=1e-4)
+        assert a.agent_scores == c.agent_scores  # same batch size, fresh load: identical
+
+
+def test_svf_part_of_the_vector_changes_the_hidden_state(backbone):
+    trinity = _trinity(backbone)
+    vector = _vector(trinity)
+    with_svf = trinity.scores(CONVERSATIONS, vector)[0]
+    vector[: trinity.layout.n_svf] = 0
+    without = trinity.scores(CONVERSATIONS, vector)[0]
+    assert not np.allclose(with_svf, without)
+
+
+def test_unavailable_workers_score_minus_inf_and_are_never_chosen(backbone):
+    trinity = _trinity(backbone)
+    available = np.array([False, True, False, True])
+    for decision in trinity.decide(CONVERSATIONS, _vector(trinity), available=available):
+        assert decision.worker in ("beta", "delta")
+        assert decision.agent_scores["alpha"] == decision.agent_scores["gamma"] == -np.inf
+        assert list(decision.agent_scores) == WORKERS
+
+
+def test_a_layout_that_does_not_fit_the_backbone_is_refused(backbone):
+    with pytest.raises(VectorError, match="does not match"):
+        Trinity(backbone, VectorLayout(10, 64, 4, 3), WORKERS, ROLES, svf_layers=[0])
+
+
+def test_chat_template_format_uses_the_tokenizers_template(backbone):
+    _, tokenizer = backbone
+    text = format_conversation(CONVERSATIONS[0], tokenizer, "chat_template")
+    assert text.startswith("<|im_start|>user\n") and text.endswith("<|im_start|>assistant\n")
+    assert format_conversation(CONVERSATIONS[0], tokenizer) == "user: What is 2 + 2?"
