@@ -73,12 +73,12 @@ def measure(quick: bool) -> dict:
     rates = {name: generations_per_second(fitness, size, population, generations[name])
              for name, (fitness, size) in paths.items()}
     numbers = {
-        "quick": quick, "n_questions": n_questions, "population_size": population,
+        "n_questions": n_questions, "population_size": population,
         "searched_numbers": {"head": frozen.size, "head+svf": searched.size},
         "generations_per_second": rates,
         "speedup_cached_over_naive": rates["cached"] / rates["naive"],
     }
-    path = write_result("cmaes_quick" if quick else "cmaes", numbers)
+    path = write_result("cmaes", numbers, quick)
     print(f"generations/s: " + ", ".join(f"{k} {v:.2f}" for k, v in rates.items())
           + f"; cached/naive ×{numbers['speedup_cached_over_naive']:.0f} → {path}")
     return numbers

@@ -15,11 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
 import statistics
 import time
 
-from benchmarks import RESULTS_DIR
+from benchmarks.results import write_result
 from fugu.conductor.executor import execute
 from fugu.conductor.schema import Step, Workflow
 from fugu.pools.base import Reply, Worker
@@ -65,7 +64,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--width", type=int, default=8)
     parser.add_argument("--chain", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmark runs")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.width, args.chain, args.repeats = 2, 4, 1
     delay = args.delay_ms / 1000
     fan_wall = _wall(fan_out(args.width), SleepingPool(4, delay), args.repeats)
     chain_wall = _wall(chain(args.chain), SleepingPool(4, 0.0), args.repeats)
@@ -75,13 +77,10 @@ def main(argv: list[str]) -> int:
                     "speedup_vs_sequential": (args.width + 1) * delay / fan_wall},
         "overhead": {"steps": args.chain, "us_per_step": 1e6 * chain_wall / args.chain},
         "repeats": args.repeats,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
     }
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / "conductor_executor.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result("conductor_executor", result, args.quick)
     print(json.dumps(result, indent=2))
+    print(f"results: {out}")
     return 0
 
 

@@ -1,4 +1,8 @@
-"""Where benchmark numbers go: one JSON file per benchmark, with the machine it ran on."""
+"""Where benchmark numbers go: one JSON file per benchmark, with the machine it ran on.
+
+A ``--quick`` run only checks that a benchmark works; its numbers go to ``<name>_quick.json``
+(ignored by git) and never over the real ones, which are committed and quoted by the README.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,15 @@ from typing import Any
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-def write_result(name: str, numbers: dict[str, Any], out_dir: Path = RESULTS_DIR) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    machine = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()}
-    path = out_dir / f"{name}.json"
-    path.write_text(json.dumps({"benchmark": name, "machine": machine, **numbers}, indent=2) + "\n")
+def result_path(name: str, quick: bool, out_dir: Path | None = None) -> Path:
+    return (out_dir or RESULTS_DIR) / f"{name}{'_quick' if quick else ''}.json"
+
+
+def write_result(name: str, numbers: dict[str, Any], quick: bool, out_dir: Path | None = None) -> Path:
+    """Write ``numbers`` with the machine they were measured on; returns the file."""
+    path = result_path(name, quick, out_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    machine = {"python": platform.python_version(), "machine": platform.machine(),
+               "processor": platform.processor(), "cpus": os.cpu_count()}
+    path.write_text(json.dumps({"benchmark": name, "quick": quick, "machine": machine, **numbers}, indent=2) + "\n")
     return path

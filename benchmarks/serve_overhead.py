@@ -28,11 +28,11 @@ import httpx
 import numpy as np
 import yaml
 
+from benchmarks.results import result_path
 from fugu.serving.worker_server import free_port, spawned
 from fugu.pools.simulated import SimulatedPool
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks/results/serve_overhead.json"
 LEVELS = (1, 8, 64)
 SEED, N_QUESTIONS, N_WORKERS = 0, 16, 2
 
@@ -70,8 +70,9 @@ async def measure(url: str, payload: dict, concurrency: int, n_requests: int) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.serve_overhead", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few requests per level (a smoke run, seconds)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help=f"results JSON (default: {RESULTS.relative_to(ROOT)})")
+    parser.add_argument("--out", type=Path, help="results JSON (default: benchmarks/results/serve_overhead[_quick].json)")
     args = parser.parse_args(argv)
+    args.out = args.out or result_path("serve_overhead", args.quick)
 
     pool = SimulatedPool.generate(N_QUESTIONS, 2, N_WORKERS, SEED)
     question = [{"role": "user", "content": pool.questions[0].text}]

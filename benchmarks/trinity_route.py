@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks import RESULTS_DIR
+from benchmarks.results import write_result
 from fugu.models.backbone import Backbone, build_tiny_backbone, load_backbone
 from fugu.trinity.fixture import tiny_fixture
 from fugu.trinity.coordinator import Trinity
@@ -40,13 +39,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--output", default=str(RESULTS_DIR / "trinity_route.json"))
     parser.add_argument("--quick", action="store_true", help="fewer repeats: checks the benchmark runs")
     args = parser.parse_args(argv)
-    if args.quick:  # a smoke run: its numbers go to their own file, never over the real ones
+    if args.quick:
         args.repeats = 2
-        if args.output == parser.get_default("output"):
-            args.output = str(RESULTS_DIR / "trinity_route_quick.json")
     torch.set_num_threads(args.threads)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,7 +57,6 @@ def main(argv: list[str]) -> int:
 
         results = {
             "backbone": label, "device": args.device, "threads": args.threads,
-            "machine": platform.processor() or platform.machine(),
             "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None,
             "parameter_vector_size": trinity.layout.size, "svf_matrices": len(trinity.svf.keys),
             "svf": {"svd_once_s": svd_s, "recompose_p50_ms": _recompose_p50_ms(trinity, rng, args.repeats, args.device)},
@@ -70,10 +65,9 @@ def main(argv: list[str]) -> int:
         for batch in (1, 32):
             results[f"batch_{batch}"] = _routing(trinity, conversations[:batch], vector, args.repeats, args.device)
 
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    out = write_result("trinity_route", results, args.quick)
     print(json.dumps(results, indent=2))
+    print(f"results: {out}")
     return 0
 
 

@@ -1,0 +1,31 @@
+"""`python -m benchmarks --quick` runs every benchmark; each writes its numbers to its quick file."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+
+import benchmarks.results
+from benchmarks.__main__ import BENCHMARKS
+
+HELPERS = {"__init__", "__main__", "results"}
+# serve_overhead starts two servers; its own test (test_serve_overhead.py) runs its quick mode.
+RUN_ELSEWHERE = {"serve_overhead"}
+
+
+def test_every_benchmark_module_is_registered():
+    modules = {p.stem for p in Path(benchmarks.results.__file__).parent.glob("*.py")} - HELPERS
+    assert modules == set(BENCHMARKS), f"unregistered: {modules - set(BENCHMARKS)}; gone: {set(BENCHMARKS) - modules}"
+
+
+@pytest.mark.parametrize("name", sorted(set(BENCHMARKS) - RUN_ELSEWHERE))
+def test_benchmark_runs_in_quick_mode_and_writes_its_quick_file(name, tmp_path, monkeypatch):
+    monkeypatch.setattr(benchmarks.results, "RESULTS_DIR", tmp_path)
+    code = importlib.import_module(BENCHMARKS[name]).main(["--quick"])
+    assert not code
+    written = json.loads((tmp_path / f"{name}_quick.json").read_text())
+    assert written["benchmark"] == name and written["quick"] is True
+    assert not (tmp_path / f"{name}.json").exists(), "a quick run must never overwrite the real numbers"
