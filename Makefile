@@ -1,6 +1,8 @@
 # Two entry points (see README):
 #   make repro  set up .venv and run the whole pipeline (dvc repro) on the embedded tiny profile
-#   make test   set up .venv (and headless Chromium where apt can install it) and run every test
+#   make test   set up .venv (and headless Chromium where apt can install it), lint, and run every test
+#               (tests/ includes the whole tiny pipeline, whose claim verdicts must equal the committed
+#               table verify/expected_verdicts.tiny.yaml; `pytest verify` shows the verdicts themselves)
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -21,7 +23,8 @@ repro: $(STAMP)
 	@echo "report: reports/audit.html"
 
 test: $(STAMP) chromium
-	$(PY) -m pytest tests verify
+	$(PY) -m ruff check .
+	$(PY) -m pytest tests
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

@@ -48,7 +48,7 @@ class Curve:
 
 @dataclass(frozen=True)
 class Environment:
-    git_revision: str
+    evidence_digest: str  # sha256 of the metrics + params rendered
     versions: dict[str, str]
     params: dict[str, Any]
     artifacts: dict[str, str]

@@ -7,6 +7,7 @@ stops the stage.
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ from pathlib import Path
 from claims import load_claims
 from reports.render import Environment, artifacts_from_metrics, declared_curves, load_curve, render_report
 from stages.common import load_params, package_versions, stage_params, write_metrics
-from stages.paths import ROOT
+from fugu.data.checksum import sha256_file
+from stages.paths import PARAMS_FILE, ROOT, relative
 from verify.schemas import declared_metrics_files
 from verify.verdicts import OUTCOMES, read_verdicts
 
@@ -31,14 +33,13 @@ def run_verify(verdicts_out: Path) -> None:
         raise SystemExit(f"pytest verify exited with {code}: the claim checks could not run")
 
 
-def git_revision() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-    revision = git("rev-parse", "--short", "HEAD")
-    if not revision:
-        return "unknown (no git commit)"
-    return revision + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+def evidence_digest(files: list[Path]) -> str:
+    """sha256 over the metrics files and params the report renders (not the git revision: the
+    report is a DVC out, so it must be a function of its inputs alone; dvc.lock ties those to code)."""
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(f"{relative(file)}\0{sha256_file(file)}\0".encode())
+    return digest.hexdigest()[:16]
 
 
 def main() -> None:
@@ -52,7 +53,7 @@ def main() -> None:
     curves = [load_curve(ROOT, *spec) for spec in declared_curves(ROOT / "dvc.yaml")]
     metrics_files = [f for f in declared_metrics_files() if Path(f).stem != "report"]
     environment = Environment(
-        git_revision=git_revision(),
+        evidence_digest=evidence_digest([ROOT / f for f in metrics_files] + [PARAMS_FILE]),
         versions=package_versions(),
         params=params,
         artifacts=artifacts_from_metrics(ROOT, metrics_files),

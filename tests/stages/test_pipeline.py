@@ -1,8 +1,13 @@
 """The whole tiny pipeline, end to end, in a fresh copy of the project with network blocked.
 
 This is the integration test of the spine: every stage runs through ``dvc repro``, every
-metrics file validates, the report is written, and a second ``dvc repro`` runs no stage.
-It does not judge the claims (that is ``pytest verify``'s job on produced metrics).
+metrics file validates, the report is written, a second ``dvc repro`` runs no stage, and
+``dvc.lock`` comes out as committed (a fresh clone reproduces the same outputs).
+
+Claims are judged here too, as findings, not as pass/fail of the build: the verdict of every
+claim must equal the committed table ``verify/expected_verdicts.tiny.yaml``. A claim that does
+not hold is recorded there as ``not_reproduced``; a verdict that flips fails this test, so the
+change is a reviewed diff of that table. (``pytest verify`` is the user's command to see them.)
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from claims import load_claims
 from tests.test_no_network import guarded_env
@@ -20,6 +26,7 @@ from verify.schemas import declared_metrics_files, load_metrics
 from verify.verdicts import read_verdicts
 
 ROOT = Path(__file__).resolve().parents[2]
+EXPECTED_VERDICTS = ROOT / "verify/expected_verdicts.tiny.yaml"
 
 
 def project_files() -> list[str]:
@@ -78,3 +85,12 @@ def test_second_repro_runs_no_stage(first_run, fresh_copy):
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Running stage" not in second.stdout
     assert "up to date" in second.stdout
+
+
+def test_verdicts_equal_the_committed_table(first_run, fresh_copy):
+    produced = {v.claim_id: v.outcome for v in read_verdicts(fresh_copy / "reports/verdicts.json")}
+    expected = yaml.safe_load(EXPECTED_VERDICTS.read_text())
+    changed = {c: f"{expected.get(c)} -> {produced.get(c)}" for c in sorted(set(produced) | set(expected))
+               if produced.get(c) != expected.get(c)}
+    assert not changed, (f"verdicts differ from {EXPECTED_VERDICTS.name} (review, then commit the new table):\n"
+                         + yaml.safe_dump(dict(sorted(produced.items())), sort_keys=False))
