@@ -1,14 +1,12 @@
 """Graders: turn a worker's text into a score in [0, 1] against a reference answer.
 
-Three kinds, one per way benchmarks record correctness:
+Two kinds, one per way the pipeline meets correctness:
 
 - ``numeric``  GSM8K-style: the final number of the response equals the reference number.
   "Final" is the content of the last ``\\boxed{}``, else the number after the last
   ``####`` (GSM8K's own gold format), else the first number after the last "answer is" /
   "answer:", else the last number in the text. Commas, currency, percent signs, LaTeX
   ``\\frac`` and unicode minus are normalised; comparison is exact (as fractions).
-- ``choice``   multiple choice: the chosen letter (``\\boxed{B}``, "The answer is (B)",
-  "Answer: B", a reply that is just "B" / "(B)" / "B) ...", or the last "(B)" in the text).
 - ``recorded`` the correctness flag a data set already carries (bool, 0/1, a score in
   [0, 1], or "true"/"false"); used by the replay pool and the converter.
 
@@ -21,9 +19,6 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
-from typing import Callable
-
-CHOICE_LETTERS = "ABCDEFGHIJ"
 
 
 class GraderError(ValueError):
@@ -119,44 +114,6 @@ def _first_number(text: str) -> Fraction | None:
     return found[0] if found else None
 
 
-# --- multiple choice ------------------------------------------------------------------------
-
-
-def extract_choice(text: str, letters: str = CHOICE_LETTERS[:4]) -> str | None:
-    """The chosen option letter (upper case only, so the article "a" is never a choice), or None."""
-    if not text:
-        return None
-    valid = re.escape(letters)
-    boxed = _last_boxed(text)
-    if boxed is not None:
-        inner = re.sub(r"\\text\w*\s*\{([^{}]*)\}", r"\1", boxed).strip().strip("()[]. ")
-        if len(inner) == 1 and inner in letters:
-            return inner
-    # "answer" outranks "option"/"choice": in "The answer is C. Option A is wrong." C is meant.
-    for word in ("answer", "option|choice"):
-        stated = re.findall(
-            rf"(?:{word})\s*(?:is|:)?\s*:?\s*(?:option\s*|choice\s*)?[(\[]?([{valid}])(?![\w])",
-            text, flags=re.IGNORECASE,
-        )
-        # The letter itself must be upper case ("the answer is a lie" names no choice).
-        stated = [s for s in stated if s in letters]
-        if stated:
-            return stated[-1]
-    alone = re.match(rf"^\s*[(\[]?([{valid}])(?:[)\].:]|\s*$)", text)
-    if alone:
-        return alone.group(1)
-    bracketed = re.findall(rf"\(([{valid}])\)", text)
-    return bracketed[-1] if bracketed else None
-
-
-def grade_choice(response: str, reference: str, letters: str = CHOICE_LETTERS[:4]) -> float:
-    """1.0 when the response chooses the reference letter, else 0.0."""
-    expected = str(reference).strip().strip("()[]. ").upper()
-    if len(expected) != 1 or expected not in letters:
-        raise GraderError(f"choice reference must be one of {', '.join(letters)}, got {reference!r}")
-    return float(extract_choice(response or "", letters) == expected)
-
-
 # --- recorded flags -------------------------------------------------------------------------
 
 _TRUE = {"true", "yes", "correct", "1", "1.0", "t", "y"}
@@ -184,13 +141,3 @@ def grade_recorded(value: object) -> float:
     if not (0.0 <= score <= 1.0):  # also rejects NaN
         raise GraderError(f"recorded correctness {value!r} is outside [0, 1]")
     return score
-
-
-GRADERS: dict[str, Callable[[str, str], float]] = {"numeric": grade_numeric, "choice": grade_choice}
-
-
-def grade(kind: str, response: str, reference: str) -> float:
-    """Grade with the named grader (``numeric`` or ``choice``)."""
-    if kind not in GRADERS:
-        raise GraderError(f"unknown grader {kind!r}; expected one of {sorted(GRADERS)}")
-    return GRADERS[kind](response, reference)

@@ -10,10 +10,7 @@ from hypothesis import strategies as st
 
 from fugu.data.graders import (
     GraderError,
-    extract_choice,
     extract_number,
-    grade,
-    grade_choice,
     grade_numeric,
     grade_recorded,
 )
@@ -80,40 +77,6 @@ def test_last_number_wins_without_an_answer_marker(a, b):
     assert extract_number(f"first {a} then {b}") == b
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("The answer is (B)", "B"),
-    ("Answer: C", "C"),
-    ("answer is D.", "D"),
-    ("B", "B"),
-    ("(D)", "D"),
-    ("B) 42 because ...", "B"),
-    (r"\boxed{C}", "C"),
-    (r"\boxed{\text{A}}", "A"),
-    ("The answer is C. Option A is wrong.", "C"),
-    ("I considered (A) but settled on (C)", "C"),
-    ("A cat sat on the mat", None),
-    ("the answer is a lie", None),
-    ("", None),
-    ("The answer is E", None),
-])
-def test_extract_choice_finds_the_chosen_letter(text, expected):
-    assert extract_choice(text) == expected
-
-
-@given(st.sampled_from("ABCD"), st.sampled_from([
-    "The answer is ({})", "Answer: {}", "{}", "({})", r"\boxed{{{}}}", "After thinking, the correct answer is {}.",
-]))
-def test_choice_grade_accepts_every_phrasing(letter, template):
-    assert grade_choice(template.format(letter), letter) == 1.0
-    wrong = "ABCD"[("ABCD".index(letter) + 1) % 4]
-    assert grade_choice(template.format(letter), wrong) == 0.0
-
-
-def test_choice_reference_must_be_a_letter():
-    with pytest.raises(GraderError, match="got 'Z'"):
-        grade_choice("A", "Z")
-
-
 @pytest.mark.parametrize("value, expected", [
     (True, 1.0), (False, 0.0), (1, 1.0), (0, 0.0), (0.25, 0.25), ("true", 1.0), ("False", 0.0),
     ("yes", 1.0), ("incorrect", 0.0), ("1", 1.0), ("0.5", 0.5),
@@ -126,10 +89,3 @@ def test_recorded_flags_become_scores(value, expected):
 def test_recorded_flags_outside_their_range_are_errors_naming_the_value(value):
     with pytest.raises(GraderError, match=repr(value).replace("(", r"\(").replace(")", r"\)")):
         grade_recorded(value)
-
-
-def test_grade_dispatches_by_kind_and_rejects_unknown_kinds():
-    assert grade("numeric", "The answer is 5", "5") == 1.0
-    assert grade("choice", "Answer: B", "B") == 1.0
-    with pytest.raises(GraderError, match="unknown grader"):
-        grade("essay", "x", "y")
