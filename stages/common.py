@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from fugu.data.checksum import sha256_file
-from stages.paths import METRICS_DIR, PARAMS_FILE, relative
+from stages.paths import METRICS_DIR, PARAMS_FILE, TIMINGS_DIR, relative
 
 PROFILES = ("tiny", "full")
 # Packages whose versions are recorded in every metrics file (the ones that change numbers).
@@ -79,6 +79,7 @@ def write_metrics(
     artifacts: dict[str, str],
     not_run: dict[str, str] | None = None,
     metric_scale: dict[str, str] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Path:
     """Write ``metrics/<stage>.json`` in the envelope every stage shares.
 
@@ -86,8 +87,14 @@ def write_metrics(
     reading one is reported *not run* with that reason rather than silently missing.
     ``metric_scale`` marks keys (dotted prefixes) whose numbers are at another scale than the
     profile's, e.g. the reference parameter count computed from the full config in a tiny run.
+    ``timings`` (wall-clock seconds, rates) go to ``metrics/timings/<stage>.json`` instead: they
+    depend on the machine and its load, and a DVC out must be a function of its inputs alone,
+    or a fresh clone's ``dvc repro`` would rewrite ``dvc.lock``.
     """
     _reject_non_finite(metrics, stage)
+    if timings:
+        TIMINGS_DIR.mkdir(parents=True, exist_ok=True)
+        (TIMINGS_DIR / f"{stage}.json").write_text(json.dumps(timings, indent=2, sort_keys=True) + "\n")
     envelope = {
         "stage": stage,
         "status": "ok",

@@ -12,6 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS_FILE = ROOT / "params.yaml"
 METRICS_DIR = ROOT / "metrics"
+TIMINGS_DIR = METRICS_DIR / "timings"  # machine-dependent, never a DVC out
 PLOTS_DIR = ROOT / "plots"
 
 # fetch

@@ -47,13 +47,14 @@ def main() -> None:
         except (GPUMissing, FileNotFoundError, FullScaleUnavailable) as exc:
             sys.exit(f"train_conductor: {exc}")
     torch.set_num_threads(int(cfg["torch_threads"]))
+    started = time.perf_counter()
     metrics, not_run = train_tiny(cfg, *simulated_world(params), int(params["seed"]))
-    write_metrics("train_conductor", profile, metrics, checksums(CONDUCTOR_POLICY_DIR), not_run=not_run)
+    write_metrics("train_conductor", profile, metrics, checksums(CONDUCTOR_POLICY_DIR), not_run=not_run,
+                  timings={"wall_s": time.perf_counter() - started})
 
 
 def train_tiny(cfg: dict[str, Any], pool: SimulatedPool, train_ids: list[str], held_ids: list[str],
                seed: int) -> tuple[dict[str, Any], dict[str, str]]:
-    started = time.perf_counter()
     n_workers, max_steps = len(pool.workers), int(cfg["max_steps"])
     rows, held = task_rows(pool, train_ids), task_rows(pool, held_ids)
     warm = cfg["warm_start"]
@@ -87,7 +88,6 @@ def train_tiny(cfg: dict[str, Any], pool: SimulatedPool, train_ids: list[str], h
         "held_out": {"n_questions": len(held), "before_grpo": before, "after_grpo": after,
                      "reference": routing_references(pool, train_ids, held_ids)},
         "policy_parameters": sum(p.numel() for p in model.parameters()),
-        "wall_seconds": round(time.perf_counter() - started, 1),
     }
     not_run = {"final_mean_reward": "full scale only (3B-class policy on nvidia/ToolScale, GPU); "
                                     "the tiny profile measures reward_gain"}

@@ -67,10 +67,10 @@ def main() -> None:
         "generations": config.generations, "population_size": config.population_size,
         "best_fitness": result.best_fitness, "chance_fitness": train.random_accuracy(),
         "oracle_fitness": train.oracle_accuracy(), "n_questions": len(train),
-        "seconds": seconds, "generations_per_second": config.generations / seconds,
     }
     write_metrics("train_trinity", profile, {"training": training, "mock": mock_claim},
-                  checksums(BACKBONE_DIR, TRAINED_DIR))
+                  checksums(BACKBONE_DIR, TRAINED_DIR),
+                  timings={"training_s": seconds, "generations_per_second": config.generations / seconds})
 
 
 def training_outcomes(profile: str, simulated_train: Outcomes) -> tuple[Outcomes, str, bool]:
