@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         # measured by benchmarks.trinity_route (and needs a trained spec a fresh clone lacks).
         fugu_cmd = [sys.executable, "-m", "fugu.cli", "serve", "--workers", str(spec), "--port", str(fugu_port),
                     "--router", "priority", "--max-concurrency", str(4 * max(LEVELS))]
-        env = {"FUGU_API_KEY": ""}  # no auth: the same request shape for both targets
+        os.environ.pop("FUGU_API_KEY", None)  # no auth: the same request shape for both targets (empty = an error)
+        env: dict[str, str] = {}
         with spawned(worker_cmd, f"{worker_url}/v1/models", Path(tmp) / "worker.log", env=env, cwd=ROOT), \
                 spawned(fugu_cmd, f"{fugu_url}/health", Path(tmp) / "fugu.log", env=env, cwd=ROOT):
             for level, n in requests_per_level(args.quick).items():
