@@ -204,6 +204,12 @@ def questions(args: argparse.Namespace) -> int:
     if args.grep:
         table = table[table["question"].str.contains(args.grep, case=False, regex=False)]
     rows = table.head(args.limit) if args.limit else table
+    if args.as_request:  # a ready chat request for the first question, e.g. for curl -d @request.json
+        if rows.empty:
+            print("fugu questions: no question matches", file=sys.stderr)
+            return 1
+        print(json.dumps({"model": args.as_request, "messages": [{"role": "user", "content": rows.iloc[0]["question"]}]}))
+        return 0
     if args.json:
         print(json.dumps([{"question_id": r.question_id, "question": r.question} for r in rows.itertuples()], indent=2))
     else:
@@ -219,6 +225,8 @@ def add_questions_command(commands) -> None:
     command.add_argument("--grep", help="only questions containing this text (case-insensitive)")
     command.add_argument("--limit", type=int, default=20, help="at most this many (0 = all; default: %(default)s)")
     command.add_argument("--json", action="store_true", help="print question ids and texts as JSON")
+    command.add_argument("--as-request", metavar="MODEL",
+                         help="print a chat-completions request body asking MODEL the first question instead")
     command.set_defaults(handler=questions)
 
 
