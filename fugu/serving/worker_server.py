@@ -20,6 +20,7 @@ benchmark use to host this app and fugu's own.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
 import re
@@ -45,7 +46,8 @@ from fugu.serving.wire import (
 from fugu.pools.base import Pool, PoolError
 
 
-def create_worker_app(pool: Pool) -> FastAPI:
+def create_worker_app(pool: Pool, latency_s: float = 0.0) -> FastAPI:
+    """``latency_s``: every answer waits this long first (a slow worker, for load benchmarks)."""
     names = {w.name for w in pool.workers}
     app = FastAPI(title="fugu local worker server")
 
@@ -63,6 +65,8 @@ def create_worker_app(pool: Pool) -> FastAPI:
         if worker not in names:
             return JSONResponse(error_body(f"no worker {worker!r}", "invalid_request_error", "model_not_found"),
                                 status_code=404)
+        if latency_s > 0:
+            await asyncio.sleep(latency_s)
         try:
             reply = await pool.answer(worker, chat.conversation())
         except PoolError as exc:
@@ -169,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fugu.serving.worker_server", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--latency", type=float, default=0.0, metavar="S",
+                        help="wait S seconds before each answer (a slow worker, for load tests)")
     parser.add_argument("--write-spec", type=Path, metavar="FILE",
                         help="write the `fugu serve --workers` YAML for this server's workers to FILE, then serve")
     kinds = parser.add_subparsers(dest="pool", required=True)
@@ -193,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_spec:
         args.write_spec.write_text(yaml.safe_dump(pool_spec(pool, f"http://{args.host}:{args.port}"), sort_keys=False))
         print(f"wrote {args.write_spec}: workers {[w.name for w in pool.workers]}", file=sys.stderr, flush=True)
-    uvicorn.run(create_worker_app(pool), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_worker_app(pool, args.latency), host=args.host, port=args.port, log_level="warning")
     return 0
 
 
