@@ -1,4 +1,5 @@
-"""What fugu adds per request: latency (p50/p95) and requests/second at 1, 8 and 64 clients.
+"""What fugu adds per request: latency (p50/p95) and requests/second at 1, 8 and 64 clients;
+and fugu under load: 64 clients in front of a slow worker, every request accounted for.
 
 Two targets, measured in the same run against the same instant worker (the local worker
 server over the simulated pool: a dictionary look-up, so its own time is HTTP only):
@@ -8,6 +9,10 @@ server over the simulated pool: a dictionary look-up, so its own time is HTTP on
 
 Both servers run as subprocesses, so the client's own work does not share their event loops.
 The difference is fugu's whole overhead as deployed: parsing, routing, litellm, one more hop.
+
+Load: the same path in front of a worker server that waits ``SLOW_WORKER_S`` per answer,
+64 clients at once; ``lost`` counts requests that got no 200 (an error status or a transport
+failure), which must be 0; p50/p95 are reported against the worker's own latency.
 
     python -m benchmarks.serve_overhead [--quick] [--out benchmarks/results/serve_overhead.json]
 """
@@ -35,6 +40,7 @@ from fugu.pools.simulated import SimulatedPool
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = (1, 8, 64)
 SEED, N_QUESTIONS, N_WORKERS = 0, 16, 2
+SLOW_WORKER_S, LOAD_CLIENTS = 0.5, 64
 
 
 def requests_per_level(quick: bool) -> dict[int, int]:
@@ -56,13 +62,18 @@ async def measure(url: str, payload: dict, concurrency: int, n_requests: int) ->
             while remaining > 0:
                 remaining -= 1
                 started = time.perf_counter()
-                response = await client.post(url, json=payload)
+                try:
+                    response = await client.post(url, json=payload)
+                except httpx.HTTPError:  # a transport failure is a lost request too
+                    failures += 1
+                    continue
                 latencies.append((time.perf_counter() - started) * 1000)
                 failures += response.status_code != 200
 
         started = time.perf_counter()
         await asyncio.gather(*(one_client() for _ in range(concurrency)))
         wall = time.perf_counter() - started
+    latencies = latencies or [float("nan")]
     return {"p50_ms": float(np.percentile(latencies, 50)), "p95_ms": float(np.percentile(latencies, 95)),
             "requests_per_s": n_requests / wall, "requests": n_requests, "failures": failures}
 
@@ -91,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         # measured by benchmarks.trinity_route (and needs a trained spec a fresh clone lacks).
         fugu_cmd = [sys.executable, "-m", "fugu.cli", "serve", "--workers", str(spec), "--port", str(fugu_port),
                     "--router", "priority", "--max-concurrency", str(4 * max(LEVELS))]
-        env = {"FUGU_API_KEY": ""}  # no auth: the same request shape for both targets
+        os.environ.pop("FUGU_API_KEY", None)  # no auth: the same request shape for both targets (empty = an error)
+        env: dict[str, str] = {}
         with spawned(worker_cmd, f"{worker_url}/v1/models", Path(tmp) / "worker.log", env=env, cwd=ROOT), \
                 spawned(fugu_cmd, f"{fugu_url}/health", Path(tmp) / "fugu.log", env=env, cwd=ROOT):
             for level, n in requests_per_level(args.quick).items():
@@ -106,15 +118,31 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{level:>3} clients: direct p50 {direct['p50_ms']:.1f} ms, {direct['requests_per_s']:.0f} req/s | "
                       f"fugu p50 {fugu['p50_ms']:.1f} ms, {fugu['requests_per_s']:.0f} req/s | "
                       f"fugu adds p50 {fugu['p50_ms'] - direct['p50_ms']:.1f} ms", flush=True)
+        # Load: fugu in front of a slow worker, 64 clients at once.
+        slow_port, load_port = free_port(), free_port()
+        slow_url, load_url = f"http://127.0.0.1:{slow_port}", f"http://127.0.0.1:{load_port}"
+        slow_spec = Path(tmp) / "slow.yaml"
+        slow_spec.write_text(spec.read_text().replace(worker_url, slow_url))
+        slow_cmd = [*worker_cmd[:3], "--port", str(slow_port), "--latency", str(SLOW_WORKER_S), *worker_cmd[5:]]
+        load_cmd = [*fugu_cmd[:5], str(slow_spec), "--port", str(load_port), *fugu_cmd[8:]]
+        with spawned(slow_cmd, f"{slow_url}/v1/models", Path(tmp) / "slow.log", env=env, cwd=ROOT), \
+                spawned(load_cmd, f"{load_url}/health", Path(tmp) / "load.log", env=env, cwd=ROOT):
+            n_load = 128 if args.quick else 640
+            load = asyncio.run(measure(f"{load_url}/v1/chat/completions",
+                                       {"model": "fugu-mini", "messages": question}, LOAD_CLIENTS, n_load))
+        load = {"clients": LOAD_CLIENTS, "worker_latency_s": SLOW_WORKER_S, "lost": load["failures"], **load}
+        print(f"load: {LOAD_CLIENTS} clients, worker {SLOW_WORKER_S:g}s: p50 {load['p50_ms']:.0f} ms, "
+              f"p95 {load['p95_ms']:.0f} ms, {load['requests_per_s']:.0f} req/s, lost {load['lost']} of {n_load}", flush=True)
     report = {
-        "benchmark": "serve_overhead", "quick": args.quick, "levels": results,
+        "benchmark": "serve_overhead", "quick": args.quick, "levels": results, "load_slow_worker": load,
         "setup": {"worker": "fugu.serving.worker_server over SimulatedPool (instant)", "fugu_path": "fugu serve -> priority router -> LiteLLMPool -> worker",
                   "cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine()},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"results: {args.out}")
-    return 0 if all(r[t]["failures"] == 0 for r in results.values() for t in ("direct", "fugu")) else 1
+    ok = all(r[t]["failures"] == 0 for r in results.values() for t in ("direct", "fugu")) and load["lost"] == 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 ``fugu audit`` runs the whole pipeline (``dvc repro``: train, evaluate, verify claims,
 render the report) in the current project directory and prints the verdict counts.
-``fugu serve`` runs the OpenAI-compatible server in front of a worker pool (``fugu.serving.app``).
+``fugu serve`` runs the OpenAI-compatible server in front of a worker pool (``fugu.serving.app``);
+``fugu questions DIR`` lists the questions a replay pool can answer.
 ``fugu route "query"`` prints the worker and role the TRINITY coordinator picks, and every
 worker's score. Each command is added by an ``add_<name>_command(subparsers)`` function.
 """
@@ -48,15 +49,48 @@ def _trinity_router(args: argparse.Namespace, pool):
     from fugu.trinity.router import TrinityRouter
 
     trinity, vector = load_trinity(TrinitySpec.load(args.spec), root=args.project)
-    return TrinityRouter(trinity, vector, [w.name for w in pool.workers])
+    return TrinityRouter(trinity, vector, [w.name for w in pool.workers], max_tokens=args.router_max_tokens)
 
 
 # Routers `fugu serve --router NAME` can build: name → factory(parsed args, pool) → Router.
 # A factory reads the flags it needs; adding a router is one entry (plus its flags).
 ROUTER_SPECS: dict[str, Callable] = {
-    "trinity": _trinity_router,    # the trained coordinator (--backbone, --vector)
+    "trinity": _trinity_router,    # the trained coordinator (--spec, --router-max-tokens)
     "priority": _priority_router,  # a stand-in, NOT TRINITY: fixed worker order (--priority)
 }
+
+
+def api_key_from(args: argparse.Namespace) -> str | None:
+    """The key from --api-key-file, else the --api-key-env variable, else None (no auth).
+
+    Not a flag value: a command line is visible to every user in ``ps``. A file or variable
+    that is set but empty is an error, never a silent "auth off".
+    """
+    if args.api_key_file:
+        key = Path(args.api_key_file).read_text().strip()
+        if not key:
+            raise ValueError(f"the API key file {args.api_key_file} is empty")
+        return key
+    if args.api_key_env in os.environ:
+        key = os.environ[args.api_key_env].strip()
+        if not key:
+            raise ValueError(f"{args.api_key_env} is set but empty: unset it for no auth, or give a key")
+        return key
+    return None
+
+
+def serve_config(args: argparse.Namespace):
+    from fugu.serving.app import ServeConfig
+
+    return ServeConfig(
+        served_model=args.model, ultra_model=args.ultra_model, api_key=api_key_from(args),
+        request_timeout_s=args.request_timeout, worker_timeout_s=args.worker_timeout,
+        router_timeout_s=args.router_timeout, router_concurrency=args.router_concurrency,
+        body_timeout_s=args.body_timeout, max_attempts=args.max_attempts, max_concurrency=args.max_concurrency,
+        max_body_bytes=args.max_body_bytes, max_tokens_limit=args.max_tokens_limit,
+        expose_worker=args.expose_worker, ultra_max_steps=args.max_steps, ultra_time_budget_s=args.workflow_budget,
+        fallback_order=tuple(w for w in args.fallback_order.split(",") if w),
+    )
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -64,82 +98,138 @@ def serve(args: argparse.Namespace) -> int:
     import yaml
 
     from fugu.pools.from_spec import pool_from_spec
-    from fugu.serving.app import ServeConfig, create_app
+    from fugu.serving.app import create_app
 
-    pool = pool_from_spec(yaml.safe_load(Path(args.workers).read_text()))
     try:
+        config = serve_config(args)
+        pool = pool_from_spec(yaml.safe_load(Path(args.workers).read_text()))
         router = ROUTER_SPECS[args.router](args, pool)
-    except (FileNotFoundError, ValueError) as exc:  # a missing spec/vector, or one that does not fit the pool
+        conductor = None
+        if args.mode == "ultra":
+            from fugu.conductor.ultra import UltraConductor
+
+            conductor = UltraConductor(args.policy)
+        app = create_app(router, pool, config, conductor)
+    except (FileNotFoundError, ValueError) as exc:  # a missing file, an empty key, a spec that does not fit the pool
         print(f"fugu serve: {exc}", file=sys.stderr)
         return 1
-    config = ServeConfig(
-        served_model=args.model, api_key=args.api_key or os.environ.get(args.api_key_env) or None,
-        request_timeout_s=args.request_timeout, worker_timeout_s=args.worker_timeout,
-        max_attempts=args.max_attempts, max_concurrency=args.max_concurrency,
-        max_body_bytes=args.max_body_bytes, max_tokens_limit=args.max_tokens_limit,
-        expose_worker=args.expose_worker, ultra_max_steps=args.max_steps,
-        ultra_time_budget_s=args.workflow_budget,
-    )
-    conductor = None
-    if args.mode == "ultra":
-        from fugu.conductor.ultra import UltraConductor
-
-        conductor = UltraConductor(args.policy)
-    print(f"fugu serve: {config.served_model!r} on http://{args.host}:{args.port}/v1 "
-          f"(mode: {args.mode}; router: {router.name}; auth: {'on' if config.api_key else 'off'})",
-          file=sys.stderr, flush=True)
-    uvicorn.run(create_app(router, pool, config, conductor), host=args.host, port=args.port, log_level=args.log_level)
+    models = [config.served_model] + ([config.ultra_model] if conductor is not None else [])
+    print(f"fugu serve: {models} on http://{args.host}:{args.port}/v1 "
+          f"(router: {router.name}; auth: {'on' if config.api_key else 'off'})", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
 def add_serve_command(commands) -> None:
-    """``fugu serve``: every flag of the server, documented in ``fugu serve --help``."""
+    """``fugu serve``: every flag of the server, documented in ``fugu serve --help``; defaults from ServeConfig."""
+    from fugu.serving.app import ServeConfig
+    from fugu.trinity.router import DEFAULT_MAX_TOKENS
+
+    d = ServeConfig()
     run = commands.add_parser(
-        "serve", help="serve the pool as one OpenAI-compatible model (POST /v1/chat/completions)",
-        description="Serve a worker pool as one OpenAI-compatible model. The router scores the whole "
+        "serve", help="serve the pool as one OpenAI-compatible model (POST /v1/chat/completions, /v1/responses)",
+        description="Serve a worker pool as one OpenAI-compatible model. The router scores the "
                     "conversation each request; workers are tried best-first with fallback; the client "
                     "never learns which worker answered.")
     run.add_argument("--workers", required=True, metavar="FILE",
-                     help="YAML pool spec: kind (litellm | local_hf) and its workers (see fugu/pools/from_spec.py)")
+                     help="YAML pool spec: kind (litellm | local_hf) and its workers (see fugu/pools/from_spec.py; "
+                          "`python -m fugu.serving.worker_server ... --write-spec FILE` writes one)")
     run.add_argument("--router", choices=sorted(ROUTER_SPECS), default="trinity",
                      help="which router scores the workers (default: trinity, the trained coordinator; "
                           "priority is a fixed-order stand-in)")
     run.add_argument("--spec", default=TRAINED_SPEC, metavar="FILE",
                      help="trinity router: the coordinator spec train_trinity writes (default: %(default)s)")
+    run.add_argument("--router-max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N",
+                     help="trinity router: it reads only the last N tokens of the conversation (default: %(default)s)")
+    run.add_argument("--router-timeout", type=float, default=d.router_timeout_s, metavar="S",
+                     help="the router's deadline; past it the request is answered in the fallback order "
+                          "(default: %(default)s)")
+    run.add_argument("--router-concurrency", type=int, default=d.router_concurrency, metavar="N",
+                     help="router passes at once; none free within the deadline → fallback order (default: %(default)s)")
+    run.add_argument("--fallback-order", default=",".join(d.fallback_order), metavar="W1,W2,...",
+                     help="workers to try when the router cannot decide in time (default: the pool's order)")
     run.add_argument("--project", default=".", help="project root the spec's paths are relative to (default: .)")
     run.add_argument("--mode", choices=["route", "ultra"], default="route",
-                     help="route: the router picks one worker per request (TRINITY); ultra: the Conductor "
-                          "writes a workflow over the pool and it is run, falling back to routing when the "
-                          "plan does not parse or the run fails (default: route)")
+                     help="route: serve the routing model only; ultra: also load the Conductor and serve it as "
+                          "--ultra-model (a workflow over the pool, falling back to routing when the plan does not "
+                          "parse or the run fails) (default: route)")
     run.add_argument("--policy", default=ULTRA_POLICY, metavar="DIR",
                      help="ultra mode: the Conductor policy directory (default: %(default)s)")
-    run.add_argument("--max-steps", type=int, default=4, help="ultra mode: the most steps a workflow may have (default: 4)")
-    run.add_argument("--workflow-budget", type=float, default=30.0, metavar="S",
-                     help="ultra mode: seconds for one workflow run, all steps (default: 30)")
+    run.add_argument("--max-steps", type=int, default=d.ultra_max_steps,
+                     help="ultra mode: the most steps a workflow may have (default: %(default)s)")
+    run.add_argument("--workflow-budget", type=float, default=d.ultra_time_budget_s, metavar="S",
+                     help="ultra mode: seconds for one workflow run, all steps (default: %(default)s)")
     run.add_argument("--priority", default="", metavar="W1,W2,...",
                      help="priority router: worker order, best first (default: the pool's order)")
     run.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, loopback only)")
     run.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
-    run.add_argument("--model", default="fugu-mini", help="the model name clients send and see (default: fugu-mini)")
-    run.add_argument("--api-key", default=None,
-                     help="require 'Authorization: Bearer KEY' (default: read from --api-key-env; none = no auth)")
+    run.add_argument("--model", default=d.served_model, help="the routing model's name (default: %(default)s)")
+    run.add_argument("--ultra-model", default=d.ultra_model, help="the Conductor model's name (default: %(default)s)")
+    run.add_argument("--api-key-file", default=None, metavar="FILE",
+                     help="require 'Authorization: Bearer KEY' with KEY read from FILE (an empty file is an error)")
     run.add_argument("--api-key-env", default="FUGU_API_KEY",
-                     help="environment variable holding the key when --api-key is not given (default: FUGU_API_KEY)")
-    run.add_argument("--request-timeout", type=float, default=60.0, metavar="S",
-                     help="seconds for a whole request, all attempts (default: 60) → 504 past it")
-    run.add_argument("--worker-timeout", type=float, default=30.0, metavar="S",
-                     help="seconds for one worker attempt before falling back (default: 30)")
-    run.add_argument("--max-attempts", type=int, default=3, help="workers tried per request, best-first (default: 3)")
-    run.add_argument("--max-concurrency", type=int, default=64,
-                     help="requests in flight at once; more get 429 (default: 64)")
-    run.add_argument("--max-body-bytes", type=int, default=1_000_000, help="larger request bodies get 413 (default: 1000000)")
-    run.add_argument("--max-tokens-limit", type=int, default=32_768,
-                     help="largest max_tokens a request may ask for; more gets 400 (default: 32768)")
-    run.add_argument("--expose-worker", action="store_true",
+                     help="else the key is read from this environment variable; set but empty is an error; "
+                          "unset = no auth (default: %(default)s). There is no --api-key: ps would show it")
+    run.add_argument("--request-timeout", type=float, default=d.request_timeout_s, metavar="S",
+                     help="seconds for a whole request, all attempts (default: %(default)s) → 504 past it")
+    run.add_argument("--worker-timeout", type=float, default=d.worker_timeout_s, metavar="S",
+                     help="seconds for one worker attempt before falling back (default: %(default)s)")
+    run.add_argument("--body-timeout", type=float, default=d.body_timeout_s, metavar="S",
+                     help="seconds for the request body to arrive (default: %(default)s) → 408 past it")
+    run.add_argument("--max-attempts", type=int, default=d.max_attempts,
+                     help="workers tried per request, best-first (default: %(default)s)")
+    run.add_argument("--max-concurrency", type=int, default=d.max_concurrency,
+                     help="requests in flight at once; more get 429 with Retry-After (default: %(default)s)")
+    run.add_argument("--max-body-bytes", type=int, default=d.max_body_bytes,
+                     help="larger request bodies get 413 (default: %(default)s)")
+    run.add_argument("--max-tokens-limit", type=int, default=d.max_tokens_limit,
+                     help="largest max_tokens a request may ask for; more gets 400 (default: %(default)s)")
+    run.add_argument("--expose-worker", action="store_true", default=d.expose_worker,
                      help="DEBUG ONLY: name the answering worker in an X-Fugu-Worker header (reveals the pool)")
     run.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"],
                      help="uvicorn log level (default: warning)")
     run.set_defaults(handler=serve)
+
+
+def questions(args: argparse.Namespace) -> int:
+    """``fugu questions DIR``: the questions a replay pool has records for (what it can answer)."""
+    from fugu.pools.replay import ReplayPool
+
+    try:
+        pool = ReplayPool.from_dir(Path(args.data_dir))
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"fugu questions: {exc}", file=sys.stderr)
+        return 1
+    table = pool.table.drop_duplicates("question_id")
+    if args.grep:
+        table = table[table["question"].str.contains(args.grep, case=False, regex=False)]
+    rows = table.head(args.limit) if args.limit else table
+    if args.as_request:  # a ready chat request for the first question, e.g. for curl -d @request.json
+        if rows.empty:
+            print("fugu questions: no question matches", file=sys.stderr)
+            return 1
+        print(json.dumps({"model": args.as_request, "messages": [{"role": "user", "content": rows.iloc[0]["question"]}]}))
+        return 0
+    if args.json:
+        print(json.dumps([{"question_id": r.question_id, "question": r.question} for r in rows.itertuples()], indent=2))
+    else:
+        for row in rows.itertuples():
+            print(" ".join(str(row.question).split()))
+    print(f"({len(rows)} of {len(table)} questions; workers: {', '.join(w.name for w in pool.workers)})", file=sys.stderr)
+    return 0
+
+
+def add_questions_command(commands) -> None:
+    command = commands.add_parser("questions", help="list the questions a replay pool can answer (one a line)")
+    command.add_argument("data_dir", help="the replay pool folder (the one `fetch` writes: artifacts/fetch/routing)")
+    command.add_argument("--grep", help="only questions containing this text (case-insensitive)")
+    command.add_argument("--limit", type=int, default=20, help="at most this many (0 = all; default: %(default)s)")
+    command.add_argument("--json", action="store_true", help="print question ids and texts as JSON")
+    command.add_argument("--as-request", metavar="MODEL",
+                         help="print a chat-completions request body asking MODEL the first question instead")
+    command.set_defaults(handler=questions)
+
+
 def route_ultra(args: argparse.Namespace) -> int:
     """``fugu route --ultra``: the workflow the Conductor writes for the query (not run)."""
     from transformers.utils import logging as hf_logging
@@ -245,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_audit.set_defaults(handler=audit)
     add_serve_command(commands)
     add_route_command(commands)
+    add_questions_command(commands)
     return parser
 
 

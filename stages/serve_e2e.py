@@ -77,7 +77,8 @@ def build_router(section: dict[str, Any], workers: list[str]) -> RouterLaunch:
     fixed-order stand-in, kept for debugging the serving path without a trained vector.
     """
     if section["router"] == "trinity":
-        return RouterLaunch(["--router", "trinity", "--spec", str(TRAINED_SPEC), "--project", str(ROOT)])
+        return RouterLaunch(["--router", "trinity", "--spec", str(TRAINED_SPEC), "--project", str(ROOT),
+                             "--router-max-tokens", str(section["router_max_tokens"])])
     if section["router"] == "priority":
         order = list(section.get("priority") or workers)
         return RouterLaunch(["--router", "priority", "--priority", ",".join(order)])

@@ -18,6 +18,7 @@ class ScriptedPool:
         self.scripts = dict(scripts)
         self.calls: list[str] = []
         self.conversations: list[list[Message]] = []
+        self.cancelled: list[str] = []  # workers whose call was cancelled (a client that hung up)
 
     @property
     def workers(self) -> list[Worker]:
@@ -28,7 +29,11 @@ class ScriptedPool:
         self.conversations.append(list(messages))
         script = self.scripts[worker]
         if script == "hang":
-            await asyncio.sleep(HANG_S)
+            try:
+                await asyncio.sleep(HANG_S)
+            except asyncio.CancelledError:
+                self.cancelled.append(worker)
+                raise
         if script == "error":
             raise PoolError(f"scripted failure of {worker}")
         if script == "empty":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from fugu.types import Message
 
@@ -35,6 +35,20 @@ class Reply:
     # Graded outcome where the pool knows it (replay: the recorded correctness; simulated:
     # the sampled success). None for pools that only produce text (APIs, local models).
     score: float | None = None
+    # OpenAI-style tool calls the worker asked for ([{id, type, function: {name, arguments}}]),
+    # and why it stopped ("stop", "length", "tool_calls"); pools that only produce text leave both.
+    tool_calls: list[dict[str, Any]] | None = None
+    finish_reason: str = "stop"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One streamed increment of a reply: text, tool-call deltas (OpenAI chunk shape), and on
+    the last piece the finish reason and, where the worker reports them, token counts."""
+    text: str = ""
+    tool_calls: list[dict[str, Any]] | None = None
+    finish_reason: str | None = None
+    usage: dict[str, int] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -45,6 +59,14 @@ class Pool(Protocol):
     def workers(self) -> list[Worker]: ...
 
     async def answer(self, worker: str, messages: list[Message]) -> Reply: ...
+
+
+# Optional, beyond the protocol (the server checks with getattr):
+#   supported_options: frozenset[str]  the request fields (wire.FORWARDED) the pool honours;
+#       a pool without it honours none, so a request that sets one is a 400 naming it;
+#   answer(worker, messages, **options)  takes those fields as keyword arguments;
+#   stream(worker, messages, **options) -> AsyncIterator[Piece]  relays the worker's stream
+#       (without it the server sends the whole answer as it arrives, in pieces).
 
 
 def answer_sync(pool: Pool, worker: str, messages: list[Message]) -> Reply:

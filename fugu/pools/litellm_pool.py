@@ -6,6 +6,11 @@ cost map from the local copy (``fugu`` sets ``LITELLM_LOCAL_MODEL_COST_MAP`` bef
 import), so importing or constructing a pool touches no network; only ``answer`` does, and
 only to the worker's ``api_base``. Retries are off: the *server's* fallback decides what to
 try next, so one slow worker does not hide behind litellm's own retry loop.
+
+The client's generation fields (``SUPPORTED_OPTIONS``: tools, tool_choice, response_format,
+stop, max_tokens, temperature, top_p, seed, ...) are forwarded to the worker as litellm takes
+them, overriding the pool's defaults; tool calls come back on the Reply. ``stream`` relays the
+worker's own stream (litellm ``stream=True``) piece by piece.
 """
 
 from __future__ import annotations
@@ -14,11 +19,18 @@ import math
 import os
 import time
 from dataclasses import dataclass
+from typing import Any, AsyncIterator
 
 import litellm
 
 from fugu.types import Message
-from fugu.pools.base import PoolError, Reply, Worker
+from fugu.pools.base import Piece, PoolError, Reply, Worker
+
+SUPPORTED_OPTIONS = frozenset({"tools", "tool_choice", "parallel_tool_calls", "response_format", "stop",
+                               "max_tokens", "temperature", "top_p", "seed", "presence_penalty",
+                               "frequency_penalty"})
+# The OpenAI message fields a worker is sent: pools may carry extra keys (e.g. question_id).
+MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id", "name")
 
 
 @dataclass(frozen=True)
@@ -54,34 +66,84 @@ class LiteLLMPool:
     def workers(self) -> list[Worker]:
         return [Worker(name=w.name, cost_per_call=w.cost_per_call) for w in self._specs.values()]
 
-    async def answer(self, worker: str, messages: list[Message]) -> Reply:
+    supported_options = SUPPORTED_OPTIONS
+
+    def _call(self, worker: str, messages: list[Message], options: dict[str, Any]) -> dict[str, Any]:
         spec = self._specs.get(worker)
         if spec is None:
             raise PoolError(f"unknown worker {worker!r}; this pool has {list(self._specs)}")
+        unknown = sorted(set(options) - SUPPORTED_OPTIONS)
+        if unknown:
+            raise PoolError(f"options {unknown} are not forwarded by this pool")
+        defaults = {"max_tokens": self.max_tokens, "temperature": self.temperature}
+        return dict(model=spec.model, messages=[{k: m[k] for k in MESSAGE_FIELDS if k in m} for m in messages],
+                    api_base=spec.api_base, api_key=spec.key(), timeout=self.timeout_s, num_retries=0,
+                    **{**defaults, **options})
+
+    async def answer(self, worker: str, messages: list[Message], **options: Any) -> Reply:
+        call = self._call(worker, messages, options)
+        spec = self._specs[worker]
         started = time.perf_counter()
         try:
-            response = await litellm.acompletion(
-                model=spec.model,
-                # Only the OpenAI fields: pools may carry extra keys (e.g. question_id) on messages.
-                messages=[{"role": m["role"], "content": m["content"]} for m in messages],
-                api_base=spec.api_base, api_key=spec.key(), timeout=self.timeout_s, num_retries=0,
-                max_tokens=self.max_tokens, temperature=self.temperature,
-            )
-        except PoolError:
-            raise
+            response = await litellm.acompletion(**call)
         except Exception as exc:  # litellm maps every provider failure to its own exception types
             raise PoolError(f"worker {worker!r} ({spec.model}) failed: {type(exc).__name__}: {exc}") from exc
         latency = time.perf_counter() - started
         try:
-            text = response.choices[0].message.content
+            choice = response.choices[0]
+            message = choice.message
         except (AttributeError, IndexError) as exc:
             raise PoolError(f"worker {worker!r} sent a reply without a message: {exc}") from exc
-        usage = getattr(response, "usage", None)
-        counts = {k: int(getattr(usage, k)) for k in ("prompt_tokens", "completion_tokens")
-                  if usage is not None and getattr(usage, k, None) is not None}
-        if not any(counts.values()):  # litellm fills zeros when the server reports no usage: unknown, not zero
-            counts = {}
-        return Reply(worker=worker, text=text or "", cost=_cost(response, spec), latency_s=latency, usage=counts)
+        tool_calls = [_tool_call(c) for c in (getattr(message, "tool_calls", None) or [])] or None
+        return Reply(worker=worker, text=message.content or "", cost=_cost(response, spec), latency_s=latency,
+                     usage=_counts(getattr(response, "usage", None)), tool_calls=tool_calls,
+                     finish_reason="tool_calls" if tool_calls else (getattr(choice, "finish_reason", None) or "stop"))
+
+    async def stream(self, worker: str, messages: list[Message], **options: Any) -> AsyncIterator[Piece]:
+        """The worker's reply as it streams; PoolError if the call fails or the stream breaks."""
+        call = self._call(worker, messages, options)
+        spec = self._specs[worker]
+        try:
+            # No stream_options.include_usage: where the worker sends no usage litellm fills in its
+            # own estimate, indistinguishable from the worker's; the server counts and labels instead.
+            response = await litellm.acompletion(**call, stream=True)
+            async for chunk in response:
+                choices = getattr(chunk, "choices", None) or []
+                delta = choices[0].delta if choices else None
+                calls = getattr(delta, "tool_calls", None) if delta is not None else None
+                yield Piece(text=(getattr(delta, "content", None) or "") if delta is not None else "",
+                            tool_calls=[_tool_call_delta(c, i) for i, c in enumerate(calls)] if calls else None,
+                            finish_reason=choices[0].finish_reason if choices else None,
+                            usage=_counts(getattr(chunk, "usage", None)))
+        except PoolError:
+            raise
+        except Exception as exc:
+            raise PoolError(f"worker {worker!r} ({spec.model}) stream failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _counts(usage: object) -> dict[str, int]:
+    """The worker's token counts; {} when it sent none (litellm fills zeros then: unknown, not zero)."""
+    counts = {k: int(getattr(usage, k)) for k in ("prompt_tokens", "completion_tokens")
+              if usage is not None and getattr(usage, k, None) is not None}
+    return counts if any(counts.values()) else {}
+
+
+def _tool_call(call: object) -> dict[str, Any]:
+    function = getattr(call, "function", None)
+    return {"id": str(getattr(call, "id", "") or ""), "type": "function",
+            "function": {"name": str(getattr(function, "name", "") or ""),
+                         "arguments": str(getattr(function, "arguments", "") or "")}}
+
+
+def _tool_call_delta(call: object, position: int) -> dict[str, Any]:
+    function = getattr(call, "function", None)
+    delta: dict[str, Any] = {"index": int(getattr(call, "index", None) or position)}
+    if getattr(call, "id", None):
+        delta["id"], delta["type"] = str(call.id), "function"
+    parts = {k: getattr(function, k, None) for k in ("name", "arguments")} if function is not None else {}
+    if any(v is not None for v in parts.values()):
+        delta["function"] = {k: str(v) for k, v in parts.items() if v is not None}
+    return delta
 
 
 def _cost(response: object, spec: LiteLLMWorker) -> float:

@@ -5,19 +5,25 @@ real deployment reaches its workers — over HTTP, through litellm — so the wh
 (client → fugu → litellm → worker) runs on one machine with no model weights. A request's
 ``model`` names the worker (``openai/<worker>`` in litellm terms); the reply is that
 worker's answer from the pool. A pool failure is a 500, as a broken upstream would send.
+``stream: true`` sends the answer as OpenAI chunks (one per word), so litellm's streaming
+path is exercised too. ``--write-spec FILE`` writes the ``fugu serve --workers`` YAML that
+reaches this server's workers, so the names always match.
 
 Also here: ``free_port``, ``running`` (uvicorn in a background thread) and ``spawned`` (a
 server subprocess, up once healthy, always stopped), which the stage, the tests and the
 benchmark use to host this app and fugu's own.
 
+    python -m fugu.serving.worker_server --port 8001 --write-spec workers.yaml replay artifacts/fetch/routing
     python -m fugu.serving.worker_server --port 8001 simulated --n-questions 240 --n-workers 4 --seed 0
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -28,18 +34,20 @@ from typing import Iterator
 
 import httpx
 import uvicorn
+import yaml
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
 from fugu.serving.wire import (
-    AssistantMessage, ChatCompletion, ChatCompletionRequest, Choice, ModelCard, ModelList, completion_id, error_body, now,
-    usage_from,
+    AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Choice, ChunkChoice, Delta,
+    ModelCard, ModelList, completion_id, error_body, now, usage_from,
 )
 from fugu.pools.base import Pool, PoolError
 
 
-def create_worker_app(pool: Pool) -> FastAPI:
+def create_worker_app(pool: Pool, latency_s: float = 0.0) -> FastAPI:
+    """``latency_s``: every answer waits this long first (a slow worker, for load benchmarks)."""
     names = {w.name for w in pool.workers}
     app = FastAPI(title="fugu local worker server")
 
@@ -48,7 +56,7 @@ def create_worker_app(pool: Pool) -> FastAPI:
         return ModelList(data=[ModelCard(id=name, created=0, owned_by="local") for name in sorted(names)])
 
     @app.post("/v1/chat/completions")
-    async def chat_completions(request: Request) -> JSONResponse:
+    async def chat_completions(request: Request):
         try:
             chat = ChatCompletionRequest.model_validate_json(await request.body())
         except ValidationError as exc:
@@ -57,16 +65,43 @@ def create_worker_app(pool: Pool) -> FastAPI:
         if worker not in names:
             return JSONResponse(error_body(f"no worker {worker!r}", "invalid_request_error", "model_not_found"),
                                 status_code=404)
+        if latency_s > 0:
+            await asyncio.sleep(latency_s)
         try:
             reply = await pool.answer(worker, chat.conversation())
         except PoolError as exc:
             return JSONResponse(error_body(str(exc), "server_error", "pool_error"), status_code=500)
+        if chat.stream:
+            return StreamingResponse(_chunks(worker, reply.text, usage_from(reply.usage)), media_type="text/event-stream")
         completion = ChatCompletion(id=completion_id(), created=now(), model=worker,
                                     choices=[Choice(message=AssistantMessage(content=reply.text))],
                                     usage=usage_from(reply.usage))
         return JSONResponse(completion.model_dump(exclude_none=True))
 
     return app
+
+
+def _chunks(worker: str, text: str, usage) -> Iterator[str]:
+    ident, created = completion_id(), now()
+
+    def event(choices, **extra) -> str:
+        chunk = ChatCompletionChunk(id=ident, created=created, model=worker, choices=choices, **extra)
+        return f"data: {chunk.model_dump_json(exclude_none=True)}\n\n"
+
+    yield event([ChunkChoice(delta=Delta(role="assistant", content=""))])
+    for word in re.findall(r"\s*\S+\s*", text) or [text]:
+        yield event([ChunkChoice(delta=Delta(content=word))])
+    yield event([ChunkChoice(delta=Delta(), finish_reason="stop")])
+    if usage is not None:
+        yield event([], usage=usage)
+    yield "data: [DONE]\n\n"
+
+
+def pool_spec(pool: Pool, base_url: str) -> dict:
+    """The ``fugu serve --workers`` spec that reaches ``pool``'s workers on this server at ``base_url``."""
+    return {"kind": "litellm", "workers": [
+        {"name": w.name, "model": f"openai/{w.name}", "api_base": f"{base_url}/v1", "api_key": "local"}
+        for w in pool.workers]}
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -138,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fugu.serving.worker_server", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--latency", type=float, default=0.0, metavar="S",
+                        help="wait S seconds before each answer (a slow worker, for load tests)")
+    parser.add_argument("--write-spec", type=Path, metavar="FILE",
+                        help="write the `fugu serve --workers` YAML for this server's workers to FILE, then serve")
     kinds = parser.add_subparsers(dest="pool", required=True)
     sim = kinds.add_parser("simulated", help="the simulated pool (a MOCK: seeded skill matrix)")
     sim.add_argument("--n-questions", type=int, default=240)
@@ -157,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from fugu.pools.replay import ReplayPool
         pool = ReplayPool.from_dir(args.data_dir)
-    uvicorn.run(create_worker_app(pool), host=args.host, port=args.port, log_level="warning")
+    if args.write_spec:
+        args.write_spec.write_text(yaml.safe_dump(pool_spec(pool, f"http://{args.host}:{args.port}"), sort_keys=False))
+        print(f"wrote {args.write_spec}: workers {[w.name for w in pool.workers]}", file=sys.stderr, flush=True)
+    uvicorn.run(create_worker_app(pool, args.latency), host=args.host, port=args.port, log_level="warning")
     return 0
 
 

@@ -23,6 +23,7 @@ from typing import Sequence
 
 import numpy as np
 import torch
+from transformers import BatchEncoding
 
 from fugu.models.backbone import Backbone
 from fugu.routing.base import mask_unavailable
@@ -60,6 +61,28 @@ def penultimate_index(attention_mask: torch.Tensor) -> torch.Tensor:
     if bool((attention_mask.sum(dim=1) < 2).any()):
         raise ValueError("every conversation needs at least two tokens (the penultimate is read)")
     return last - 1
+
+
+# A token covers at least one character, so the last ``max_tokens`` tokens of a text lie in
+# its last ``max_tokens * CHARS_PER_TOKEN_BOUND`` characters unless tokens average longer than
+# that: cutting the text there first keeps tokenising a 1 MB prompt from costing seconds.
+CHARS_PER_TOKEN_BOUND = 16
+
+
+def window_ids(tokenizer, texts: Sequence[str], max_tokens: int, padding_side: str = "left"):
+    """The last ``max_tokens`` tokens of each text, padded into one batch (input_ids, attention_mask)."""
+    if max_tokens < 2:
+        raise ValueError(f"max_tokens must be at least 2 (the penultimate token is read), got {max_tokens}")
+    rows = [tokenizer(text[-max_tokens * CHARS_PER_TOKEN_BOUND:])["input_ids"][-max_tokens:] for text in texts]
+    width = max(len(r) for r in rows)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        span = slice(width - len(row), width) if padding_side == "left" else slice(0, len(row))
+        ids[i, span] = torch.tensor(row, dtype=torch.long)
+        mask[i, span] = 1
+    return BatchEncoding({"input_ids": ids, "attention_mask": mask})
 
 
 @dataclass(frozen=True)
@@ -110,19 +133,25 @@ class Trinity:
 
     @torch.no_grad()
     def hidden_states(self, conversations: Sequence[Conversation], svf_offsets: np.ndarray | None = None,
-                      batch_size: int | None = None) -> np.ndarray:
+                      batch_size: int | None = None, max_tokens: int | None = None) -> np.ndarray:
         """[batch, hidden] float32: the final-layer state at each conversation's penultimate token.
 
         ``svf_offsets=None`` means z = 0 (the base model). Position ids count real tokens
-        only, so a padded row sees the positions it would see alone.
+        only, so a padded row sees the positions it would see alone. ``max_tokens`` bounds
+        the work per conversation: only its *last* ``max_tokens`` tokens are read (see
+        :func:`window_ids`), which keeps the penultimate token the head reads.
         """
         self.svf.apply(np.zeros(self.svf.n_offsets, np.float32) if svf_offsets is None else svf_offsets)
         texts = [format_conversation(c, self.tokenizer, self.prompt_format) for c in conversations]
         step = batch_size or self.batch_size
         out = np.empty((len(texts), self.layout.hidden_size), dtype=np.float32)
         for start in range(0, len(texts), step):
-            batch = self.tokenizer(texts[start:start + step], return_tensors="pt", padding=True,
-                                   padding_side=self.padding_side).to(self.device)
+            chunk = texts[start:start + step]
+            if max_tokens is None:
+                batch = self.tokenizer(chunk, return_tensors="pt", padding=True, padding_side=self.padding_side)
+            else:
+                batch = window_ids(self.tokenizer, chunk, max_tokens, self.padding_side)
+            batch = batch.to(self.device)
             mask = batch["attention_mask"]
             position_ids = (mask.cumsum(dim=1) - 1).clamp(min=0)
             states = self.model.base_model(input_ids=batch["input_ids"], attention_mask=mask,
@@ -131,10 +160,11 @@ class Trinity:
             out[start:start + len(mask)] = states[rows, penultimate_index(mask)].float().cpu().numpy()
         return out
 
-    def scores(self, conversations: Sequence[Conversation], vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, conversations: Sequence[Conversation], vector: np.ndarray,
+               max_tokens: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(agent_scores [batch, n_agents], role_scores [batch, n_roles]) under ``vector``."""
         svf_offsets, head = self.layout.unpack(vector)
-        logits = self.hidden_states(conversations, svf_offsets) @ head.T  # [batch, n_agents + n_roles]
+        logits = self.hidden_states(conversations, svf_offsets, max_tokens=max_tokens) @ head.T  # [batch, n_agents + n_roles]
         return logits[:, : self.layout.n_agents], logits[:, self.layout.n_agents:]
 
     def decide(self, conversations: Sequence[Conversation], vector: np.ndarray,

@@ -3,34 +3,47 @@
 The vector's head rows follow the spec's worker order; a pool may list the same workers in
 another order, so scores are re-indexed by name. A pool worker the vector has no row for
 cannot be scored: that is an error at start-up, not a silent zero. Every request re-scores the
-whole conversation, so in a multi-turn exchange the choice is made again at every turn with
-the earlier replies in context (the per-step coordinator).
+conversation, so in a multi-turn exchange the choice is made again at every turn with the
+earlier replies in context (the per-step coordinator).
+
+Serving bounds: the backbone reads at most ``max_tokens`` tokens, the *end* of the
+conversation (the reference caps the coordinator's context at 4,096 tokens; the head reads the
+penultimate token, so the end is what matters). A 1 MB prompt then costs what a 4,096-token
+one does. The SVF offsets are written into the backbone once, here, so a forward pass only
+reads weights and concurrent requests need no lock (the server bounds how many run at once
+and gives each a deadline; see ``fugu.serving.app``).
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from fugu.types import Conversation
-from fugu.trinity.coordinator import Trinity
+
+if TYPE_CHECKING:  # the CLI reads DEFAULT_MAX_TOKENS for its --help without importing torch
+    from fugu.trinity.coordinator import Trinity
+
+DEFAULT_MAX_TOKENS = 4096  # the reference coordinator's context cap
 
 
 class TrinityRouter:
     name = "trinity"
 
-    def __init__(self, trinity: Trinity, vector: np.ndarray, workers: Sequence[str]):
+    def __init__(self, trinity: "Trinity", vector: np.ndarray, workers: Sequence[str],
+                 max_tokens: int = DEFAULT_MAX_TOKENS):
         unknown = [w for w in workers if w not in trinity.workers]
         if unknown:
             raise ValueError(f"the trained vector has no head row for workers {unknown}; it scores {trinity.workers}")
-        self.trinity, self.vector = trinity, vector
+        if max_tokens < 2:
+            raise ValueError(f"max_tokens must be at least 2 (the penultimate token is read), got {max_tokens}")
+        self.trinity, self.vector, self.max_tokens = trinity, vector, max_tokens
         self._order = [trinity.workers.index(w) for w in workers]
-        # SVF offsets are written into the shared model's weights before each pass: one at a time.
-        self._lock = threading.Lock()
+        # Write W(z) now: later passes find the same offsets applied (a no-op) and only read weights.
+        svf_offsets, _ = trinity.layout.unpack(vector)
+        trinity.svf.apply(svf_offsets)
 
     def scores(self, conversations: Sequence[Conversation]) -> np.ndarray:
-        with self._lock:
-            agent_scores, _ = self.trinity.scores(conversations, self.vector)
+        agent_scores, _ = self.trinity.scores(conversations, self.vector, max_tokens=self.max_tokens)
         return agent_scores[:, self._order]

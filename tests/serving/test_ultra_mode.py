@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import httpx
 import openai
 import pytest
 
@@ -48,9 +47,9 @@ class ScriptedPlanner:
 def ask(app, question: str = "What is 2 + 3?") -> str:
     with running(app) as base:
         client = openai.OpenAI(base_url=f"{base}/v1", api_key="unused")
-        reply = client.chat.completions.create(model="fugu-mini", messages=[{"role": "user", "content": question}])
-        health = httpx.get(f"{base}/health").json()
-    assert health["mode"] == "ultra"
+        reply = client.chat.completions.create(model="fugu-ultra", messages=[{"role": "user", "content": question}])
+        served = [m.id for m in client.models.list().data]
+    assert served == ["fugu-mini", "fugu-ultra"]  # the client picks the mode by model name
     return reply.choices[0].message.content
 
 
@@ -61,6 +60,17 @@ def test_the_workflow_runs_and_its_last_step_answers():
     assert ask(app) == "final from b"
     assert pool.calls == ["a", "b"]
     assert "draft from a" in json.dumps(pool.conversations[1])  # step 1 read step 0's output
+
+
+def test_fugu_mini_routes_even_when_the_conductor_is_loaded():
+    pool = ScriptedPool({"a": "draft from a", "b": "final from b", "c": "routed answer from c"})
+    app = create_app(PriorityRouter(["a", "b", "c"], ["c", "a", "b"]), pool, ServeConfig(),
+                     conductor=ScriptedPlanner(TWO_STEPS))
+    with running(app) as base:
+        client = openai.OpenAI(base_url=f"{base}/v1", api_key="unused")
+        reply = client.chat.completions.create(model="fugu-mini", messages=[{"role": "user", "content": "q"}])
+    assert reply.choices[0].message.content == "routed answer from c"
+    assert pool.calls == ["c"]
 
 
 def test_a_plan_that_does_not_parse_falls_back_to_the_router():

@@ -141,9 +141,13 @@ class BrokenRouter:
 
 
 @pytest.mark.parametrize("scores", [RuntimeError("model crashed"), [[1.0, 2.0, 3.0]], [[float("nan"), float("-inf")]]])
-def test_a_failing_router_is_one_500_in_openai_format_not_a_traceback(scores):
-    app = create_app(BrokenRouter(scores), ScriptedPool({"w0": "4", "w1": "four"}), ServeConfig())
+def test_a_failing_router_is_answered_in_the_fallback_order_and_counted(scores):
+    pool = ScriptedPool({"w0": "4", "w1": "four"})
+    app = create_app(BrokenRouter(scores), pool, ServeConfig(fallback_order=("w1",)))
     with TestClient(app, raise_server_exceptions=False) as client:
         response = post(client, VALID)
-    assert_openai_error(response, 500)
-    assert response.json()["error"]["code"] == "router_error"
+        counters = client.get("/metrics").json()
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "four"  # the documented fallback order
+    assert pool.calls == ["w1"]
+    assert counters["router_error"] == 1
