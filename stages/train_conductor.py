@@ -83,7 +83,7 @@ def train_tiny(cfg: dict[str, Any], pool: SimulatedPool, train_ids: list[str], h
         "first_window_mean_reward": float(np.mean(rewards[:window])),
         "last_window_mean_reward": float(np.mean(rewards[-window:])),
         "reward_gain": window_gain(rewards, window),
-        "reward_gain_ci": list(window_gain_ci(rewards, window, n_resamples=2000, seed=seed))),
+        "reward_gain_ci": list(window_gain_ci(rewards, window, n_resamples=2000, seed=seed)),
         "warm_start": {"steps": len(losses), "first_loss": losses[0], "last_loss": losses[-1]},
         "held_out": {"n_questions": len(held), "before_grpo": before, "after_grpo": after,
                      "reference": routing_references(pool, train_ids, held_ids)},
