@@ -24,7 +24,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from typing import AsyncIterator, Protocol
+from typing import Any, AsyncIterator, Protocol
 
 import numpy as np
 from fastapi import Depends, FastAPI, Request
@@ -155,6 +155,10 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
         raise ValueError("the pool has no workers")
     app = FastAPI(title="OpenFugu", summary="One OpenAI-compatible model in front of a pool of models.")
     in_flight = 0
+    # Which path produced each answer: "route" (no conductor), "workflow" (ultra mode's plan ran)
+    # or "routing_fallback" (ultra mode, but the plan failed and routing answered): in /health,
+    # and per response in X-Fugu-Path only with the debug flag (expose_worker).
+    answered_by = {"route": 0, "workflow": 0, "routing_fallback": 0}
 
     async def authorize(request: Request) -> None:
         if config.api_key is None:
@@ -174,9 +178,9 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
         return APIError(exc.status_code, str(exc.detail), code=code).response()
 
     @app.get("/health")
-    async def health() -> dict[str, str]:
+    async def health() -> dict[str, Any]:
         return {"status": "ok", "model": config.served_model, "router": router.name,
-                "mode": "route" if conductor is None else "ultra"}
+                "mode": "route" if conductor is None else "ultra", "answered_by": dict(answered_by)}
 
     @app.get("/v1/models", dependencies=[Depends(authorize)], response_model=ModelList)
     async def models() -> ModelList:
@@ -191,13 +195,14 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
                            type="rate_limit_error", code="rate_limit_exceeded")
         in_flight += 1
         try:
-            reply = await asyncio.wait_for(_answer(chat.conversation()), config.request_timeout_s)
+            reply, path = await asyncio.wait_for(_answer(chat.conversation()), config.request_timeout_s)
         except TimeoutError:
             raise APIError(504, f"no answer within {config.request_timeout_s:g}s", type="server_error",
                            code="timeout") from None
         finally:
             in_flight -= 1
-        headers = {"X-Fugu-Worker": reply.worker} if config.expose_worker else {}
+        answered_by[path] += 1
+        headers = {"X-Fugu-Worker": reply.worker, "X-Fugu-Path": path} if config.expose_worker else {}
         if chat.stream:
             include_usage = bool(chat.stream_options and chat.stream_options.include_usage)
             return StreamingResponse(sse_chunks(reply, config.served_model, include_usage),
@@ -207,7 +212,7 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
                                     usage=usage_from(reply.usage))
         return JSONResponse(completion.model_dump(exclude_none=True), headers=headers)
 
-    async def _answer(conversation: list[Message]) -> Reply:
+    async def _answer(conversation: list[Message]) -> tuple[Reply, str]:
         if conductor is not None:
             try:
                 reply = await conductor_reply(conductor, pool, conversation, config)
@@ -215,7 +220,8 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
                 log.exception("conductor failed; routing instead")
                 reply = None
             if reply is not None:
-                return reply
+                return reply, "workflow"
+        path = "route" if conductor is None else "routing_fallback"
         try:
             scores = await route_scores(router, conversation, len(workers))
         except Exception:
@@ -224,7 +230,7 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
                            code="router_error") from None
         order = [workers[i] for i in ranked(scores)][: config.max_attempts]
         try:
-            return await answer_with_fallback(pool, order, conversation, config.worker_timeout_s)
+            return await answer_with_fallback(pool, order, conversation, config.worker_timeout_s), path
         except AllWorkersFailed as exc:
             log.warning("all %d workers failed: %s", len(order), exc)
             raise APIError(502, f"no worker produced an answer ({len(order)} tried); retry later",
