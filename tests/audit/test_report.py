@@ -109,3 +109,9 @@ def test_a_reduced_card_shows_what_was_checked_before_the_published_claim(curve)
     html = render([curve])
     card = html.split('id="claim-selftest-agent"')[1].split('<div class="card ')[0]
     assert card.index("What was checked here") < card.index("The published claim")
+
+
+def test_the_claims_doc_lists_every_record():
+    doc = (ROOT / "docs/claims.md").read_text()
+    for claim in load_claims():
+        assert f"| {claim.id}" in doc, f"docs/claims.md has no row for {claim.id}: regenerate it (see its header)"
