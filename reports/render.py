@@ -156,3 +156,27 @@ def artifacts_from_metrics(root: Path, files: list[str]) -> dict[str, str]:
             payload = json.loads(path.read_text())
             found.update(payload.get("artifacts", {}))
     return dict(sorted(found.items()))
+
+
+def claims_markdown(claims: list[Claim], verdicts: list[Verdict], run: str) -> str:
+    """The docs table of every audited claim: source, what the source measured, where it is
+    checkable, what the tiny profile checks, and the verdict ``run`` (e.g. a git revision) gave."""
+    by_id = {v.claim_id: v for v in verdicts}
+    lines = [
+        f"| claim | source | their evidence | checkable at | tiny-scale check | verdict at tiny ({run}) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in claims:
+        v = by_id.get(c.id)
+        if c.reduced:
+            tiny = f"reduced: `{(c.reduced.metric or c.metric).key}` {c.reduced.assert_.describe()}"  # type: ignore[union-attr]
+        elif "tiny" in c.scale and c.metric and c.assert_:
+            tiny = f"`{c.metric.key}` {c.assert_.describe()}"
+        else:
+            tiny = "none"
+        verdict = f"{OUTCOME_LABELS[v.outcome]}" + (f" ({v.measured:.4g})" if v and v.measured is not None else "") if v else "—"
+        cells = [c.id + (f" (part of {c.part_of})" if c.part_of else ""), c.source,
+                 c.their_evidence.kind + (f", n = {c.their_evidence.n}" if c.their_evidence.n else ""),
+                 " / ".join(c.scale), tiny, verdict]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -52,3 +52,6 @@ def relative(path: Path) -> str:
         return str(Path(path).resolve().relative_to(ROOT))
     except ValueError:
         return str(path)
+
+# features (cached backbone features; written by the features stage)
+FEATURES_FILE = ROOT / "artifacts/features/features.npz"

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from claims import load_claims
-from reports.render import Environment, artifacts_from_metrics, declared_curves, load_curve, render_report
+from reports.render import Environment, artifacts_from_metrics, claims_markdown, declared_curves, load_curve, render_report
 from stages.common import load_params, package_versions, stage_params, write_metrics
 from fugu.data.checksum import sha256_file
 from stages.paths import PARAMS_FILE, ROOT, relative
@@ -62,6 +62,8 @@ def main() -> None:
     output = ROOT / knobs["output"]
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(html)
+    table = ROOT / knobs["claims_table"]
+    table.write_text(claims_markdown(claims, verdicts, f"{params['profile']} profile, {environment.git_revision}"))
 
     counts = {o: sum(v.outcome == o for v in verdicts) for o in OUTCOMES}
     write_metrics("report", params["profile"], {"verdicts": counts, "claims": len(claims)}, artifacts={})

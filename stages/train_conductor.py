@@ -27,7 +27,7 @@ from fugu.conductor.recursion import estimate_skill
 from fugu.conductor.task import random_workflow, task_rows, tokenizer_corpus
 from fugu.pools.simulated import SimulatedPool
 from fugu.training.conductor_reward import WorkflowReward, evaluate_policy
-from fugu.training.grpo import GPUMissing, GRPOSettings, require_gpu, train_grpo, warm_start, window_gain
+from fugu.training.grpo import GPUMissing, GRPOSettings, require_gpu, train_grpo, warm_start, window_gain, window_gain_ci
 from stages.builders import simulated_world
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
 from stages.paths import CONDUCTOR_POLICY_DIR, CONDUCTOR_REWARD_PLOT, ROOT
@@ -77,13 +77,14 @@ def train_tiny(cfg: dict[str, Any], pool: SimulatedPool, train_ids: list[str], h
     window = int(cfg["reward_window"])
     rewards = [row["mean_reward"] for row in curve]
     metrics = {
-        "mock": True,  # the task's pool is the simulated skill matrix
+        "mock": bool(pool.mock),  # the task's pool is the simulated skill matrix: its own flag says so
         "task": "workflows over the simulated pool (mock); reward = format + executed answer, max 2",
         "grpo_steps": len(curve),
         "reward_window": window,
         "first_window_mean_reward": float(np.mean(rewards[:window])),
         "last_window_mean_reward": float(np.mean(rewards[-window:])),
         "reward_gain": window_gain(rewards, window),
+        "reward_gain_ci": list(window_gain_ci(rewards, window, n_resamples=2000, seed=seed)),
         "warm_start": {"steps": len(losses), "first_loss": losses[0], "last_loss": losses[-1]},
         "held_out": {"n_questions": len(held), "before_grpo": before, "after_grpo": after,
                      "reference": routing_references(pool, train_ids, held_ids)},

@@ -31,10 +31,12 @@ def make_claim(**overrides: Any) -> Claim:
         "statement": "A crafted claim for tests.",
         "source": "tests",
         "grade": "EXEC",
-        "their_evidence": "executed",
+        "their_evidence": {"kind": "held-out", "detail": "a crafted source for tests"},
         "metric": {"file": "metrics/eval.json", "key": "router.gain"},
         "assert": {"op": ">=", "value": 0.5, "tolerance": 0.0},
         "scale": ["tiny", "full"],
+        "mechanism": {"name": "crafted mechanism", "off": "switched off",
+                      "control": "tests/audit/test_claim_controls.py::test_every_named_control_exists"},
         **overrides,
     }
     return Claim.model_validate(record)

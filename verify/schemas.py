@@ -50,12 +50,15 @@ class ProducedMetrics(BaseModel):
         return value
 
     def lookup(self, key: str) -> Any:
-        """The value at a dotted key; KeyError if absent."""
+        """The value at a dotted key (a digit indexes a list, e.g. ``x.ci.0``); KeyError if absent."""
         node: Any = self.metrics
         for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
                 raise KeyError(key)
-            node = node[part]
         return node
 
     def not_run_reason(self, key: str) -> str | None:

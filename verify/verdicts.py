@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from claims import Claim
+from claims import NOT_HELD_OUT, Assertion, Claim
 from verify.schemas import MetricsFileError, NotImplementedMetrics, ProducedMetrics, load_metrics
 
 Outcome = Literal["reproduced", "reproduced_reduced", "not_reproduced", "not_run", "error"]
@@ -45,6 +45,8 @@ class _NotRun(Exception):
 
 def judge(claim: Claim, root: Path) -> Verdict:
     """Check one claim against the metrics under ``root`` (the repository root)."""
+    if claim.metric is None or claim.assert_ is None:
+        return _judge_unmeasured(claim, root)
     primary = f"{claim.metric.file}:{claim.metric.key}"
     expected = claim.assert_.describe()
     try:
@@ -60,13 +62,40 @@ def judge(claim: Claim, root: Path) -> Verdict:
         produced = produced if metric.file == claim.metric.file else _load(metric.file, root)
         measured, labels = _number(produced, metric.key, metric.file)
     except _NotRun as why:
-        return Verdict(claim.id, "not_run", str(why), primary, expected)
+        return Verdict(claim.id, "not_run", str(why), primary, expected, labels=_source_labels(claim))
     except MetricsFileError as exc:
-        return Verdict(claim.id, "error", str(exc), primary, expected)
+        return Verdict(claim.id, "error", str(exc), primary, expected, labels=_source_labels(claim))
+    return _decide(claim, metric.file, metric.key, assertion, measured, scale, meaning, labels)
 
-    where = f"{metric.file}:{metric.key}"
+
+def _judge_unmeasured(claim: Claim, root: Path) -> Verdict:
+    """A claim no stage measures (it needs the paper's setting): only its reduced check can run."""
+    needs = ", ".join(claim.requires)
+    reason = f"no stage of this pipeline measures it; checkable only at {' / '.join(claim.scale)} scale with: {needs}"
+    reduced = claim.reduced
+    if reduced is None or reduced.metric is None:
+        return Verdict(claim.id, "not_run", reason, "—", "—", labels=_source_labels(claim))
+    where = f"{reduced.metric.file}:{reduced.metric.key}"
+    try:
+        produced = _load(reduced.metric.file, root)
+        scale = produced.scale_of(reduced.metric.key)
+        if scale != reduced.scale:
+            raise _NotRun(f"{reason} (its reduced check runs at {reduced.scale} scale; this run is {scale})")
+        measured, labels = _number(produced, reduced.metric.key, reduced.metric.file)
+    except _NotRun as why:
+        return Verdict(claim.id, "not_run", str(why), where, reduced.assert_.describe(), labels=_source_labels(claim))
+    except MetricsFileError as exc:
+        return Verdict(claim.id, "error", str(exc), where, reduced.assert_.describe(), labels=_source_labels(claim))
+    return _decide(claim, reduced.metric.file, reduced.metric.key, reduced.assert_, measured, scale,
+                   reduced.meaning, labels)
+
+
+def _decide(claim: Claim, file: str, key: str, assertion: Assertion, measured: float, scale: str,
+            meaning: str | None, labels: list[str]) -> Verdict:
+    where = f"{file}:{key}"
     if scale != "full":
         labels = ["reduced scale", *labels]
+    labels = [*labels, *_source_labels(claim)]
     holds = assertion.holds(measured)
     if holds:
         outcome: Outcome = "reproduced" if scale == "full" else "reproduced_reduced"
@@ -75,6 +104,12 @@ def judge(claim: Claim, root: Path) -> Verdict:
         outcome = "not_reproduced"
         reason = f"measured {measured:g} does not satisfy {assertion.describe()}"
     return Verdict(claim.id, outcome, reason, where, assertion.describe(), measured, scale, meaning, labels)
+
+
+def _source_labels(claim: Claim) -> list[str]:
+    """A source number that is mock / in-sample / parity says so on every verdict, passed or not."""
+    kind = claim.their_evidence.kind
+    return [f"their number: {kind}, not held-out"] if kind in NOT_HELD_OUT else []
 
 
 def write_verdicts(verdicts: list[Verdict], path: Path) -> None:

@@ -83,7 +83,8 @@ def compare_rounds(conductor: Conductor, pool: Pool, rows: list[dict], *, rounds
     """Accuracy of every round over ``rows`` (``question``, ``question_id``, ``answer``).
 
     ``relative_gain`` is (last - round 0) / round 0, the form of the reference's "+9%";
-    ``accuracy_delta`` is last - round 0, the form of its "tie" on real data.
+    ``accuracy_delta`` is last - round 0, the form of its "tie" on real data. ``relative_gain``
+    is absent when round 0 scored 0 (the ratio does not exist).
     """
     async def all_rows():
         return await asyncio.gather(*(run_rounds(conductor, pool, r["question"], rounds=rounds, max_steps=max_steps,
@@ -96,18 +97,20 @@ def compare_rounds(conductor: Conductor, pool: Pool, rows: list[dict], *, rounds
     by_round = correct.mean(axis=0)
     first, last = float(by_round[0]), float(by_round[-1])
     revised = sum(h[-1].workflow != h[0].workflow for h in histories)
-    return {
+    metrics = {
         "n_questions": len(rows),
         "rounds": rounds,
         "accuracy_by_round": [round(float(a), 6) for a in by_round],
         "round0_accuracy": first,
         "final_accuracy": last,
         "accuracy_delta": last - first,
-        "relative_gain": (last - first) / first if first > 0 else 0.0,
         "revised_fraction": revised / len(rows),
         "fixed": int(((correct[:, -1] == 1) & (correct[:, 0] == 0)).sum()),
         "broken": int(((correct[:, -1] == 0) & (correct[:, 0] == 1)).sum()),
     }
+    if first > 0:  # a ratio over a round-0 accuracy of 0 is no number: left out, never written as 0.0
+        metrics["relative_gain"] = (last - first) / first
+    return metrics
 
 
 _CATEGORY_TAG = re.compile(r"^\s*\[([^\]]+)\]")
@@ -183,4 +186,4 @@ def mock_recursion(pool: SimulatedPool, train_ids: list[str], held_ids: list[str
     conductor = VotingConductor(pool.categories, estimate_skill(pool, train_ids), votes)
     result = compare_rounds(conductor, pool, task_rows(pool, held_ids), rounds=rounds, max_steps=max_steps,
                             time_budget_s=time_budget_s, max_attempts=max_attempts)
-    return {"mock": True, "policy": f"toy voting Conductor ({votes} voters, skill-weighted revision)", **result}
+    return {"mock": bool(pool.mock), "policy": f"toy voting Conductor ({votes} voters, skill-weighted revision)", **result}

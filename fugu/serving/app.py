@@ -425,7 +425,10 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
             return fallback[: config.max_attempts]
         return [workers[i] for i in ranked(scores)][: config.max_attempts]
 
-    async def answer(conversation: list[Message], options: dict[str, Any], mode: str) -> Reply:
+    async def answer(conversation: list[Message], options: dict[str, Any], mode: str) -> tuple[Reply, str]:
+        """The reply and which path produced it: ``route``, ``workflow`` (ultra mode's plan ran) or
+        ``routing_fallback`` (ultra mode, but the plan failed and routing answered). Counted in
+        /metrics as ``answered_by_<path>``; named per response only with the debug flag."""
         if mode == "ultra":
             try:
                 reply = await conductor_reply(conductor, pool, conversation, config)
@@ -433,21 +436,26 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
                 log.exception("conductor failed; routing instead")
                 reply = None
             if reply is not None:
-                return reply
+                return reply, answered("workflow")
+        path = "routing_fallback" if mode == "ultra" else "route"
         order = await order_for(conversation)
         try:
-            return await answer_with_fallback(pool, order, conversation, config.worker_timeout_s, options)
+            return await answer_with_fallback(pool, order, conversation, config.worker_timeout_s, options), answered(path)
         except AllWorkersFailed as exc:
             log.warning("all %d workers failed: %s", len(order), exc)
             raise upstream_failed() from None
 
-    async def open_relay(conversation: list[Message], options: dict[str, Any], mode: str) -> OpenStream:
+    def answered(path: str) -> str:
+        stats[f"answered_by_{path}"] += 1
+        return path
+
+    async def open_relay(conversation: list[Message], options: dict[str, Any], mode: str) -> tuple[OpenStream, str]:
         if mode == "ultra":
-            reply = await answer(conversation, options, mode)
-            return OpenStream(reply.worker, [], pieces_of(reply).__aiter__())
+            reply, path = await answer(conversation, options, mode)
+            return OpenStream(reply.worker, [], pieces_of(reply).__aiter__()), path
         order = await order_for(conversation)
         try:
-            return await open_stream(pool, order, conversation, config.worker_timeout_s, options)
+            return await open_stream(pool, order, conversation, config.worker_timeout_s, options), answered("route")
         except AllWorkersFailed as exc:
             log.warning("all %d workers failed before their first piece: %s", len(order), exc)
             raise upstream_failed() from None
@@ -479,16 +487,16 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
         try:
             conversation = parsed.conversation()
             if parsed.stream:
-                opened = await unless_client_goes(request, deadline(open_relay(conversation, options, mode)))
+                opened, path = await unless_client_goes(request, deadline(open_relay(conversation, options, mode)))
                 events = (chat_events if model_type is ChatCompletionRequest else response_events)(
                     opened, parsed, conversation)
                 handed_off = True
                 return RelayResponse(events, on_close=release, media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache", **worker_header(opened.worker)})
-            reply = await unless_client_goes(request, deadline(answer(conversation, options, mode)))
+                                     headers={"Cache-Control": "no-cache", **debug_headers(opened.worker, path)})
+            reply, path = await unless_client_goes(request, deadline(answer(conversation, options, mode)))
             usage = await usage_of(conversation, reply_text(reply), reply.usage)
             body = (chat_completion if model_type is ChatCompletionRequest else response_object)(reply, parsed, usage)
-            return JSONResponse(body, headers=worker_header(reply.worker))
+            return JSONResponse(body, headers=debug_headers(reply.worker, path))
         except ClientGone:
             stats["client_disconnected"] += 1
             return Response(status_code=499)
@@ -503,8 +511,8 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
             raise APIError(504, f"no answer within {config.request_timeout_s:g}s", type="server_error",
                            code="timeout") from None
 
-    def worker_header(worker: str) -> dict[str, str]:
-        return {"X-Fugu-Worker": worker} if config.expose_worker else {}
+    def debug_headers(worker: str, path: str) -> dict[str, str]:
+        return {"X-Fugu-Worker": worker, "X-Fugu-Path": path} if config.expose_worker else {}
 
     def chat_completion(reply: Reply, chat: ChatCompletionRequest, usage: Usage) -> dict[str, Any]:
         message = AssistantMessage(content=reply.text if reply.text or not reply.tool_calls else None,

@@ -14,13 +14,18 @@ MISSION_CLAIM_IDS = {
     "recursion-mock", "recursion-real", "adaptive-pool", "perstep-subset", "serve-e2e",
     "pool-hidden", "param-count",
 }
+# The two Sakana papers and the outside reproduction (issue #14): table rows, each named in `source`.
+PAPER_CLAIM_IDS = {
+    "trinity-heldout-avg", "trinity-id-avg", "trinity-table4-reinforce", "trinity-param-budget", "trinity-turns",
+    "conductor-table1-avg", "conductor-table7-moa", "conductor-recursion", "semantic-router-gpqa",
+}
 
 VALID = {
     "id": "example-claim",
     "statement": "An example statement long enough.",
     "source": "a README",
     "grade": "EXEC",
-    "their_evidence": "executed",
+    "their_evidence": {"kind": "held-out", "detail": "what the source measured, in words"},
     "metric": {"file": "metrics/eval.json", "key": "a.b"},
     "assert": {"op": ">=", "value": 0.5, "tolerance": 0.0},
     "scale": ["full"],
@@ -35,8 +40,53 @@ def write_claim(tmp_path: Path, record: dict, name: str = "example-claim") -> Pa
 
 def test_registry_holds_one_record_per_mission_claim():
     claims = load_claims()
-    assert {c.id for c in claims if c.part_of is None} == MISSION_CLAIM_IDS
-    assert {c.part_of for c in claims if c.part_of} <= MISSION_CLAIM_IDS
+    assert {c.id for c in claims if c.part_of is None} == MISSION_CLAIM_IDS | PAPER_CLAIM_IDS
+    assert {c.part_of for c in claims if c.part_of} <= MISSION_CLAIM_IDS | PAPER_CLAIM_IDS
+
+
+def test_paper_records_name_paper_and_table():
+    for claim in load_claims():
+        if claim.id.startswith(("trinity-", "conductor-table", "conductor-recursion")) and claim.id != "trinity-cmaes":
+            assert "arXiv 2512.0" in claim.source and ("Table" in claim.source or "section" in claim.source), claim.id
+
+
+def test_every_record_says_what_its_source_measured():
+    for claim in load_claims():
+        assert claim.their_evidence.kind and len(claim.their_evidence.detail) >= 10, claim.id
+
+
+MECHANISM = {"name": "the thing", "off": "switched off", "control": "tests/audit/test_claim_controls.py::test_x"}
+
+
+def test_mock_or_in_sample_source_cannot_be_called_held_out(tmp_path):
+    record = {**VALID, "statement": "Beats everything on held-out questions.",
+              "their_evidence": {"kind": "in-sample", "detail": "scored on its training questions"}}
+    with pytest.raises(ClaimError, match="must not call it held-out"):
+        load_claim(write_claim(tmp_path, record))
+
+
+def test_a_reduced_check_must_name_its_mechanism_and_control(tmp_path):
+    reduced = {"scale": "tiny", "assert": {"op": ">", "value": 0}, "meaning": "x" * 20}
+    with pytest.raises(ClaimError, match="mechanism"):
+        load_claim(write_claim(tmp_path, {**VALID, "reduced": reduced}))
+    claim = load_claim(write_claim(tmp_path, {**VALID, "reduced": {**reduced, "mechanism": MECHANISM}}))
+    assert claim.mechanisms[0].control.endswith("::test_x")
+
+
+def test_a_tiny_executed_check_must_name_its_mechanism(tmp_path):
+    with pytest.raises(ClaimError, match="mechanism"):
+        load_claim(write_claim(tmp_path, {**VALID, "scale": ["tiny", "full"]}))
+    assert load_claim(write_claim(tmp_path, {**VALID, "scale": ["tiny"], "mechanism": MECHANISM})).mechanism
+
+
+def test_an_unmeasured_claim_has_neither_metric_nor_assert_and_says_what_it_needs(tmp_path):
+    bare = {k: v for k, v in VALID.items() if k not in ("metric", "assert")}
+    with pytest.raises(ClaimError, match="requires"):
+        load_claim(write_claim(tmp_path, bare))
+    claim = load_claim(write_claim(tmp_path, {**bare, "requires": ["the paper's API pool"]}))
+    assert claim.check_at("full") is None
+    with pytest.raises(ClaimError, match="come together"):
+        load_claim(write_claim(tmp_path, {**bare, "requires": ["x"], "metric": VALID["metric"]}))
 
 
 def test_valid_record_loads(tmp_path):
@@ -45,7 +95,7 @@ def test_valid_record_loads(tmp_path):
     assert claim.check_at("tiny") is None
 
 
-@pytest.mark.parametrize("field", ["statement", "source", "grade", "metric", "assert", "scale"])
+@pytest.mark.parametrize("field", ["statement", "source", "grade", "their_evidence", "scale"])
 def test_missing_field_is_an_error_naming_the_file(tmp_path, field):
     record = {k: v for k, v in VALID.items() if k != field}
     path = write_claim(tmp_path, record)
@@ -71,7 +121,8 @@ def test_id_must_match_file_name(tmp_path):
 
 
 def test_reduced_check_cannot_repeat_a_full_scale(tmp_path):
-    record = {**VALID, "reduced": {"scale": "full", "assert": {"op": ">", "value": 0}, "meaning": "x" * 20}}
+    record = {**VALID, "reduced": {"scale": "full", "assert": {"op": ">", "value": 0}, "meaning": "x" * 20,
+                                   "mechanism": MECHANISM}}
     with pytest.raises(ClaimError, match="reduced.scale"):
         load_claim(write_claim(tmp_path, record))
 

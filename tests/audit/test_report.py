@@ -93,3 +93,25 @@ def test_a_scatter_curve_from_a_mock_says_so_in_its_title(tmp_path, monkeypatch)
     assert curve.rows == 2 and curve.png_base64
     assert titles == ["eval: s\nsimulated pool (mock)"]
     assert labels == ["random", "oracle"]
+
+
+def test_every_record_has_one_card_with_source_evidence_verdict_and_meaning(curve):
+    html = render([curve])
+    claims = load_claims()
+    assert html.count('<div class="card ') == len(claims)
+    for claim in claims:
+        card = html.split(f'id="claim-{claim.id}"')[1].split('<div class="card ')[0]
+        assert "<th>source</th>" in card and "<th>their evidence</th>" in card and "<th>our verdict</th>" in card
+        assert claim.their_evidence.kind in card
+
+
+def test_a_reduced_card_shows_what_was_checked_before_the_published_claim(curve):
+    html = render([curve])
+    card = html.split('id="claim-selftest-agent"')[1].split('<div class="card ')[0]
+    assert card.index("What was checked here") < card.index("The published claim")
+
+
+def test_the_claims_doc_lists_every_record():
+    doc = (ROOT / "docs/claims.md").read_text()
+    for claim in load_claims():
+        assert f"| {claim.id}" in doc, f"docs/claims.md has no row for {claim.id}: regenerate it (see its header)"

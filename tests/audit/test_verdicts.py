@@ -58,7 +58,9 @@ def test_reduced_check_applies_its_own_assertion_and_meaning(tmp_path):
     write_metrics(tmp_path, "eval", produced("eval", {"router": {"gain": 0.2}}))
     claim = make_claim(
         scale=["full"],
-        reduced={"scale": "tiny", "assert": {"op": ">", "value": 0.0}, "meaning": "direction only at tiny scale"},
+        reduced={"scale": "tiny", "assert": {"op": ">", "value": 0.0}, "meaning": "direction only at tiny scale",
+                 "mechanism": {"name": "routing", "off": "best single",
+                               "control": "tests/audit/test_claim_controls.py::test_every_named_control_exists"}},
     )
     verdict = judge(claim, tmp_path)
     assert verdict.outcome == "reproduced_reduced" and verdict.meaning.startswith("direction")
@@ -139,3 +141,30 @@ def test_pytest_verify_writes_one_verdict_per_claim(tmp_path):
     assert result.returncode == 1  # a claim that does not hold fails its test
     summary = json.loads((tmp_path / "verdicts.json").read_text())["counts"]
     assert sum(summary.values()) == len(verdicts)
+
+
+def test_an_unmeasured_paper_claim_is_not_run_with_what_it_requires(tmp_path):
+    claim = make_claim(metric=None, **{"assert": None}, scale=["full"], mechanism=None,
+                       requires=["the paper's API pool"])
+    verdict = judge(claim, tmp_path)
+    assert verdict.outcome == "not_run" and "the paper's API pool" in verdict.reason
+
+
+def test_an_unmeasured_claim_runs_its_reduced_check(tmp_path):
+    reduced = {"scale": "tiny", "metric": {"file": "metrics/eval.json", "key": "router.ci.0"},
+               "assert": {"op": ">", "value": 0.0}, "meaning": "the mechanism at reduced scale",
+               "mechanism": {"name": "routing", "off": "best single",
+                             "control": "tests/audit/test_claim_controls.py::test_every_named_control_exists"}}
+    claim = make_claim(metric=None, **{"assert": None}, scale=["full"], mechanism=None, requires=["API pool"],
+                       reduced=reduced)
+    write_metrics(tmp_path, "eval", produced("eval", {"router": {"ci": [0.02, 0.1]}}))
+    verdict = judge(claim, tmp_path)
+    assert verdict.outcome == "reproduced_reduced" and verdict.measured == 0.02
+    write_metrics(tmp_path, "eval", produced("eval", {"router": {"ci": [0.02, 0.1]}}, scale="full"))
+    assert judge(claim, tmp_path).outcome == "not_run"
+
+
+def test_a_mock_source_is_labelled_on_the_verdict_even_when_it_passes(tmp_path):
+    claim = make_claim(their_evidence={"kind": "mock", "detail": "a synthetic world, no model"})
+    write_metrics(tmp_path, "eval", produced("eval", {"router": {"gain": 0.7}}))
+    assert "their number: mock, not held-out" in judge(claim, tmp_path).labels

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import httpx
 import openai
 import pytest
 
@@ -109,3 +110,23 @@ def test_fugu_route_ultra_without_a_policy_names_what_to_train(tmp_path, capsys)
     code = fugu_main(["route", "--ultra", "q", "--policy", str(tmp_path / "none"), "--worker-names", "a"])
     assert code == 1
     assert "dvc repro train_conductor" in capsys.readouterr().err
+
+
+def _served(app, question: str = "What is 2 + 3?"):
+    with running(app) as base:
+        response = httpx.post(f"{base}/v1/chat/completions",
+                              json={"model": ServeConfig().ultra_model, "messages": [{"role": "user", "content": question}]})
+        counts = httpx.get(f"{base}/metrics").json()
+    return response, counts
+
+
+@pytest.mark.parametrize("plan, path", [(TWO_STEPS, "workflow"), ("not a workflow", "routing_fallback")])
+def test_which_path_answered_is_counted_and_shown_only_with_the_debug_flag(plan, path):
+    pool = lambda: ScriptedPool({"a": "draft from a", "b": "final from b", "c": "routed answer from c"})  # noqa: E731
+    router = PriorityRouter(["a", "b", "c"], ["c", "a", "b"])
+    response, counts = _served(create_app(router, pool(), ServeConfig(), conductor=ScriptedPlanner(plan)))
+    assert "x-fugu-path" not in response.headers
+    answered = {k: v for k, v in counts.items() if k.startswith("answered_by_")}
+    assert answered == {f"answered_by_{path}": 1}
+    response, _ = _served(create_app(router, pool(), ServeConfig(expose_worker=True), conductor=ScriptedPlanner(plan)))
+    assert response.headers["x-fugu-path"] == path

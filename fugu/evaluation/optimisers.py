@@ -1,0 +1,158 @@
+"""The shape of TRINITY Table 4 at reduced scale: four optimisers, one head, one budget.
+
+sep-CMA-ES (:mod:`fugu.training.cmaes`), REINFORCE (:mod:`fugu.training.reinforce`), random
+search (:mod:`fugu.training.random_search`) and a supervised head on best-worker labels
+(:mod:`fugu.training.sft`) all train the same linear agent head [n_workers, h] over the same
+cached backbone features of the *training* questions; every head is then used greedily on the
+*held-out* questions. The evolutionary and policy-gradient arms get the same number of
+fitness evaluations (one evaluation = one pass over the training questions); SFT reads the
+same outcome matrix once. Each comparison is the paired bootstrap interval of the per-question
+accuracy difference on the held-out questions (questions resampled together for both arms).
+
+Features are standardised with the training split's mean and spread, for every arm alike, so
+no optimiser wins on feature scale. ``penultimate_vs_last`` repeats the sep-CMA-ES arm on the
+last-token features (TRINITY Table 2's "last token" ablation, in shape).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fugu.data.matrix import Outcomes
+from fugu.evaluation.compare import bootstrap_ci
+from fugu.training.cmaes import CMAESConfig, cached_head_fitness, sep_cmaes
+from fugu.training.random_search import RandomSearchConfig, random_search
+from fugu.training.reinforce import ReinforceConfig, reinforce
+from fugu.training.sft import SFTConfig, fit_sft
+
+ARMS = ("cmaes", "reinforce", "random_search", "sft")
+
+
+@dataclass(frozen=True)
+class OptimiserSettings:
+    population_size: int
+    generations: int
+    sigma0: float
+    reinforce_learning_rate: float
+    sft_epochs: int
+    sft_learning_rate: float
+    sft_weight_decay: float
+    bootstrap_resamples: int
+    confidence: float
+    seed: int
+
+    @property
+    def evaluations(self) -> int:
+        return self.population_size * self.generations
+
+
+def standardise(train_x: np.ndarray, test_x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both splits scaled by the training split's statistics only (nothing read from test)."""
+    mean, spread = train_x.mean(axis=0), train_x.std(axis=0)
+    spread = np.where(spread > 0, spread, 1.0)
+    return (train_x - mean) / spread, (test_x - mean) / spread
+
+
+def train_heads(train_x: np.ndarray, train: Outcomes, settings: OptimiserSettings,
+                arms: tuple[str, ...] = ARMS) -> dict[str, dict[str, Any]]:
+    """Each arm's head [k, h] and what it cost, trained on ``train`` only."""
+    k, h = len(train.workers), train_x.shape[1]
+    fitness = cached_head_fitness(train_x, train.scores, train.costs, k)
+    budget = settings.evaluations
+    out: dict[str, dict[str, Any]] = {}
+    for arm in arms:
+        if arm == "cmaes":
+            result = sep_cmaes(fitness, np.zeros(k * h),
+                               CMAESConfig(settings.population_size, settings.generations, settings.sigma0, settings.seed),
+                               progress=False)
+            out[arm] = {"head": result.best_vector.reshape(k, h), "evaluations": budget}
+        elif arm == "random_search":
+            result = random_search(fitness, k * h, RandomSearchConfig(budget, settings.sigma0, settings.seed))
+            out[arm] = {"head": result.best_vector.reshape(k, h), "evaluations": budget}
+        elif arm == "reinforce":
+            result = reinforce(train_x, train.scores, ReinforceConfig(budget, settings.reinforce_learning_rate, settings.seed))
+            out[arm] = {"head": result.head, "evaluations": budget}
+        elif arm == "sft":
+            head = fit_sft(train_x, train.scores, SFTConfig(settings.sft_epochs, settings.sft_learning_rate,
+                                                             settings.sft_weight_decay))
+            out[arm] = {"head": head, "evaluations": 1}  # one read of the training outcome matrix
+        else:
+            raise ValueError(f"unknown optimiser {arm!r}; known: {ARMS}")
+        out[arm]["train_accuracy"] = routed_scores(train_x, out[arm]["head"], train).mean().item()
+    return out
+
+
+def routed_scores(x: np.ndarray, head: np.ndarray, outcomes: Outcomes) -> np.ndarray:
+    """Per-question score when each question goes to the head's argmax worker."""
+    return outcomes.routed(np.argmax(x @ head.T, axis=1))[0]
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, settings: OptimiserSettings) -> dict[str, Any]:
+    """Mean of (a − b) per question with its paired bootstrap interval."""
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    low, high = bootstrap_ci(diff, settings.bootstrap_resamples, settings.seed, settings.confidence)
+    return {"delta": float(diff.mean()), "ci": [low, high]}
+
+
+def compare_optimisers(train_x: np.ndarray, train: Outcomes, test_x: np.ndarray, test: Outcomes,
+                       settings: OptimiserSettings, train_last: np.ndarray | None = None,
+                       test_last: np.ndarray | None = None, arms: tuple[str, ...] = ARMS) -> dict[str, Any]:
+    """Every arm's held-out accuracy, sep-CMA-ES against each other arm and the best single worker.
+
+    ``arms`` must start with "cmaes"; a control may pass a twin under another name through
+    :func:`compare_heads` instead.
+    """
+    if train.workers != test.workers:
+        raise ValueError(f"train and test pools differ: {train.workers} vs {test.workers}")
+    if len(train_x) != len(train) or len(test_x) != len(test):
+        raise ValueError(f"features do not match the outcomes: {len(train_x)}/{len(train)} train, "
+                         f"{len(test_x)}/{len(test)} test rows")
+    tr, te = standardise(np.asarray(train_x, dtype=float), np.asarray(test_x, dtype=float))
+    heads = train_heads(tr, train, settings, arms)
+    result = compare_heads({a: heads[a]["head"] for a in arms}, te, test, train, settings)
+    for arm in arms:
+        result["optimisers"][arm].update(evaluations=heads[arm]["evaluations"], train_accuracy=heads[arm]["train_accuracy"])
+    if train_last is not None and test_last is not None:
+        lt, le = standardise(np.asarray(train_last, dtype=float), np.asarray(test_last, dtype=float))
+        last_head = train_heads(lt, train, settings, ("cmaes",))["cmaes"]["head"]
+        penultimate, last = routed_scores(te, heads["cmaes"]["head"], test), routed_scores(le, last_head, test)
+        result["penultimate_vs_last"] = {"penultimate": float(penultimate.mean()), "last": float(last.mean()),
+                                         **paired_difference(penultimate, last, settings)}
+    result.update({
+        "mock": bool(train.mock or test.mock),
+        "n_train": len(train), "n_test": len(test), "n_workers": len(test.workers),
+        "hidden_size": int(tr.shape[1]),
+        "budget": {"evaluations": settings.evaluations, "population_size": settings.population_size,
+                   "generations": settings.generations, "unit": "one pass of one head over the training questions"},
+    })
+    return result
+
+
+def compare_heads(heads: dict[str, np.ndarray], test_x: np.ndarray, test: Outcomes, train: Outcomes,
+                  settings: OptimiserSettings) -> dict[str, Any]:
+    """Held-out accuracy of each head and "cmaes" against every other head and the best single worker.
+
+    ``test_x`` is already standardised. Best single is picked on ``train`` (never on test).
+    """
+    return compare_routed({arm: routed_scores(test_x, head, test) for arm, head in heads.items()}, test, train, settings)
+
+
+def compare_routed(routed: dict[str, np.ndarray], test: Outcomes, train: Outcomes,
+                   settings: OptimiserSettings) -> dict[str, Any]:
+    """As :func:`compare_heads`, from each arm's per-question held-out scores."""
+    routed = dict(routed)
+    best = int(np.argmax(train.scores.mean(axis=0)))
+    routed["best_single"] = test.scores[:, best]
+    optimisers: dict[str, dict[str, Any]] = {}
+    for arm, scores in routed.items():
+        low, high = bootstrap_ci(scores, settings.bootstrap_resamples, settings.seed, settings.confidence)
+        optimisers[arm] = {"test_accuracy": float(scores.mean()), "test_accuracy_ci": [low, high]}
+    optimisers["best_single"]["worker"] = test.workers[best]
+    result: dict[str, Any] = {"optimisers": optimisers, "oracle_accuracy": test.oracle_accuracy()}
+    for arm in routed:
+        if arm != "cmaes":
+            result[f"cmaes_vs_{arm}"] = paired_difference(routed["cmaes"], routed[arm], settings)
+    return result
