@@ -21,6 +21,12 @@ FIXTURE_DIR = ROOT / "artifacts/fetch/fixture"
 FIXTURE_FILE = FIXTURE_DIR / "fixture.json"
 VECTOR_DIR = ROOT / "artifacts/fetch/vector"
 
+# features: the backbone's hidden states per question, computed once (fugu/trinity/features.py)
+FEATURES_DIR = ROOT / "artifacts/features"
+REAL_FEATURES = "features.npz"          # recorded real questions: question_id, penultimate, last
+SIMULATED_FEATURES = "simulated.npz"    # the simulated pool's questions (mock claims)
+EMBEDDINGS = "embeddings.npz"           # all-MiniLM-L6-v2 of the recorded real questions: question_id, embedding
+
 # self_test
 SELF_TEST_DIR = ROOT / "artifacts/self_test"
 PLANTED_VECTOR = SELF_TEST_DIR / "planted_vector.npy"
