@@ -37,6 +37,8 @@ SELF_TEST_SPEC = SELF_TEST_DIR / "trinity.json"  # what `fugu route` loads by de
 TRAINED_DIR = ROOT / "artifacts/train_trinity"
 TRAINED_VECTOR = TRAINED_DIR / "vector.npy"
 TRAINED_SPEC = TRAINED_DIR / "trinity.json"  # what eval and `fugu serve --router trinity` rebuild it from
+TRAINED_SWEEP = TRAINED_DIR / "sweep"         # one vector + spec per cost weight λ (lambda_<i>.npy/.json)
+TRAINED_SWEEP_INDEX = TRAINED_SWEEP / "index.json"
 TRINITY_FITNESS_PLOT = PLOTS_DIR / "train_trinity_fitness.csv"
 
 # train_conductor
