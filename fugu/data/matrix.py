@@ -101,7 +101,7 @@ def best_single_index(train: "Outcomes") -> int:
     recorded = ~np.isnan(train.costs)
     mean_cost = np.where(recorded, train.costs, 0.0).sum(axis=0) / np.maximum(recorded.sum(axis=0), 1)
     tied = np.flatnonzero(np.isclose(accuracy, accuracy.max(), rtol=0.0, atol=1e-12))
-    return int(tied[np.argmin(mean_cost[tied], kind="stable")])
+    return int(tied[np.argmin(mean_cost[tied])])
 
 
 def outcomes_from_table(table: pd.DataFrame, question_ids: Sequence[str] | None = None,
