@@ -40,6 +40,7 @@ from fugu.training.cmaes import CMAESConfig
 from fugu.trinity.features import FeatureTable
 from fugu.trinity.router import TrinityRouter
 from fugu.trinity.spec import TrinitySpec, load_trinity
+from fugu.trinity.vector import load_vector
 from stages.builders import simulated_world
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
 from stages.paths import (COST_QUALITY_PLOT, EMBEDDINGS, FEATURES_DIR, REAL_FEATURES, ROOT, ROUTING_DIR,
@@ -118,31 +119,10 @@ def compare_routers(splits: dict[str, Outcomes], cached: Cached, trinity, vector
                     section: dict[str, Any], seed: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(every router on test with CIs, the cost–quality curve rows). Fit on train, choose on validation."""
     train, validation, test = splits["train"], splits["validation"], splits["test"]
-    hidden_train = cached.hidden_table.rows(train.question_ids)
-    embedding_train = cached.embedding_table.rows(train.question_ids, "embedding")
-    logistic, mf = section["logistic"], section["mf"]
-    best_single = BestSingleRouter.fit(train)
-    knn_hidden = choose_on_validation(
-        [KNNRouter(cached.hidden, hidden_train, train.scores, k, name="knn_hidden") for k in section["knn_k_grid"]], validation)
-    knn_minilm = choose_on_validation(
-        [KNNRouter(cached.embedding, embedding_train, train.scores, k, name="knn_minilm") for k in section["knn_k_grid"]], validation)
-    mf_router = MatrixFactorisationRouter.fit(cached.embedding, embedding_train, train.scores, dim=int(mf["dim"]),
-                                              epochs=int(mf["epochs"]), learning_rate=float(mf["learning_rate"]),
-                                              weight_decay=float(mf["weight_decay"]), seed=seed)
+    fitted = fit_routers(train, validation, cached, section, seed)
+    best_single, knn_hidden, knn_minilm, mf_router = (fitted[n] for n in ("best_single", "knn_hidden", "knn_minilm", "mf"))
     served = TrinityRouter(trinity, vector, list(test.workers), featurizer=cached.hidden)
-    routers = [
-        RandomRouter(len(test.workers), seed),
-        best_single,
-        OracleRouter(test),
-        BestPerCategoryRouter.fit(train, cached.category_of),
-        knn_hidden,
-        LogisticRouter.fit(cached.hidden, hidden_train, train.scores, epochs=logistic["epochs"],
-                           learning_rate=logistic["learning_rate"], weight_decay=logistic["weight_decay"], seed=seed,
-                           name="logistic_hidden"),
-        knn_minilm,
-        mf_router,
-        served,
-    ]
+    routers = [RandomRouter(len(test.workers), seed), OracleRouter(test), *fitted.values(), served]
     routed = {router.name: route_split(router, test) for router in routers}
     summary = compare_to_baselines(routed, test, "best_single", "oracle", section["bootstrap_resamples"], seed,
                                    section["confidence"])
@@ -158,7 +138,7 @@ def compare_routers(splits: dict[str, Outcomes], cached: Cached, trinity, vector
             swept[router.name] = route_split(router, test)
     for entry in json.loads(TRAINED_SWEEP_INDEX.read_text()):
         sweep_spec = TrinitySpec.load(TRAINED_SWEEP / entry["spec"])
-        _, sweep_vector = load_trinity(sweep_spec, root=ROOT)
+        sweep_vector = load_vector(ROOT / sweep_spec.vector, trinity.layout)
         router = TrinityRouter(trinity, sweep_vector, list(test.workers), featurizer=cached.hidden,
                                name=f"trinity@{entry['cost_penalty']:g}")
         swept[router.name] = route_split(router, test)
@@ -171,6 +151,33 @@ def compare_routers(splits: dict[str, Outcomes], cached: Cached, trinity, vector
     headline = cheapest_within_ci(curve, summary["best_single"])
     return {"n_train": len(train), "n_validation": len(validation), "n_test": len(test),
             "routers": summary, "cost_quality": {"estimated": True, "points": curve, "headline": headline}}, curve
+
+
+def fit_routers(train: Outcomes, validation: Outcomes, cached: Cached, section: dict[str, Any],
+                seed: int) -> dict[str, Any]:
+    """Every learned baseline, fit on ``train``; its hyper-parameter (k) chosen on ``validation``.
+
+    The test split is not an argument: nothing here can see it (tests/stages/test_heldout.py).
+    """
+    hidden_train = cached.hidden_table.rows(train.question_ids)
+    embedding_train = cached.embedding_table.rows(train.question_ids, "embedding")
+    logistic, mf = section["logistic"], section["mf"]
+    return {
+        "best_single": BestSingleRouter.fit(train),
+        "best_per_category": BestPerCategoryRouter.fit(train, cached.category_of),
+        "knn_hidden": choose_on_validation(
+            [KNNRouter(cached.hidden, hidden_train, train.scores, k, name="knn_hidden") for k in section["knn_k_grid"]],
+            validation),
+        "logistic_hidden": LogisticRouter.fit(cached.hidden, hidden_train, train.scores, epochs=logistic["epochs"],
+                                              learning_rate=logistic["learning_rate"],
+                                              weight_decay=logistic["weight_decay"], seed=seed, name="logistic_hidden"),
+        "knn_minilm": choose_on_validation(
+            [KNNRouter(cached.embedding, embedding_train, train.scores, k, name="knn_minilm") for k in section["knn_k_grid"]],
+            validation),
+        "mf": MatrixFactorisationRouter.fit(cached.embedding, embedding_train, train.scores, dim=int(mf["dim"]),
+                                            epochs=int(mf["epochs"]), learning_rate=float(mf["learning_rate"]),
+                                            weight_decay=float(mf["weight_decay"]), seed=seed),
+    }
 
 
 def choose_on_validation(candidates: Sequence[Any], validation: Outcomes):
