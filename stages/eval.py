@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from fugu.pools.simulated import SimulatedPool
 from fugu.routing.base import choose, question_text
 from fugu.routing.baselines import (BestPerCategoryRouter, BestSingleRouter, CostWeighted, KNNRouter, LogisticRouter,
                                     MatrixFactorisationRouter, OracleRouter, RandomRouter, mean_cost_per_1k)
-from fugu.routing.features import CachedFeatures, Featurizer
+from fugu.routing.features import CachedFeatures
 from fugu.training.cmaes import CMAESConfig
 from fugu.trinity.features import FeatureTable
 from fugu.trinity.router import TrinityRouter

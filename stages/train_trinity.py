@@ -19,7 +19,6 @@ import shutil
 import time
 from typing import Any
 
-import numpy as np
 
 from fugu.data.matrix import Outcomes, load_split
 from fugu.evaluation.mock_experiments import chance_to_optimal

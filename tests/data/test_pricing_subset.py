@@ -1,6 +1,5 @@
 """Estimated cost (tokens × prices, each with its source) and the stratified tiny subset."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
