@@ -128,7 +128,18 @@ def _plot_png(rows: list[dict[str, str]], x: str, y: str, title: str, scatter: b
     except ValueError:
         ax.bar(xs_raw, ys)
     else:
-        if scatter:
+        if scatter and "kind" in rows[0]:
+            # RouterBench's figure: rows of kind "router" joined into one curve per router, the rest points
+            label = next(k for k in rows[0] if k not in (x, y, "data"))
+            for name in sorted({r[label] for r in rows if r["kind"] == "router"}):
+                pts = sorted((px, py) for r, px, py in zip(rows, xs, ys) if r["kind"] == "router" and r[label] == name)
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=3, label=name)
+            for row, px, py in zip(rows, xs, ys):
+                if row["kind"] != "router":
+                    ax.scatter([px], [py], color="black", s=12)
+                    ax.annotate(row[label], (px, py), textcoords="offset points", xytext=(4, 4), fontsize=7)
+            ax.legend(fontsize=7)
+        elif scatter:
             ax.scatter(xs, ys)
             label = next((k for k in rows[0] if k not in (x, y, "data")), None)
             for row, px, py in zip(rows, xs, ys):

@@ -1,39 +1,53 @@
-"""eval: does per-query routing beat the best single worker? Plus the mock experiments the claims name.
+"""eval: does per-query routing beat the best single worker, on held-out real questions? Plus the mock twins.
 
-- Routing (claim orchestration-gain): every router — random, best-single (picked on train),
-  oracle, kNN and a logistic classifier over the same hidden states, and the trained TRINITY
-  vector — on the *test* split of the recorded real outcomes, with paired bootstrap
-  intervals and a per-category breakdown. Held-out questions are never trained or tuned on.
-  Without recorded real outcomes the claim is *not run*; the same comparison on the
-  simulated pool is written under ``mock_routing`` (labelled mock) so the machinery is shown.
+- Routing (claim orchestration-gain): every router of fugu/routing/baselines.py — random,
+  best single (THE rule, on train), oracle, best per category, kNN and logistic on the TRINITY
+  backbone's cached hidden states, kNN on all-MiniLM-L6-v2 embeddings, a RouteLLM-style
+  matrix-factorisation router — and TRINITY itself through ``TrinityRouter`` (the object
+  ``fugu serve`` routes with, scored from cached features), on the *test* split of the recorded
+  real outcomes, with paired bootstrap intervals and a per-category breakdown. Learned routers
+  fit on train; their hyper-parameters (k) are chosen on validation; test only scores.
+- Cost–quality: TRINITY's λ sweep (train_trinity) and kNN/MF with a cost term swept here;
+  plots/eval_cost_quality.csv holds single models as points and routers as curves, all in
+  *estimated* USD per 1,000 questions; the headline is the cheapest router setting whose test
+  accuracy lies within best single's CI, and its cost as a fraction of best single's.
+- Mock twin (``mock_routing``): a head trained the same way on the simulated pool (MOCK), to
+  show what the same comparison gives on a world built for routing to win.
 - Mock experiments on the simulated pool: adaptive k-of-n pool, per-step subset routing.
-- Conductor recursion (:func:`conductor_metrics`): ``recursion_mock`` runs the toy recursive
-  policy on the simulated pool (MOCK); ``recursion_real`` needs held-out recorded real
-  outcomes and a Conductor trained to revise, and is recorded not run with the reason.
+- Conductor recursion (:func:`conductor_metrics`).
 
-Writes metrics/eval.json and plots/eval_cost_quality.csv (one point per router).
+Writes metrics/eval.json and plots/eval_cost_quality.csv.
 """
 
 from __future__ import annotations
 
 import csv
-from typing import Any
+import json
+from typing import Any, Sequence
 
 import numpy as np
 
 from fugu.conductor.recursion import mock_recursion
-from fugu.evaluation.compare import compare_to_baselines, route_split
-from fugu.evaluation.mock_experiments import adaptive_pool, perstep_subset
 from fugu.data.matrix import Outcomes, load_split
+from fugu.evaluation.compare import Routed, compare_to_baselines, route_split
+from fugu.evaluation.mock_experiments import adaptive_pool, perstep_subset, train_head
 from fugu.pools.simulated import SimulatedPool
-from fugu.routing.baselines import BestSingleRouter, KNNRouter, LinearHeadRouter, LogisticRouter, OracleRouter, RandomRouter
-from fugu.routing.features import CachedFeatures, Featurizer
+from fugu.routing.base import choose, question_text
+from fugu.routing.baselines import (BestPerCategoryRouter, BestSingleRouter, CostWeighted, KNNRouter, LogisticRouter,
+                                    MatrixFactorisationRouter, OracleRouter, RandomRouter, mean_cost_per_1k)
+from fugu.routing.features import CachedFeatures
 from fugu.training.cmaes import CMAESConfig
+from fugu.trinity.features import FeatureTable
+from fugu.trinity.router import TrinityRouter
 from fugu.trinity.spec import TrinitySpec, load_trinity
+from fugu.trinity.vector import load_vector
 from stages.builders import simulated_world
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
-from stages.paths import COST_QUALITY_PLOT, ROOT, ROUTING_DIR, TRAINED_DIR, TRAINED_SPEC
+from stages.paths import (COST_QUALITY_PLOT, EMBEDDINGS, FEATURES_DIR, REAL_FEATURES, ROOT, ROUTING_DIR,
+                          SIMULATED_FEATURES, TRAINED_DIR, TRAINED_SPEC, TRAINED_SWEEP, TRAINED_SWEEP_INDEX)
 
+ESTIMATED = ("costs are ESTIMATED: tokens of the recorded question and response (litellm tokenizer) × per-token "
+             "prices from params (litellm cost map or list price); no source recorded a bill")
 
 
 def main() -> None:
@@ -41,105 +55,207 @@ def main() -> None:
     profile = params["profile"]
     section = stage_params(params, "eval")
     enter_profile(profile)
-    spec = TrinitySpec.load(TRAINED_SPEC)
-    trinity, vector = load_trinity(spec, root=ROOT)
-    svf_offsets, head = trinity.layout.unpack(vector)
-    features = CachedFeatures(lambda conversations: trinity.hidden_states(conversations, svf_offsets))
-    agent_head = head[: trinity.layout.n_agents]
     seed = params["seed"]
     metrics: dict[str, Any] = {}
     not_run: dict[str, str] = {}
 
+    splits = {s: load_split(ROUTING_DIR, s) for s in ("train", "validation", "test")}
+    if not len(splits["test"]):
+        raise SystemExit(f"eval: {ROUTING_DIR} holds no recorded test questions; rerun fetch (data/routing)")
+    spec = TrinitySpec.load(TRAINED_SPEC)
+    if spec.mock or tuple(spec.workers) != splits["test"].workers:
+        raise SystemExit(f"eval: the trained vector does not belong to the recorded pool (trained on: {spec.trained_on}); "
+                         "rerun train_trinity")
+    trinity, vector = load_trinity(spec, root=ROOT)
+    cached = Cached(splits)
+    routing, curve = compare_routers(splits, cached, trinity, vector, section, seed)
+    fetch_meta = json.loads((ROUTING_DIR / "manifest.json").read_text())["metrics"]
+    routing.update({"pool": fetch_meta.get("pool"), "subset": fetch_meta.get("subset"), "cost_note": ESTIMATED})
+    metrics["routing"] = routing
+    metrics["trinity"] = routing["routers"]["trinity"]
+    write_curve(curve)
+
     simulated, sim_train_ids, sim_test_ids = simulated_world(params)
     sim_train, sim_test = simulated.outcomes(sim_train_ids, expected=True), simulated.outcomes(sim_test_ids, expected=False)
-
-    real_train, real_test = load_split(ROUTING_DIR, "train"), load_split(ROUTING_DIR, "test")
-    if len(real_test):
-        if spec.mock or tuple(spec.workers) != real_test.workers:
-            raise SystemExit("eval: the trained vector does not belong to the recorded pool "
-                             f"(trained on: {spec.trained_on}); rerun train_trinity")
-        metrics["routing"] = compare_routers(real_train, real_test, features, agent_head, section, seed)
-        metrics["trinity"] = metrics["routing"]["trinity"]
-    else:
-        not_run["trinity"] = ("no recorded real outcomes were fetched (the shared data README lists no files), "
-                              "so routing cannot be judged on held-out real questions")
-        mock_head = agent_head if spec.mock else None
-        metrics["mock_routing"] = {"mock": True, **compare_routers(sim_train, sim_test, features, mock_head, section, seed)}
-    if "routing" in metrics:
-        write_curve(metrics["routing"], "recorded outcomes (test split)")
-    else:
-        write_curve(metrics["mock_routing"], "simulated pool (mock)")
+    sim_table = FeatureTable.load(FEATURES_DIR, SIMULATED_FEATURES)
+    sim_hidden = lambda o: sim_table.rows(o.question_ids)  # noqa: E731
+    metrics["mock_routing"] = mock_twin(sim_hidden(sim_train), sim_train, sim_hidden(sim_test), sim_test, section, seed)
 
     adaptive = section["adaptive_pool"]
-    sim_hidden = lambda o: features(o.conversations())  # noqa: E731
     metrics["adaptive_pool"] = adaptive_pool(
         sim_hidden(sim_train), sim_train, sim_hidden(sim_test), simulated.outcomes(sim_test_ids, expected=True),
         adaptive["k"], adaptive["heldout_subsets"], adaptive["replicas"], cmaes_config(adaptive, seed), seed)
+    # per-step routing grows the conversation turn by turn: those contexts need the live backbone
+    svf_offsets, _ = trinity.layout.unpack(vector)
+    live = CachedFeatures(lambda conversations: trinity.hidden_states(conversations, svf_offsets))
     perstep = section["perstep_subset"]
     reply = lambda question_id, worker: simulated.reply(question_id, simulated.workers[worker].name).text  # noqa: E731
     metrics["perstep_subset"] = perstep_subset(
-        sim_train, sim_test, features, reply, perstep["follow_up"], perstep["steps"], perstep["k"],
+        sim_train, sim_test, live, reply, perstep["follow_up"], perstep["steps"], perstep["k"],
         cmaes_config(perstep, seed), seed, trinity.layout.hidden_size)
 
-    conductor, conductor_not_run = conductor_metrics(params, simulated, sim_train_ids, sim_test_ids,
-                                                     has_real_outcomes=bool(len(real_test)))
+    conductor, conductor_not_run = conductor_metrics(params, simulated, sim_train_ids, sim_test_ids)
     metrics.update(conductor)
     not_run.update(conductor_not_run)
+    write_metrics("eval", profile, metrics, checksums(TRAINED_DIR, ROUTING_DIR, FEATURES_DIR), not_run=not_run)
 
-    write_metrics("eval", profile, metrics, checksums(TRAINED_DIR, ROUTING_DIR), not_run=not_run)
+
+class Cached:
+    """The cached features of every recorded question, as featurizers keyed by question text."""
+
+    def __init__(self, splits: dict[str, Outcomes]):
+        self.text_to_id = {q: i for o in splits.values() for q, i in zip(o.questions, o.question_ids)}
+        self.category = {q: c for o in splits.values() for q, c in zip(o.questions, o.categories)}
+        self.hidden_table = FeatureTable.load(FEATURES_DIR, REAL_FEATURES)
+        self.embedding_table = FeatureTable.load(FEATURES_DIR, EMBEDDINGS)
+        self.hidden = self.hidden_table.featurizer(self.text_to_id, "penultimate")
+        self.embedding = self.embedding_table.featurizer(self.text_to_id, "embedding")
+
+    def category_of(self, conversation) -> str:
+        return self.category[question_text(conversation)]
 
 
-def compare_routers(train: Outcomes, test: Outcomes, features: Featurizer, trinity_head: np.ndarray | None,
-                    section: dict[str, Any], seed: int) -> dict[str, Any]:
-    """Every router on ``test``; the learned ones fit on ``train`` only."""
-    train_x = features(train.conversations())
-    logistic = section["logistic"]
-    routers = [
-        RandomRouter(len(test.workers), seed),
-        BestSingleRouter.fit(train),
-        OracleRouter(test),
-        KNNRouter(features, train_x, train.scores, section["knn_k"]),
-        LogisticRouter.fit(features, train_x, train.scores, epochs=logistic["epochs"],
-                           learning_rate=logistic["learning_rate"], weight_decay=logistic["weight_decay"], seed=seed),
-    ]
-    if trinity_head is not None:
-        routers.append(LinearHeadRouter(features, trinity_head, name="trinity"))
+def compare_routers(splits: dict[str, Outcomes], cached: Cached, trinity, vector: np.ndarray,
+                    section: dict[str, Any], seed: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(every router on test with CIs, the cost–quality curve rows). Fit on train, choose on validation."""
+    train, validation, test = splits["train"], splits["validation"], splits["test"]
+    fitted = fit_routers(train, validation, cached, section, seed)
+    best_single, knn_hidden, knn_minilm, mf_router = (fitted[n] for n in ("best_single", "knn_hidden", "knn_minilm", "mf"))
+    served = TrinityRouter(trinity, vector, list(test.workers), featurizer=cached.hidden)
+    routers = [RandomRouter(len(test.workers), seed), OracleRouter(test), *fitted.values(), served]
     routed = {router.name: route_split(router, test) for router in routers}
     summary = compare_to_baselines(routed, test, "best_single", "oracle", section["bootstrap_resamples"], seed,
                                    section["confidence"])
-    summary["best_single"]["worker"] = routers[1].worker
-    return {"n_train": len(train), "n_test": len(test), **summary}
+    summary["best_single"]["worker"] = best_single.worker
+    summary["knn_hidden"]["k"], summary["knn_minilm"]["k"] = knn_hidden.k, knn_minilm.k
+
+    # cost–quality: single models as points, routers as curves (λ swept), all on test
+    worker_cost = mean_cost_per_1k(train)
+    swept: dict[str, Routed] = {}
+    for name, base in (("knn_minilm", knn_minilm), ("mf", mf_router), ("knn_hidden", knn_hidden)):
+        for penalty in section["cost_penalties"]:
+            router = CostWeighted(base, worker_cost, penalty, name=f"{name}@{penalty:g}")
+            swept[router.name] = route_split(router, test)
+    for entry in json.loads(TRAINED_SWEEP_INDEX.read_text()):
+        sweep_spec = TrinitySpec.load(TRAINED_SWEEP / entry["spec"])
+        sweep_vector = load_vector(ROOT / sweep_spec.vector, trinity.layout)
+        router = TrinityRouter(trinity, sweep_vector, list(test.workers), featurizer=cached.hidden,
+                               name=f"trinity@{entry['cost_penalty']:g}")
+        swept[router.name] = route_split(router, test)
+    single = {w: Routed(w, np.full(len(test), j), test.scores[:, j], test.costs[:, j]) for j, w in enumerate(test.workers)}
+    everything = {**swept, **{f"single:{w}": r for w, r in single.items()}, "best_single": routed["best_single"],
+                  "oracle": routed["oracle"]}
+    curve_summary = compare_to_baselines(everything, test, "best_single", "oracle", section["bootstrap_resamples"],
+                                         seed, section["confidence"])
+    curve = [curve_row(name, entry) for name, entry in curve_summary.items() if name not in ("best_single", "oracle")]
+    headline = cheapest_within_ci(curve, summary["best_single"])
+    return {"n_train": len(train), "n_validation": len(validation), "n_test": len(test),
+            "routers": summary, "cost_quality": {"estimated": True, "points": curve, "headline": headline}}, curve
+
+
+def fit_routers(train: Outcomes, validation: Outcomes, cached: Cached, section: dict[str, Any],
+                seed: int) -> dict[str, Any]:
+    """Every learned baseline, fit on ``train``; its hyper-parameter (k) chosen on ``validation``.
+
+    The test split is not an argument: nothing here can see it (tests/stages/test_heldout.py).
+    """
+    hidden_train = cached.hidden_table.rows(train.question_ids)
+    embedding_train = cached.embedding_table.rows(train.question_ids, "embedding")
+    logistic, mf = section["logistic"], section["mf"]
+    return {
+        "best_single": BestSingleRouter.fit(train),
+        "best_per_category": BestPerCategoryRouter.fit(train, cached.category_of),
+        "knn_hidden": choose_on_validation(
+            [KNNRouter(cached.hidden, hidden_train, train.scores, k, name="knn_hidden") for k in section["knn_k_grid"]],
+            validation),
+        "logistic_hidden": LogisticRouter.fit(cached.hidden, hidden_train, train.scores, epochs=logistic["epochs"],
+                                              learning_rate=logistic["learning_rate"],
+                                              weight_decay=logistic["weight_decay"], seed=seed, name="logistic_hidden"),
+        "knn_minilm": choose_on_validation(
+            [KNNRouter(cached.embedding, embedding_train, train.scores, k, name="knn_minilm") for k in section["knn_k_grid"]],
+            validation),
+        "mf": MatrixFactorisationRouter.fit(cached.embedding, embedding_train, train.scores, dim=int(mf["dim"]),
+                                            epochs=int(mf["epochs"]), learning_rate=float(mf["learning_rate"]),
+                                            weight_decay=float(mf["weight_decay"]), seed=seed),
+    }
+
+
+def choose_on_validation(candidates: Sequence[Any], validation: Outcomes):
+    """The candidate with the best routed accuracy on validation (ties → the earlier one)."""
+    accuracy = [route_split(c, validation).scores.mean() for c in candidates]
+    return candidates[int(np.argmax(accuracy))]
+
+
+def curve_row(name: str, entry: dict[str, Any]) -> dict[str, Any]:
+    router, _, setting = name.partition("@")
+    single = router.startswith("single:")
+    return {"router": router.removeprefix("single:") if single else router, "kind": "single" if single else "router",
+            "cost_penalty": None if single else float(setting), "accuracy": entry["accuracy"],
+            "accuracy_ci": entry["accuracy_ci"], "estimated_usd_per_1k": entry["estimated_usd_per_1k"]}
+
+
+def cheapest_within_ci(curve: list[dict[str, Any]], best_single: dict[str, Any]) -> dict[str, Any]:
+    """RouteLLM's headline: the cheapest router setting whose test accuracy is within best single's CI.
+
+    Read off the test split after everything was fitted and chosen (a report, not a choice that
+    feeds back into any router).
+    """
+    low = best_single["accuracy_ci"][0]
+    inside = [r for r in curve if r["kind"] == "router" and r["accuracy"] >= low]
+    base_cost = best_single["estimated_usd_per_1k"]
+    if not inside:
+        return {"found": False, "best_single_accuracy_ci": best_single["accuracy_ci"], "estimated": True}
+    pick = min(inside, key=lambda r: (r["estimated_usd_per_1k"], -r["accuracy"]))
+    return {"found": True, "router": pick["router"], "cost_penalty": pick["cost_penalty"], "accuracy": pick["accuracy"],
+            "estimated_usd_per_1k": pick["estimated_usd_per_1k"], "best_single_estimated_usd_per_1k": base_cost,
+            "cost_fraction_of_best_single": pick["estimated_usd_per_1k"] / base_cost if base_cost else None,
+            "best_single_accuracy_ci": best_single["accuracy_ci"], "estimated": True}
+
+
+def mock_twin(train_x: np.ndarray, train: Outcomes, test_x: np.ndarray, test: Outcomes, section: dict[str, Any],
+              seed: int) -> dict[str, Any]:
+    """The same comparison on the simulated pool (MOCK): a head trained by sep-CMA-ES vs best single."""
+    twin = section["mock_twin"]
+    result = train_head(train_x, train.scores, train.costs, len(train.workers), cmaes_config(twin, seed))
+    head = result.best_vector.reshape(len(train.workers), train_x.shape[1])
+    choices = choose(test_x @ head.T)
+    routers = [RandomRouter(len(test.workers), seed), BestSingleRouter.fit(train), OracleRouter(test)]
+    routed = {r.name: route_split(r, test) for r in routers}
+    routed["trinity"] = Routed("trinity", choices, *test.routed(choices))
+    summary = compare_to_baselines(routed, test, "best_single", "oracle", section["bootstrap_resamples"], seed,
+                                   section["confidence"])
+    return {"mock": True, "meaning": "simulated pool: seeded per-category skill matrix built for routing to win",
+            "n_train": len(train), "n_test": len(test), **summary}
 
 
 def cmaes_config(cfg: dict[str, Any], seed: int) -> CMAESConfig:
     return CMAESConfig(cfg["population_size"], cfg["generations"], cfg["sigma0"], seed)
 
 
-def write_curve(comparison: dict[str, Any], data: str) -> None:
-    """One (cost, accuracy) point per router that has a recorded cost; ``data`` says from what."""
+def write_curve(curve: list[dict[str, Any]]) -> None:
+    """Accuracy vs estimated USD per 1,000 test questions: single models as points, routers as curves."""
     COST_QUALITY_PLOT.parent.mkdir(parents=True, exist_ok=True)
     with open(COST_QUALITY_PLOT, "w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["router", "cost", "accuracy", "data"])
-        for name, entry in comparison.items():
-            if isinstance(entry, dict) and entry.get("mean_cost") is not None:
-                writer.writerow([name, f"{entry['mean_cost']:.6f}", f"{entry['accuracy']:.6f}", data])
+        writer.writerow(["router", "kind", "cost_penalty", "cost", "accuracy", "data"])
+        for row in sorted(curve, key=lambda r: (r["router"], r["estimated_usd_per_1k"])):
+            writer.writerow([row["router"], row["kind"], "" if row["cost_penalty"] is None else row["cost_penalty"],
+                             f"{row['estimated_usd_per_1k']:.6f}", f"{row['accuracy']:.6f}",
+                             "recorded outcomes (test split); cost ESTIMATED, USD per 1,000 questions"])
 
 
-def conductor_metrics(params: dict[str, Any], pool: SimulatedPool, train_ids: list[str], held_ids: list[str],
-                      has_real_outcomes: bool) -> tuple[dict[str, Any], dict[str, str]]:
+def conductor_metrics(params: dict[str, Any], pool: SimulatedPool, train_ids: list[str],
+                      held_ids: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Recursion round 0 vs the last round: (metrics, not_run)."""
     cfg = stage_params(params, "eval")["recursion"]
     metrics = {"recursion_mock": mock_recursion(
         pool, train_ids, held_ids, rounds=int(cfg["rounds"]), votes=int(cfg["votes"]),
         max_steps=int(cfg["max_steps"]), time_budget_s=float(cfg["time_budget_s"]),
         max_attempts=int(cfg["max_attempts"]))}
-    if has_real_outcomes:
-        reason = ("held-out recorded real outcomes exist, but no Conductor is trained to revise a workflow: "
-                  "the tiny GRPO policy is trained on round-0 prompts only")
-    else:
-        reason = (f"no held-out recorded real outcomes: {ROUTING_DIR.relative_to(ROOT)} holds none "
-                  "(fetch found no data files listed in the routing data folder)")
+    # still true: held-out recorded real outcomes exist (data/routing), but the only Conductor is the
+    # tiny GRPO policy trained on round-0 prompts of the simulated pool; none is trained to revise
+    reason = ("held-out recorded real outcomes exist (data/routing), but no Conductor is trained to revise a "
+              "workflow on them: the tiny GRPO policy is trained on round-0 prompts of the simulated pool only")
     return metrics, {"recursion_real": reason}
 
 

@@ -43,7 +43,7 @@ def main() -> None:
     produced += [BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR]
 
     # --- recorded routing outcomes (issue #4) --------------------------------------------
-    metrics["routing"], reason = fetch_routing_data(section["routing"], profile)
+    metrics["routing"], reason = fetch_routing_data(section["routing"], section.get("routing_subset"), profile)
     if reason:
         not_run["routing"] = reason
     produced.append(ROUTING_DIR)
@@ -110,16 +110,25 @@ def _destination(name: str, cfg: dict[str, Any]) -> Path:
     return VECTOR_DIR / f"vector{suffix}"
 
 
-def fetch_routing_data(cfg: dict[str, Any], profile: str) -> tuple[dict[str, Any], str | None]:
-    """Build artifacts/fetch/routing from the shared folder; (metrics, not-run reason or None).
+def fetch_routing_data(cfg: dict[str, Any], subset: dict[str, int] | None,
+                       profile: str) -> tuple[dict[str, Any], str | None]:
+    """Build artifacts/fetch/routing from the data folder in the repo; (metrics, not-run reason or None).
 
-    No folder at all is fatal in the full profile (its claims need real outcomes) and recorded
-    as not run in the tiny one (a fresh clone may have no shared data beside it).
+    The pool is ``cfg["pool"]``, one of ``cfg["pools"]``; ``subset`` is questions per split
+    (None: all). A missing folder, file, column, price or pool model stops the stage naming it.
     """
+    pools = cfg.get("pools") or {}
+    if cfg["pool"] not in pools:
+        raise SystemExit(f"fetch: fetch.routing.pool is {cfg['pool']!r}; params define pools {sorted(pools)}")
+    data_dir = (ROOT / cfg["data_dir"]).resolve()
+    if ROOT.resolve() not in data_dir.parents:
+        raise SystemExit(f"fetch: fetch.routing.data_dir {cfg['data_dir']!r} lies outside the repository; "
+                         "the data ships with the project (data/routing)")
     prepared = prepare_outcomes(
-        (ROOT / cfg["data_dir"]).resolve(), ROUTING_DIR, dict(cfg["fractions"]), int(cfg["split_seed"]),
-        formats=cfg.get("formats") or {}, models=cfg.get("models") or None,
-        data_dir_label=cfg["data_dir"], missing_ok=profile == "tiny",
+        data_dir, ROUTING_DIR, dict(cfg["fractions"]), int(cfg["split_seed"]),
+        formats=cfg.get("formats") or {}, models=list(pools[cfg["pool"]]),
+        data_dir_label=cfg["data_dir"], pool_name=cfg["pool"], subset=subset,
+        prices=cfg.get("prices") or {}, tokenizer_model=cfg["tokenizer"],
     )
     return prepared.metrics, prepared.not_run
 

@@ -22,6 +22,12 @@ FIXTURE_DIR = ROOT / "artifacts/fetch/fixture"
 FIXTURE_FILE = FIXTURE_DIR / "fixture.json"
 VECTOR_DIR = ROOT / "artifacts/fetch/vector"
 
+# features: the backbone's hidden states per question, computed once (fugu/trinity/features.py)
+FEATURES_DIR = ROOT / "artifacts/features"
+REAL_FEATURES = "features.npz"          # recorded real questions: question_id, penultimate, last
+SIMULATED_FEATURES = "simulated.npz"    # the simulated pool's questions (mock claims)
+EMBEDDINGS = "embeddings.npz"           # all-MiniLM-L6-v2 of the recorded real questions: question_id, embedding
+
 # self_test
 SELF_TEST_DIR = ROOT / "artifacts/self_test"
 PLANTED_VECTOR = SELF_TEST_DIR / "planted_vector.npy"
@@ -32,6 +38,8 @@ SELF_TEST_SPEC = SELF_TEST_DIR / "trinity.json"  # what `fugu route` loads by de
 TRAINED_DIR = ROOT / "artifacts/train_trinity"
 TRAINED_VECTOR = TRAINED_DIR / "vector.npy"
 TRAINED_SPEC = TRAINED_DIR / "trinity.json"  # what eval and `fugu serve --router trinity` rebuild it from
+TRAINED_SWEEP = TRAINED_DIR / "sweep"         # one vector + spec per cost weight λ (lambda_<i>.npy/.json)
+TRAINED_SWEEP_INDEX = TRAINED_SWEEP / "index.json"
 TRINITY_FITNESS_PLOT = PLOTS_DIR / "train_trinity_fitness.csv"
 
 # train_conductor

@@ -88,7 +88,8 @@ def build_router(section: dict[str, Any], workers: list[str]) -> RouterLaunch:
 def worker_source(params: dict[str, Any], section: dict[str, Any]) -> WorkerSource:
     """The workers and questions of this run.
 
-    Questions: the test split of the recorded real outcomes when fetch produced them. Without
+    Questions: held-out (test split) recorded real questions of ``section["category"]`` (GSM8K:
+    the claim's benchmark), graded against their gold answers, when fetch produced them. Without
     them the tiny profile asks the simulated pool (a MOCK); the full profile stops, naming
     what to fetch. Workers: ``section["pool"]`` (real models) when given, else the recorded
     outputs (or the mock) behind the local worker server.
@@ -99,10 +100,13 @@ def worker_source(params: dict[str, Any], section: dict[str, Any]) -> WorkerSour
         replay = ReplayPool.from_dir(ROUTING_DIR)
         test = load_split(ROUTING_DIR, "test")
         references = replay.table.drop_duplicates("question_id").set_index("question_id")["reference"]
-        questions = [Question(q, text, str(references[q])) for q, text in zip(test.question_ids, test.questions)
-                     if _is_number(references.get(q))][:n_questions]
-        if not questions:
-            raise ValueError(f"{ROUTING_DIR}: no test-split question has a numeric reference answer to check against")
+        category = section.get("category")
+        questions = [Question(q, text, str(references[q]))
+                     for q, text, c in zip(test.question_ids, test.questions, test.categories)
+                     if _is_number(references.get(q)) and category in (None, c)][:n_questions]
+        if len(questions) < n_questions:
+            raise ValueError(f"{ROUTING_DIR}: the test split has {len(questions)} {category or ''} questions with a numeric "
+                             f"reference; serve_e2e.n_questions asks for {n_questions} (raise the fetch subset)")
         if section.get("pool"):
             return WorkerSource(questions, mock=False, description=f"{section['pool']['kind']} pool from params (real workers)",
                                 spec=_checked_spec(section["pool"]))

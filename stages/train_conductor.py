@@ -25,6 +25,7 @@ import torch
 from fugu.models.backbone import build_tiny_backbone, load_backbone
 from fugu.conductor.recursion import estimate_skill
 from fugu.conductor.task import random_workflow, task_rows, tokenizer_corpus
+from fugu.data.matrix import best_single_index
 from fugu.pools.simulated import SimulatedPool
 from fugu.training.conductor_reward import WorkflowReward, evaluate_policy
 from fugu.training.grpo import GPUMissing, GRPOSettings, require_gpu, train_grpo, warm_start, window_gain, window_gain_ci
@@ -103,7 +104,7 @@ def routing_references(pool: SimulatedPool, train_ids: list[str], held_ids: list
     held = pool.outcomes(held_ids, expected=False)
     rows = np.arange(len(held_ids))
     category = [pool.categories.index(c) for c in held.categories]
-    best_single = int(np.argmax(pool.outcomes(train_ids, expected=False).scores.mean(axis=0)))
+    best_single = best_single_index(pool.outcomes(train_ids, expected=False))
     return {"best_single_worker": float(held.scores[:, best_single].mean()),
             "best_worker_per_category": float(held.scores[rows, np.argmax(skill[category], axis=1)].mean())}
 

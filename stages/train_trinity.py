@@ -1,31 +1,39 @@
-"""train_trinity: sep-CMA-ES from scratch over the TRINITY vector.
+"""train_trinity: sep-CMA-ES from scratch over TRINITY's agent head, on recorded real outcomes.
 
-Trains on the recorded real outcomes' *train* split when fetch produced them; otherwise (tiny
-profile only) on the simulated pool, and says so: the vector's spec (trinity.json) and the metrics carry
-``mock: true``. The full profile never falls back. Also measures the mock claim
-``trinity-cmaes`` (chance → optimal routing) on the simulated pool.
+Real data only (never a fallback to the mock): the fitness is the mean recorded correctness of
+the routed worker − λ·estimated cost on the *train* split; the number of generations is chosen on
+*validation*; the cost weight λ is swept with it (fugu/training/trinity_search.py). The test
+split is not read here. Hidden states come from the features stage (SVF offsets zero).
+Separately, the mock claim ``trinity-cmaes`` (chance → optimal) runs on the simulated pool.
 
-Writes artifacts/train_trinity/{vector.npy, trinity.json}, metrics/train_trinity.json and the
-per-generation curve plots/train_trinity_fitness.csv.
+Writes artifacts/train_trinity/{vector.npy, trinity.json} (the chosen vector, λ = the first of
+``cost_penalties``), artifacts/train_trinity/sweep/ (one vector + spec per λ),
+metrics/train_trinity.json and plots/train_trinity_fitness.csv.
 """
 
 from __future__ import annotations
 
 import csv
+import json
+import shutil
 import time
 from typing import Any
 
-import numpy as np
 
-from fugu.models.backbone import load_backbone
-from fugu.evaluation.mock_experiments import chance_to_optimal
 from fugu.data.matrix import Outcomes, load_split
-from fugu.training.cmaes import CMAESConfig, Generation, sep_cmaes
-from fugu.training.trinity_fitness import SearchSpace, population_fitness
+from fugu.evaluation.mock_experiments import chance_to_optimal
+from fugu.models.backbone import load_backbone
+from fugu.training.cmaes import CMAESConfig, Generation
+from fugu.training.trinity_fitness import SearchSpace
+from fugu.training.trinity_search import fit_and_select
+from fugu.trinity.features import FeatureTable
 from fugu.trinity.vector import save_vector
 from stages.builders import coordinator_spec, simulated_world
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
-from stages.paths import BACKBONE_DIR, ROUTING_DIR, TRAINED_DIR, TRAINED_SPEC, TRAINED_VECTOR, TRINITY_FITNESS_PLOT
+from stages.paths import (BACKBONE_DIR, FEATURES_DIR, REAL_FEATURES, ROUTING_DIR, SIMULATED_FEATURES, TRAINED_DIR,
+                          TRAINED_SPEC, TRAINED_SWEEP, TRAINED_SWEEP_INDEX, TRAINED_VECTOR, TRINITY_FITNESS_PLOT)
+
+DATA = "recorded real outcomes (train split; generations chosen on validation)"
 
 
 def main() -> None:
@@ -34,54 +42,75 @@ def main() -> None:
     section = stage_params(params, "train_trinity")
     coordinator = stage_params(params, "trinity")
     enter_profile(profile)
-    backbone = load_backbone(BACKBONE_DIR)
-    simulated, sim_train_ids, _ = simulated_world(params)
-    sim_train = simulated.outcomes(sim_train_ids, expected=True)
+    if section["trainable"] != "head":
+        raise SystemExit("train_trinity: only trainable: head is supported on cached features "
+                         "(head+svf would need the backbone per candidate; not implemented here)")
+    train, validation = real_split("train"), real_split("validation")
+    features = FeatureTable.load(FEATURES_DIR, REAL_FEATURES)
+    train_x, validation_x = features.rows(train.question_ids), features.rows(validation.question_ids)
 
-    train, data, mock = training_outcomes(profile, sim_train)
-    spec = coordinator_spec(coordinator, train.workers, TRAINED_VECTOR, trained_on=data, mock=mock)
-    trinity = spec.build(backbone)
-    config = CMAESConfig(section["population_size"], section["generations"], section["sigma0"], params["seed"])
-    space = SearchSpace(trinity.layout.n_svf, len(train.workers), len(coordinator["roles"]),
-                        trinity.layout.hidden_size, train_svf=section["trainable"] == "head+svf")
-    conversations = train.conversations()
-    fitness = population_fitness(space, lambda z: trinity.hidden_states(conversations, z),
-                                 train.scores, train.costs, section["cost_penalty"])
     started = time.perf_counter()
-    result = sep_cmaes(fitness, np.zeros(space.size), config)
+    chosen, candidates, sweep = fit_and_select(
+        train_x, train, validation_x, validation, section["generations_grid"], section["cost_penalties"],
+        int(section["population_size"]), float(section["sigma0"]), int(params["seed"]))
     seconds = time.perf_counter() - started
 
-    vector = trinity.layout.pack(*space.full_parts(result.best_vector))
-    save_vector(TRAINED_VECTOR, vector, trinity.layout)
+    spec = coordinator_spec(coordinator, train.workers, TRAINED_VECTOR, trained_on=DATA, mock=False)
+    trinity = spec.build(load_backbone(BACKBONE_DIR))
+    space = SearchSpace(trinity.layout.n_svf, len(train.workers), len(coordinator["roles"]),
+                        trinity.layout.hidden_size, train_svf=False)
+    if trinity.layout.hidden_size != train_x.shape[1]:
+        raise SystemExit(f"train_trinity: cached features are {train_x.shape[1]}-dimensional, the backbone's "
+                         f"hidden size is {trinity.layout.hidden_size}; rerun the features stage")
+    shutil.rmtree(TRAINED_SWEEP, ignore_errors=True)
+    save_vector(TRAINED_VECTOR, trinity.layout.pack(*space.full_parts(chosen.head.ravel())), trinity.layout)
     spec.save(TRAINED_SPEC)
-    write_curve(result.history, "simulated pool (mock)" if mock else "recorded outcomes (train split)")
+    index = []
+    for i, trained in enumerate(sweep):
+        vector_path = TRAINED_SWEEP / f"lambda_{i}.npy"
+        save_vector(vector_path, trinity.layout.pack(*space.full_parts(trained.head.ravel())), trinity.layout)
+        sweep_spec = coordinator_spec(coordinator, train.workers, vector_path, mock=False,
+                                      trained_on=f"{DATA}; cost weight λ={trained.cost_penalty}")
+        sweep_spec.save(vector_path.with_suffix(".json"))
+        index.append({"cost_penalty": trained.cost_penalty, "spec": vector_path.with_suffix(".json").name})
+    TRAINED_SWEEP_INDEX.write_text(json.dumps(index, indent=2) + "\n")
+    write_curve(chosen.result.history, DATA)
 
-    # Hidden states do not depend on the worker list, so the same coordinator reads the mock's questions.
-    mock_claim, _ = chance_to_optimal(trinity.hidden_states(sim_train.conversations()), sim_train,
-                                      CMAESConfig(section["mock_population_size"], section["mock_generations"],
-                                                  section["sigma0"], params["seed"]),
-                                      section["optimal_tolerance"])
     training: dict[str, Any] = {
-        "data": data, "mock": mock, "trainable": section["trainable"],
+        "data": DATA, "mock": False, "trainable": section["trainable"],
         "searched_numbers": space.size, "vector_size": trinity.layout.size,
-        "generations": config.generations, "population_size": config.population_size,
-        "best_fitness": result.best_fitness, "chance_fitness": train.random_accuracy(),
-        "oracle_fitness": train.oracle_accuracy(), "n_questions": len(train),
+        "generations": chosen.generations, "sigma0": float(section["sigma0"]), "population_size": int(section["population_size"]),
+        "n_train": len(train), "n_validation": len(validation), "workers": list(train.workers),
+        "best_fitness": chosen.result.best_fitness, "chance_fitness": train.random_accuracy(),
+        "oracle_fitness": train.oracle_accuracy(),
+        "selection": {"on": "validation accuracy", "chosen_generations": chosen.generations,
+                      "candidates": [{"generations": c.generations, "validation_accuracy": c.validation_accuracy,
+                                      "train_fitness": c.result.best_fitness} for c in candidates]},
+        "cost_sweep": [{"cost_penalty": t.cost_penalty, "train_fitness": t.result.best_fitness,
+                        "validation_accuracy": t.validation_accuracy,
+                        "validation_estimated_usd_per_1k": t.validation_cost_per_1k} for t in sweep],
     }
-    write_metrics("train_trinity", profile, {"training": training, "mock": mock_claim},
-                  checksums(BACKBONE_DIR, TRAINED_DIR),
-                  timings={"training_s": seconds, "generations_per_second": config.generations / seconds})
+    write_metrics("train_trinity", profile, {"training": training, "mock": mock_claim(params, section)},
+                  checksums(FEATURES_DIR, TRAINED_DIR), timings={"training_s": seconds})
 
 
-def training_outcomes(profile: str, simulated_train: Outcomes) -> tuple[Outcomes, str, bool]:
-    """(train split, what it is in words, mock?): real recorded outcomes when fetch made them."""
-    real = load_split(ROUTING_DIR, "train")
-    if len(real):
-        return real, "recorded real outcomes (train split)", False
-    if profile != "tiny":
-        raise SystemExit(f"train_trinity: {ROUTING_DIR} holds no recorded outcomes; the full profile needs "
-                         "them (list the data files in the shared data README and rerun fetch)")
-    return simulated_train, "simulated pool (mock): no recorded real outcomes were fetched", True
+def real_split(split: str) -> Outcomes:
+    outcomes = load_split(ROUTING_DIR, split)
+    if not len(outcomes):
+        raise SystemExit(f"train_trinity: {ROUTING_DIR} holds no recorded outcomes in the {split} split; "
+                         "rerun fetch (the data ships in data/routing)")
+    return outcomes
+
+
+def mock_claim(params: dict[str, Any], section: dict[str, Any]) -> dict[str, Any]:
+    """Claim trinity-cmaes on the simulated pool (a MOCK): generations from chance to optimal."""
+    simulated, sim_train_ids, _ = simulated_world(params)
+    sim_train = simulated.outcomes(sim_train_ids, expected=True)
+    hidden = FeatureTable.load(FEATURES_DIR, SIMULATED_FEATURES).rows(sim_train.question_ids)
+    metrics, _ = chance_to_optimal(hidden, sim_train, CMAESConfig(section["mock_population_size"],
+                                   section["mock_generations"], section["mock_sigma0"], params["seed"]),
+                                   section["optimal_tolerance"])
+    return metrics
 
 
 def write_curve(history: list[Generation], data: str) -> None:

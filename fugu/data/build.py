@@ -22,7 +22,9 @@ import pandas as pd
 from fugu.data.card import card_metrics, render_data_card
 from fugu.data.convert import ConversionError, InputFormat, convert_file
 from fugu.data.listing import ListedFile, copy_verified, read_listing
-from fugu.data.splits import SPLITS_FILE, assign_splits, write_splits
+from fugu.data.pricing import cost_summary, estimate_costs, resolve_prices
+from fugu.data.splits import SPLITS, SPLITS_FILE, assign_splits, write_splits
+from fugu.data.subset import stratified_subset
 from fugu.data.table import TABLE_FILE, empty_outcome_table, validate_outcome_table, write_outcome_table
 
 README = "README.md"
@@ -49,11 +51,19 @@ def prepare_outcomes(
     models: list[str] | None = None,
     data_dir_label: str | None = None,
     missing_ok: bool = False,
+    pool_name: str | None = None,
+    subset: dict[str, int] | None = None,
+    prices: dict[str, dict] | None = None,
+    tokenizer_model: str = "gpt-4o",
 ) -> PreparedOutcomes:
     """Build ``out_dir/{outcomes.parquet, splits.csv, manifest.json, data_card.md, sources/}``.
 
     ``formats`` maps a listed file name to its :class:`InputFormat` fields; ``models`` fixes
-    the pool (default: the models every file records). A folder without a README raises
+    the pool (default: the models every file records), ``pool_name`` names it in metrics.
+    ``subset`` (questions per split, stratified by category; None = all) picks the questions
+    kept after the split is drawn over every question, so a question's split never depends on
+    the subset. With ``prices`` (see :mod:`fugu.data.pricing`) each kept row's ``cost`` is the
+    estimated USD of that answer; a pool model without a price is an error naming it. A folder without a README raises
     FileNotFoundError unless ``missing_ok`` (then: empty outs and the reason); a listed file
     that is missing, fails its checksum or cannot be converted always raises.
     """
@@ -75,10 +85,23 @@ def prepare_outcomes(
     else:
         reason = None
         tables = [_convert_listed(item, data_dir, out_dir / SOURCES_DIR, (formats or {}).get(item.file)) for item in listed]
-        table, counts = _complete(pd.concat(tables, ignore_index=True), tables, models)
+        table, counts = _complete(pd.concat(tables, ignore_index=True), tables, models, [i.file for i in listed])
         counts["files"] = len(listed)
 
-    splits = assign_splits(table, fractions, seed)
+    all_splits = assign_splits(table, fractions, seed)
+    splits = stratified_subset(all_splits, subset, seed)
+    counts["pool"] = {"name": pool_name or "all shared models", "models": sorted(table["model"].unique().tolist())}
+    counts["subset"] = {
+        "per_split": dict(subset) if subset is not None else "all",
+        "stratified_by": "category",
+        "questions_before_subset": {s: int((all_splits["split"] == s).sum()) for s in SPLITS},
+    }
+    table = table[table["question_id"].isin(set(splits["question_id"]))].reset_index(drop=True)
+    if prices is not None and len(table):
+        resolved = resolve_prices(counts["pool"]["models"], prices)
+        priced = estimate_costs(table, resolved, tokenizer_model)
+        counts["estimated_cost"] = cost_summary(priced, resolved, tokenizer_model)
+        table = priced.drop(columns=["prompt_tokens", "response_tokens"])
     write_outcome_table(table, out_dir / TABLE_FILE)
     write_splits(splits, out_dir / SPLITS_FILE)
     metrics = {**counts, **card_metrics(table, splits)}
@@ -100,12 +123,14 @@ def _convert_listed(item: ListedFile, data_dir: Path, sources: Path, fmt: dict |
     return table
 
 
-def _complete(table: pd.DataFrame, per_file: list[pd.DataFrame], models: list[str] | None) -> tuple[pd.DataFrame, dict]:
+def _complete(table: pd.DataFrame, per_file: list[pd.DataFrame], models: list[str] | None,
+              files: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
     """Keep the pool's models, then only questions every one of them answered."""
     if models:
         unknown = sorted(set(models) - set(table["model"]))
         if unknown:
-            raise ConversionError(f"models {unknown} are not recorded in any listed file")
+            raise ConversionError(f"pool models {unknown} are not recorded in any listed file "
+                                  f"({', '.join(files or [])}; recorded: {sorted(table['model'].unique())})")
         pool = sorted(models)
     else:
         common = set.intersection(*(set(t["model"]) for t in per_file))

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from fugu.data.listing import ListedFile
-from fugu.data.matrix import outcomes_from_table
+from fugu.data.matrix import best_single_index, outcomes_from_table
 from fugu.data.splits import SPLITS, split_ids
 
 
@@ -30,7 +30,7 @@ def card_metrics(table: pd.DataFrame, splits: pd.DataFrame) -> dict[str, Any]:
     if not len(table):
         return metrics
     train = outcomes_from_table(table, split_ids(splits, "train"), workers)
-    best = train.best_single_worker() if len(train) else None
+    best = train.workers[best_single_index(train)] if len(train) else None
     metrics["best_single_worker"] = best
     for split in SPLITS:
         part = outcomes_from_table(table, split_ids(splits, split), workers)

@@ -79,10 +79,6 @@ class Outcomes:
     def worker_accuracy(self) -> dict[str, float]:
         return {w: float(m) for w, m in zip(self.workers, self.scores.mean(axis=0))}
 
-    def best_single_worker(self) -> str:
-        """The worker with the highest mean score here (first in order on ties)."""
-        return self.workers[int(np.argmax(self.scores.mean(axis=0)))]
-
     def oracle_accuracy(self) -> float:
         """The ceiling of per-question routing: each question's best worker."""
         return float(self.scores.max(axis=1).mean())
@@ -90,6 +86,22 @@ class Outcomes:
     def random_accuracy(self) -> float:
         """Expected score of a uniformly random worker per question (chance)."""
         return float(self.scores.mean())
+
+
+def best_single_index(train: "Outcomes") -> int:
+    """THE best-single rule, the only one in the project: highest mean score on ``train``;
+    exact ties go to the worker with the lower mean recorded cost, then to the earlier worker.
+
+    Baselines (``BestSingleRouter.fit``), the data card and every stage call this, always on a
+    training split, so the baseline a router is judged against is never picked on held-out data.
+    """
+    if len(train) == 0:
+        raise ValueError("best-single needs at least one training question")
+    accuracy = train.scores.mean(axis=0)
+    recorded = ~np.isnan(train.costs)
+    mean_cost = np.where(recorded, train.costs, 0.0).sum(axis=0) / np.maximum(recorded.sum(axis=0), 1)
+    tied = np.flatnonzero(np.isclose(accuracy, accuracy.max(), rtol=0.0, atol=1e-12))
+    return int(tied[np.argmin(mean_cost[tied])])
 
 
 def outcomes_from_table(table: pd.DataFrame, question_ids: Sequence[str] | None = None,

@@ -47,6 +47,9 @@ def compare_to_baselines(routed: dict[str, Routed], outcomes: Outcomes, best_sin
                          n_resamples: int, seed: int, level: float = 0.95) -> dict[str, dict[str, Any]]:
     """Per router: accuracy, cost, gain over best-single and gap closed, each with its interval.
 
+    The one bootstrap of the project. Costs are the *estimated* ones fetch computed
+    (``estimated_usd_per_1k``: USD per 1,000 questions), never a recorded bill.
+
     Resampling indices are drawn once and shared by every router (paired bootstrap). A ratio
     whose denominator is zero (best-single at 0, or no gap to the oracle) is left out rather
     than written as a number it is not.
@@ -62,9 +65,15 @@ def compare_to_baselines(routed: dict[str, Routed], outcomes: Outcomes, best_sin
             "accuracy": float(result.scores.mean()),
             "accuracy_ci": _percentiles(accuracy_boot, level),
             "mean_cost": _mean_or_none(result.costs),
+            "estimated_usd_per_1k": None if _mean_or_none(result.costs) is None else 1000.0 * _mean_or_none(result.costs),
             "workers_chosen": {w: int((result.choices == j).sum()) for j, w in enumerate(outcomes.workers)},
             "per_category": per_category(result.scores, outcomes.categories),
         }
+        if entry["estimated_usd_per_1k"] is not None:
+            costs = np.nan_to_num(result.costs) * 1000.0
+            entry["estimated_usd_per_1k_ci"] = _percentiles(costs[rows].mean(axis=1), level)
+            entry["per_category_estimated_usd_per_1k"] = {
+                c: float(costs[np.asarray(outcomes.categories) == c].mean()) for c in sorted(set(outcomes.categories))}
         if base.mean() > 0:
             entry["relative_gain_over_best_single"] = float(result.scores.mean() / base.mean() - 1.0)
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,12 +1,19 @@
-"""Baseline routers: chance, best single, the oracle ceiling, and learned routers over features."""
+"""Baseline routers, one interface (``scores``): what a routing researcher compares against.
+
+chance (random), best single (THE rule: :func:`fugu.data.matrix.best_single_index`, on train),
+the oracle ceiling, best model per category, kNN and logistic regression over features (the
+TRINITY backbone's hidden states, or a sentence encoder's embeddings), and a RouteLLM-style
+matrix-factorisation router. Any of them can trade quality for cost with :class:`CostWeighted`.
+Every ``fit`` takes the *train* split only; eval picks hyper-parameters on validation.
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from fugu.data.matrix import Outcomes
+from fugu.data.matrix import Outcomes, best_single_index
 from fugu.routing.base import question_text
 from fugu.routing.features import Featurizer
 from fugu.types import Conversation
@@ -41,13 +48,12 @@ class BestSingleRouter:
 
     @classmethod
     def fit(cls, train: Outcomes) -> "BestSingleRouter":
-        if len(train) == 0:
-            raise ValueError("best-single needs at least one training question")
+        best = best_single_index(train)
         accuracy = train.scores.mean(axis=0)
-        mean_cost = _mean_recorded_cost(train.costs)
-        # Cost breaks exact ties only: scaled far below the smallest possible accuracy step.
-        tie_break = -mean_cost / (1.0 + mean_cost.max(initial=0.0)) / (10.0 * max(len(train), 1))
-        return cls(accuracy + tie_break, train.workers)
+        # rank: the chosen worker first, then the others by training accuracy (a fallback's order)
+        ranking = accuracy.copy()
+        ranking[best] = accuracy.max() + 1.0
+        return cls(ranking, train.workers)
 
     @property
     def worker(self) -> str:
@@ -141,14 +147,91 @@ class LogisticRouter:
         return 1.0 / (1.0 + np.exp(-(x @ self.weight.T + self.bias)))
 
 
-class LinearHeadRouter:
-    """Scores = features · headᵀ: TRINITY's bias-free agent head over its hidden states."""
+class BestPerCategoryRouter:
+    """The best single worker of each category on train (the same rule), the global one for a
+    category train never saw. Reads the category a question belongs to, as a benchmark router may."""
 
-    def __init__(self, featurize: Featurizer, head: np.ndarray, name: str = "trinity"):
-        self.name, self._featurize, self.head = name, featurize, np.asarray(head, dtype=np.float32)
+    name = "best_per_category"
+
+    def __init__(self, per_category: dict[str, int], fallback: int, n_workers: int,
+                 category_of: Callable[[Conversation], str]):
+        self.per_category, self.fallback, self.n_workers, self._category_of = per_category, fallback, n_workers, category_of
+
+    @classmethod
+    def fit(cls, train: Outcomes, category_of: Callable[[Conversation], str]) -> "BestPerCategoryRouter":
+        labels = np.asarray(train.categories)
+        per = {str(c): best_single_index(train.take(np.flatnonzero(labels == c))) for c in sorted(set(train.categories))}
+        return cls(per, best_single_index(train), len(train.workers), category_of)
 
     def scores(self, conversations: Sequence[Conversation]) -> np.ndarray:
-        return self._featurize(conversations) @ self.head.T
+        out = np.zeros((len(conversations), self.n_workers))
+        for i, c in enumerate(conversations):
+            out[i, self.per_category.get(self._category_of(c), self.fallback)] = 1.0
+        return out
+
+
+class MatrixFactorisationRouter:
+    """RouteLLM-style matrix factorisation: P(worker m answers q correctly) = σ(w·(v_m ⊙ P e_q) + b_m).
+
+    ``e_q`` is a question embedding (a sentence encoder's), ``P`` a learned projection, ``v_m`` a
+    learned worker vector; fit by Adam on binary cross-entropy over every (train question,
+    worker) outcome. RouteLLM trains the same form on pairwise preferences; here the recorded
+    per-worker correctness is the label.
+    """
+
+    def __init__(self, featurize: Featurizer, projection: np.ndarray, worker_vectors: np.ndarray,
+                 out: np.ndarray, bias: np.ndarray, name: str = "mf"):
+        self.name, self._featurize = name, featurize
+        self.projection, self.worker_vectors, self.out, self.bias = projection, worker_vectors, out, bias
+
+    @classmethod
+    def fit(cls, featurize: Featurizer, train_features: np.ndarray, train_scores: np.ndarray, *, dim: int,
+            epochs: int, learning_rate: float, weight_decay: float, seed: int, name: str = "mf") -> "MatrixFactorisationRouter":
+        import torch  # local: only the learned baselines train by gradient
+
+        torch.manual_seed(seed)
+        x = torch.from_numpy(np.asarray(train_features, dtype=np.float32))
+        y = torch.from_numpy(np.asarray(train_scores, dtype=np.float32))
+        projection = torch.nn.Linear(x.shape[1], dim, bias=False)
+        workers = torch.nn.Parameter(torch.randn(y.shape[1], dim) * 0.1)
+        out = torch.nn.Parameter(torch.ones(dim))
+        bias = torch.nn.Parameter(torch.zeros(y.shape[1]))
+        optimiser = torch.optim.Adam([*projection.parameters(), workers, out, bias], lr=learning_rate,
+                                     weight_decay=weight_decay)
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+        for _ in range(epochs):
+            optimiser.zero_grad()
+            logits = (projection(x)[:, None, :] * workers[None]) @ out + bias  # [n, k]
+            loss_fn(logits, y).backward()
+            optimiser.step()
+        grab = lambda t: t.detach().numpy().copy()  # noqa: E731
+        return cls(featurize, grab(projection.weight), grab(workers), grab(out), grab(bias), name)
+
+    def scores(self, conversations: Sequence[Conversation]) -> np.ndarray:
+        q = np.asarray(self._featurize(conversations), dtype=np.float32) @ self.projection.T  # [b, dim]
+        logits = (q[:, None, :] * self.worker_vectors[None]) @ self.out + self.bias
+        return 1.0 / (1.0 + np.exp(-logits))
+
+
+class CostWeighted:
+    """Any router's scores − λ × the worker's mean estimated cost on train (USD per 1,000 questions).
+
+    How a quality router becomes a cost–quality family (RouterBench's willingness to pay): λ = 0
+    is the router itself; larger λ moves questions to cheaper workers.
+    """
+
+    def __init__(self, router, worker_cost_per_1k: np.ndarray, cost_penalty: float, name: str | None = None):
+        self.router, self.cost_penalty = router, float(cost_penalty)
+        self.worker_cost = np.asarray(worker_cost_per_1k, dtype=float)
+        self.name = name or f"{router.name}@λ={cost_penalty:g}"
+
+    def scores(self, conversations: Sequence[Conversation]) -> np.ndarray:
+        return self.router.scores(conversations) - self.cost_penalty * self.worker_cost[None, :]
+
+
+def mean_cost_per_1k(train: Outcomes) -> np.ndarray:
+    """Per worker, the mean estimated cost on the train split in USD per 1,000 questions."""
+    return _mean_recorded_cost(train.costs) * 1000.0
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:

@@ -133,18 +133,21 @@ class Trinity:
 
     @torch.no_grad()
     def hidden_states(self, conversations: Sequence[Conversation], svf_offsets: np.ndarray | None = None,
-                      batch_size: int | None = None, max_tokens: int | None = None) -> np.ndarray:
+                      batch_size: int | None = None, *, max_tokens: int | None = None,
+                      with_last: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """[batch, hidden] float32: the final-layer state at each conversation's penultimate token.
 
         ``svf_offsets=None`` means z = 0 (the base model). Position ids count real tokens
         only, so a padded row sees the positions it would see alone. ``max_tokens`` bounds
         the work per conversation: only its *last* ``max_tokens`` tokens are read (see
-        :func:`window_ids`), which keeps the penultimate token the head reads.
+        :func:`window_ids`), which keeps the penultimate token the head reads. ``with_last``
+        also returns the state at the last token, from the same forward pass: (penultimate, last).
         """
         self.svf.apply(np.zeros(self.svf.n_offsets, np.float32) if svf_offsets is None else svf_offsets)
         texts = [format_conversation(c, self.tokenizer, self.prompt_format) for c in conversations]
         step = batch_size or self.batch_size
         out = np.empty((len(texts), self.layout.hidden_size), dtype=np.float32)
+        last = np.empty_like(out) if with_last else None
         for start in range(0, len(texts), step):
             chunk = texts[start:start + step]
             if max_tokens is None:
@@ -157,8 +160,11 @@ class Trinity:
             states = self.model.base_model(input_ids=batch["input_ids"], attention_mask=mask,
                                       position_ids=position_ids).last_hidden_state  # [b, seq, hidden]
             rows = torch.arange(states.shape[0], device=self.device)
-            out[start:start + len(mask)] = states[rows, penultimate_index(mask)].float().cpu().numpy()
-        return out
+            penultimate = penultimate_index(mask)
+            out[start:start + len(mask)] = states[rows, penultimate].float().cpu().numpy()
+            if with_last:
+                last[start:start + len(mask)] = states[rows, penultimate + 1].float().cpu().numpy()
+        return (out, last) if with_last else out
 
     def scores(self, conversations: Sequence[Conversation], vector: np.ndarray,
                max_tokens: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from fugu.routing.features import Featurizer
 from fugu.types import Conversation
 
 if TYPE_CHECKING:  # the CLI reads DEFAULT_MAX_TOKENS for its --help without importing torch
@@ -32,18 +33,30 @@ class TrinityRouter:
     name = "trinity"
 
     def __init__(self, trinity: "Trinity", vector: np.ndarray, workers: Sequence[str],
-                 max_tokens: int = DEFAULT_MAX_TOKENS):
+                 max_tokens: int = DEFAULT_MAX_TOKENS, featurizer: Featurizer | None = None, name: str = "trinity"):
+        """``featurizer`` (e.g. cached features, :class:`fugu.trinity.features.FeatureTable`) replaces
+        the backbone pass; it must give the base model's states read under the same token window, so
+        the vector's SVF offsets must be zero (a head-only vector): eval scores exactly what the server would."""
         unknown = [w for w in workers if w not in trinity.workers]
         if unknown:
             raise ValueError(f"the trained vector has no head row for workers {unknown}; it scores {trinity.workers}")
         if max_tokens < 2:
             raise ValueError(f"max_tokens must be at least 2 (the penultimate token is read), got {max_tokens}")
+        svf_offsets, _ = trinity.layout.unpack(vector)
+        if featurizer is not None and np.any(svf_offsets):
+            raise ValueError("cached features are the base model's states; this vector has non-zero SVF offsets, "
+                             "so it must be scored through the backbone (no featurizer)")
         self.trinity, self.vector, self.max_tokens = trinity, vector, max_tokens
+        self.name, self._featurizer = name, featurizer
         self._order = [trinity.workers.index(w) for w in workers]
         # Write W(z) now: later passes find the same offsets applied (a no-op) and only read weights.
         svf_offsets, _ = trinity.layout.unpack(vector)
         trinity.svf.apply(svf_offsets)
 
     def scores(self, conversations: Sequence[Conversation]) -> np.ndarray:
-        agent_scores, _ = self.trinity.scores(conversations, self.vector, max_tokens=self.max_tokens)
+        if self._featurizer is not None:
+            _, head = self.trinity.layout.unpack(self.vector)
+            agent_scores = np.asarray(self._featurizer(conversations)) @ head[: self.trinity.layout.n_agents].T
+        else:
+            agent_scores, _ = self.trinity.scores(conversations, self.vector, max_tokens=self.max_tokens)
         return agent_scores[:, self._order]

@@ -8,8 +8,10 @@ import pytest
 
 from fugu.data.listing import ChecksumError
 from fugu.data.convert import ConversionError
+from fugu.data.pricing import PricingError
 from fugu.data.matrix import load_split
 from fugu.data.build import prepare_outcomes
+from fugu.data.matrix import best_single_index
 from fugu.data.table import read_outcome_table
 from fugu.data.build import CARD_FILE, MANIFEST_FILE
 from fugu.data.splits import SPLITS, read_splits
@@ -54,7 +56,8 @@ def test_one_call_gives_a_split_as_texts_categories_and_matrices(tmp_path):
 def test_best_single_is_chosen_on_train_and_scored_on_every_split(tmp_path):
     data = write_data_folder(tmp_path / "data", {"bench.csv": long_records(60)})
     metrics = prepare(data, tmp_path / "out").metrics
-    best = load_split(tmp_path / "out", "train").best_single_worker()
+    train = load_split(tmp_path / "out", "train")
+    best = train.workers[best_single_index(train)]
     assert metrics["best_single_worker"] == best
     for split in SPLITS:
         expected = load_split(tmp_path / "out", split).worker_accuracy()[best]
@@ -118,3 +121,26 @@ def test_per_file_formats_are_applied(tmp_path):
     data = write_data_folder(tmp_path / "data", {"gsm.csv": raw})
     metrics = prepare(data, tmp_path / "out", formats={"gsm.csv": {"category": "gsm8k", "columns": {"question": "the_text"}}}).metrics
     assert metrics["categories"] == {"gsm8k": 6}
+
+
+def test_a_pool_model_the_data_lacks_stops_fetch_naming_model_and_file(tmp_path):
+    data = write_data_folder(tmp_path / "data", {"bench.csv": long_records(12)})
+    with pytest.raises(ConversionError, match=r"pool models \['model-z'\] are not recorded .*bench.csv"):
+        prepare(data, tmp_path / "out", models=["model-a", "model-z"])
+
+
+def test_a_pool_model_without_a_price_stops_fetch_naming_it(tmp_path):
+    data = write_data_folder(tmp_path / "data", {"bench.csv": long_records(12)})
+    with pytest.raises(PricingError, match="pool model 'model-b' has no price"):
+        prepare(data, tmp_path / "out", prices={"model-a": {"list_price": [1, 1], "source": "t"}})
+
+
+def test_prices_give_every_kept_row_an_estimated_cost_and_the_subset_is_recorded(tmp_path):
+    data = write_data_folder(tmp_path / "data", {"bench.csv": long_records(60)})
+    prices = {m: {"list_price": [1.0, 2.0], "source": "test"} for m in ("model-a", "model-b", "model-c")}
+    metrics = prepare(data, tmp_path / "out", prices=prices, pool_name="abc",
+                      subset={"train": 12, "validation": 6, "test": 6}).metrics
+    assert metrics["pool"]["name"] == "abc" and metrics["questions"] == 24
+    assert metrics["estimated_cost"]["estimated"] is True
+    test = load_split(tmp_path / "out", "test")
+    assert len(test) == 6 and (test.costs > 0).all()

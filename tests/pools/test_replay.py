@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from fugu.data.matrix import IncompleteOutcomesError, outcomes_from_table
+from fugu.data.matrix import IncompleteOutcomesError, best_single_index, outcomes_from_table
 from fugu.data.table import validate_outcome_table
 from fugu.pools.base import Pool, PoolError, answer_sync
 from fugu.pools.replay import ReplayPool
@@ -94,7 +94,7 @@ def test_the_matrix_baselines_are_what_they_say(table):
     scores = outcomes.scores
     assert outcomes.oracle_accuracy() == pytest.approx(scores.max(axis=1).mean())
     assert outcomes.random_accuracy() == pytest.approx(scores.mean())
-    best = outcomes.best_single_worker()
+    best = outcomes.workers[best_single_index(outcomes)]
     assert outcomes.worker_accuracy()[best] == pytest.approx(scores.mean(axis=0).max())
     score, cost = outcomes.routed(np.zeros(len(outcomes), dtype=int))
     assert score.tolist() == scores[:, 0].tolist() and cost.tolist() == outcomes.costs[:, 0].tolist()

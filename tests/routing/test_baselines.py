@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from fugu.data.matrix import Outcomes
-from fugu.routing.baselines import BestSingleRouter, KNNRouter, LinearHeadRouter, LogisticRouter, OracleRouter, RandomRouter
+from fugu.routing.baselines import (BestPerCategoryRouter, BestSingleRouter, CostWeighted, KNNRouter, LogisticRouter,
+                                    MatrixFactorisationRouter, OracleRouter, RandomRouter, mean_cost_per_1k)
 from fugu.routing.features import CachedFeatures
 from fugu.routing.base import choose, question_text
 
@@ -83,11 +84,29 @@ def test_knn_and_logistic_route_each_cluster_to_its_solver():
         assert (choose(router.scores(data.conversations())) == labels).all(), router.name
 
 
-def test_linear_head_scores_are_features_times_head():
-    features, _, labels = clustered()
+def test_matrix_factorisation_routes_each_cluster_to_its_solver():
+    features, scores, labels = clustered()
     data, featurize = lookup(features)
-    head = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    assert (choose(LinearHeadRouter(featurize, head).scores(data.conversations())) == labels).all()
+    mf = MatrixFactorisationRouter.fit(featurize, features, scores, dim=4, epochs=300, learning_rate=0.05,
+                                       weight_decay=0.0, seed=0)
+    assert (choose(mf.scores(data.conversations())) == labels).all()
+
+
+def test_best_per_category_uses_the_best_single_rule_within_each_category():
+    train = outcomes([[1, 0], [1, 0], [0, 1], [0, 1]], categories=["a", "a", "b", "b"])
+    category = dict(zip(train.questions, train.categories))
+    router = BestPerCategoryRouter.fit(train, lambda c: category.get(question_text(c), "unseen"))
+    assert router.per_category == {"a": 0, "b": 1}
+    assert choose(router.scores(train.conversations())).tolist() == [0, 0, 1, 1]
+
+
+def test_a_cost_weight_moves_questions_to_the_cheaper_worker():
+    train = outcomes([[1, 0.9]] * 4, costs=[[0.01, 0.001]] * 4)  # USD per question
+    base = BestSingleRouter.fit(train)
+    np.testing.assert_allclose(mean_cost_per_1k(train), [10.0, 1.0])
+    convs = train.conversations()
+    assert choose(CostWeighted(base, mean_cost_per_1k(train), 0.0).scores(convs)).tolist() == [0] * 4
+    assert choose(CostWeighted(base, mean_cost_per_1k(train), 1.0).scores(convs)).tolist() == [1] * 4
 
 
 def test_cached_features_compute_each_conversation_once():

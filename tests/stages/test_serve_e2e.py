@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from fugu.data.matrix import load_split
+
 from fugu.serving import worker_server
 from fugu.data.splits import SPLITS_FILE, assign_splits, write_splits
 from fugu.data.table import TABLE_FILE, write_outcome_table
@@ -24,7 +26,8 @@ from tests.outcome_fixtures import tidy_table
 def section():
     # The fixed-order stand-in: these tests exercise the serving path over generated outcomes,
     # whose workers no trained vector scores (the stage's trinity router is covered by the pipeline).
-    return {**stage_params(load_params(), "serve_e2e"), "router": "priority", "startup_timeout_s": 60}
+    return {**stage_params(load_params(), "serve_e2e"), "router": "priority", "startup_timeout_s": 60,
+            "n_questions": 2, "category": None}
 
 
 @pytest.fixture
@@ -58,6 +61,15 @@ def test_recorded_outcomes_are_served_over_the_whole_path_and_graded(replay_dir,
     assert result["unauthorized_status"] == 401
     assert result["router"].startswith("priority (stand-in")
     assert serve_e2e.count_leaks(result["surfaces"], source.worker_names) == 0
+
+
+def test_only_held_out_questions_of_the_asked_benchmark_are_served_and_too_few_is_an_error(replay_dir, section):
+    source = serve_e2e.worker_source(load_params(), {**section, "category": "gsm8k", "n_questions": 1})
+    test = load_split(replay_dir, "test")
+    category = dict(zip(test.question_ids, test.categories))
+    assert [category[q.question_id] for q in source.questions] == ["gsm8k"]
+    with pytest.raises(ValueError, match="serve_e2e.n_questions asks for 99"):
+        serve_e2e.worker_source(load_params(), {**section, "category": "gsm8k", "n_questions": 99})
 
 
 def test_the_full_profile_without_recorded_outcomes_stops_naming_what_to_fetch(tmp_path, monkeypatch):

@@ -1,27 +1,20 @@
-"""train_trinity picks its data honestly: real outcomes when fetched; the mock only in the tiny profile."""
+"""train_trinity trains on recorded real outcomes only: no silent fallback to the mock, ever."""
 
 import pytest
 
 from fugu.data.build import prepare_outcomes
-from fugu.pools.simulated import SimulatedPool
 from stages import train_trinity
 
 
 @pytest.fixture
 def no_recorded_outcomes(tmp_path, monkeypatch):
-    """The routing folder exactly as fetch leaves it when the shared data lists no files."""
+    """A routing folder with no recorded outcomes (a data folder whose README lists no file)."""
     out = tmp_path / "routing"
     prepare_outcomes(tmp_path / "no-data", out, {"train": 0.6, "validation": 0.2, "test": 0.2}, 0,
                      data_dir_label="no-data", missing_ok=True)
     monkeypatch.setattr(train_trinity, "ROUTING_DIR", out)
 
 
-def test_the_tiny_profile_trains_on_the_simulated_pool_and_says_it_is_a_mock(no_recorded_outcomes):
-    simulated = SimulatedPool.generate(8, 2, 2, seed=0).outcomes()
-    train, data, mock = train_trinity.training_outcomes("tiny", simulated)
-    assert train is simulated and mock and "mock" in data
-
-
-def test_the_full_profile_never_falls_back_to_the_mock(no_recorded_outcomes):
-    with pytest.raises(SystemExit, match="full profile needs them"):
-        train_trinity.training_outcomes("full", SimulatedPool.generate(8, 2, 2, seed=0).outcomes())
+def test_without_recorded_outcomes_training_stops_instead_of_using_the_mock(no_recorded_outcomes):
+    with pytest.raises(SystemExit, match="holds no recorded outcomes in the train split"):
+        train_trinity.real_split("train")

