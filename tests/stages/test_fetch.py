@@ -48,7 +48,7 @@ def test_offline_full_fetch_names_every_missing_artifact(outs):
 
 
 def test_full_fetch_from_local_paths_records_both_parameter_counts(outs, tiny_backbone_dir):
-    counts = fetch.fetch_trinity(_section(**_local_artifacts(outs, tiny_backbone_dir)), TRINITY, "full")
+    counts, _ = fetch.fetch_trinity(_section(**_local_artifacts(outs, tiny_backbone_dir)), TRINITY, "full")
     # the reference: Qwen3-0.6B's config with this pool (4 workers + 3 roles); this profile: the backbone fetched
     assert (counts["reference_svf"], counts["reference"]) == (9 * 1024, 9 * 1024 + 7 * 1024)
     assert (counts["full_svf"], counts["full"]) == (9 * 128, 9 * 128 + 7 * 128)
