@@ -274,9 +274,10 @@ def main() -> None:
             "a MOCK, and are under mock.correct_fraction")
     else:
         metrics.update(correct)
+    artifacts = checksums(ROUTING_DIR) if not source.mock else {}
     if section.get("live"):
         metrics["live"] = live_request(section["live"], section)
-    artifacts = checksums(ROUTING_DIR) if not source.mock else {}
+        artifacts.update(checksums(*(ROOT / w["path"] for w in section["live"]["workers"])))
     write_metrics("serve_e2e", profile, metrics, artifacts, not_run=not_run)
 
 

@@ -45,6 +45,7 @@ def main() -> None:
     space = SearchSpace(trinity.layout.n_svf, len(train.workers), len(coordinator["roles"]),
                         trinity.layout.hidden_size, train_svf=section["trainable"] == "head+svf")
     conversations = train.conversations()
+    prompt_ids, n_cut = trinity.prompt_ids(conversations)
     fitness = population_fitness(space, lambda z: trinity.hidden_states(conversations, z),
                                  train.scores, train.costs, section["cost_penalty"])
     started = time.perf_counter()
@@ -68,6 +69,10 @@ def main() -> None:
         "best_fitness": result.best_fitness, "chance_fitness": train.random_accuracy(),
         "oracle_fitness": train.oracle_accuracy(), "n_questions": len(train),
         "seconds": seconds, "generations_per_second": config.generations / seconds,
+        # the reference caps the context at 4,096 tokens; prompts keep their end (the token read)
+        "prompt_cap": {"max_prompt_tokens": trinity.max_prompt_tokens, "questions_cut": n_cut,
+                       "longest_prompt_tokens": max(len(r) for r in prompt_ids),
+                       "mean_prompt_tokens": float(np.mean([len(r) for r in prompt_ids]))},
     }
     ablation, reason = svf_ablation_cost(trinity, conversations, section, config)
     not_run = {} if reason is None else {"ablations.svf": reason}

@@ -27,14 +27,15 @@ count both). Three readings of what the shared tensor then holds:
    ``state_dict`` target once, from the base weights, and writes each W(z) back in
    ``state_dict`` order; for a tied pair both writes land in the same storage and the
    later one, ``lm_head``, is what the forward pass reads. The embed slice is inert.
-2. The public reconstruction (OpenFugu ``mini.py``) rewrites the tied tensor twice and takes
-   a fresh SVD before the second write, so the lm_head offsets act on the embed-adapted
+2. The public reconstruction (OpenFugu ``mini.py``, as issue #13 reports it; not re-read
+   here) rewrites the tied tensor twice and takes a fresh SVD before the second write, so the lm_head offsets act on the embed-adapted
    matrix: both slices matter, composed. That differs from (1) only through the fresh SVD,
    which the reference's decompose-once manager (``SVDParameterManager``) does not do.
 3. The Elixir port (nshkrdotcom/trinity_coordinator, ``Sakana.SVD`` →
    ``Crucible.Factorization.SVD`` over Bumblebee params) has no separate ``lm_head`` tensor
    for a tied model, so only the embed offsets are applied and the lm_head slice is inert.
-   That follows from Bumblebee's parameter tree, not from a choice about the reference.
+   That follows from Bumblebee's parameter tree, not from a choice about the reference
+   (read: ``lib/trinity_coordinator/sakana/svd.ex``, which delegates to Crucible).
 
 We take (1): it is the plain consequence of the reference's PyTorch code on a tied HF
 model (decompose once, write in ``state_dict`` order), and Sakana's CMA-ES searched the
