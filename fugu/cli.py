@@ -139,8 +139,9 @@ def add_serve_command(commands) -> None:
                           "priority is a fixed-order stand-in)")
     run.add_argument("--spec", default=TRAINED_SPEC, metavar="FILE",
                      help="trinity router: the coordinator spec train_trinity writes (default: %(default)s)")
-    run.add_argument("--router-max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N",
-                     help="trinity router: it reads only the last N tokens of the conversation (default: %(default)s)")
+    run.add_argument("--router-max-tokens", type=int, default=None, metavar="N",
+                     help="trinity router: it reads only the last N tokens of the conversation (default: the "
+                          f"spec's max_prompt_tokens, the cap it was trained with, else {DEFAULT_MAX_TOKENS})")
     run.add_argument("--router-timeout", type=float, default=d.router_timeout_s, metavar="S",
                      help="the router's deadline; past it the request is answered in the fallback order "
                           "(default: %(default)s)")

@@ -43,8 +43,10 @@ def main() -> None:
     shutil.rmtree(FEATURES_DIR, ignore_errors=True)
     trinity = Trinity.build(load_backbone(BACKBONE_DIR), coordinator["workers"], coordinator["roles"],
                             coordinator["svf_layers"], prompt_format=coordinator["prompt_format"],
-                            padding_side=coordinator["padding_side"], batch_size=int(coordinator["batch_size"]))
-    cap = section.get("max_tokens")
+                            padding_side=coordinator["padding_side"], batch_size=int(coordinator["batch_size"]),
+                            max_prompt_tokens=coordinator["max_prompt_tokens"],
+                            pad_tolerance=float(coordinator["pad_tolerance"]))
+    cap = trinity.max_prompt_tokens  # the coordinator's own cap: what training, eval and serving read
     metrics: dict[str, Any] = {}
 
     questions = read_outcome_table(ROUTING_DIR / TABLE_FILE).drop_duplicates("question_id")

@@ -1,9 +1,11 @@
 """fetch: obtain every artifact with a recorded checksum.
 
 Two independent parts, each writing its own outs and its own section of metrics/fetch.json:
-- TRINITY backbone, parameter vector, self-test fixture (issue #3). Tiny profile: a small
-  Qwen3ForCausalLM + tokenizer built offline and a synthetic fixture in the reference
-  format (no released vector exists at this scale; self_test plants one). Full profile:
+- TRINITY backbone, parameter vector, self-test fixture (issue #3). Tiny profile: the real
+  pretrained SmolLM2-135M-Instruct from its installed PyPI package (a GGUF file, sha256
+  pinned in params, converted once to a transformers directory; issue #13) and a synthetic
+  fixture in the reference format (no released vector exists for this backbone; self_test
+  plants one). The random tiny Qwen3 builder is only a unit-test fixture now. Full profile:
   Qwen3-0.6B, the released vector and the 37-case fixture from their sources, or from local
   paths; anything missing stops the stage with a message naming each artifact. The
   reference parameter count is arithmetic from the shipped Qwen3-0.6B config in both.
@@ -17,15 +19,18 @@ import shutil
 from pathlib import Path
 from typing import Any, Sequence
 
-from fugu.models.backbone import build_tiny_backbone, default_corpus, meta_model
-from fugu.trinity.fixture import fixture_corpus, load_fixture, save_fixture, tiny_fixture
+from fugu.models.backbone import meta_model
+from fugu.models.gguf import PackagedGGUF, convert_gguf, locate, verify_sha256
+from fugu.trinity.fixture import load_fixture, save_fixture, tiny_fixture
 from fugu.data.build import prepare_outcomes
 from fugu.data.sources import Source, obtain_all
 from fugu.trinity.coordinator import layout_for
+from fugu.trinity.svf import svf_target_keys
 from fugu.trinity.vector import load_vector
 from stages.builders import vector_file
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
-from stages.paths import BACKBONE_DIR, FIXTURE_DIR, FIXTURE_FILE, ROOT, ROUTING_DIR, VECTOR_DIR
+from stages.paths import (BACKBONE_DIR, FIXTURE_DIR, FIXTURE_FILE, ROOT, ROUTING_DIR, VECTOR_DIR,
+                          WORKER_MODELS_DIR, relative)
 
 
 
@@ -39,8 +44,10 @@ def main() -> None:
     produced = []
 
     # --- backbone, released vector, fixture (issue #3) -----------------------------------
-    metrics["param_count"] = fetch_trinity(section, params["trinity"], profile)
+    metrics["param_count"], metrics["backbone"] = fetch_trinity(section, params["trinity"], profile)
     produced += [BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR]
+    metrics["worker_models"] = fetch_worker_models(section.get("worker_models") or [])
+    produced.append(WORKER_MODELS_DIR)
 
     # --- recorded routing outcomes (issue #4) --------------------------------------------
     metrics["routing"], reason = fetch_routing_data(section["routing"], section.get("routing_subset"), profile)
@@ -52,15 +59,17 @@ def main() -> None:
                   metric_scale={"param_count.reference": "full"})
 
 
-def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any], profile: str) -> dict[str, Any]:
-    """Build or obtain backbone, fixture and vector; return the parameter counts."""
+def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any],
+                  profile: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Build or obtain backbone, fixture and vector; (parameter counts and layout, backbone provenance)."""
     for out in (BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR):
         shutil.rmtree(out, ignore_errors=True)
     active = {**trinity, **(trinity.get(profile) or {})}
     if profile == "tiny":
-        build_tiny_artifacts(section, active)
+        provenance = build_tiny_artifacts(section, active)
     else:
         fetch_full_artifacts(section)
+        provenance = {"source": "fetch.full.backbone (see checksums)"}
     # The count is arithmetic on shapes: the reference from the shipped Qwen3-0.6B config,
     # this profile's from the config of the backbone just fetched. No weights are read.
     full = {**trinity, **(trinity.get("full") or {})}
@@ -72,21 +81,56 @@ def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any], profile: str
     return {
         "reference": reference.size, "reference_svf": reference.n_svf, "reference_head": reference.head_size,
         profile: this.size, f"{profile}_svf": this.n_svf, f"{profile}_head": this.head_size,
-    }
+        f"{profile}_svf_targets": svf_target_shapes(BACKBONE_DIR, active["svf_layers"]),
+    }, provenance
 
 
-def build_tiny_artifacts(section: dict[str, Any], trinity: dict[str, Any]) -> None:
-    """The tiny fixture first (its text joins the tokenizer corpus), then the backbone."""
+def svf_target_shapes(backbone_dir: Path, svf_layers: Sequence[int] | None) -> dict[str, list[int]]:
+    """The SVF target matrices of a fetched backbone and their shapes: the vector layout, in order."""
+    model = meta_model(backbone_dir)
+    state = model.state_dict(keep_vars=True)
+    return {key: list(state[key].shape) for key in svf_target_keys(model, svf_layers)}
+
+
+def build_tiny_artifacts(section: dict[str, Any], trinity: dict[str, Any]) -> dict[str, Any]:
+    """The tiny fixture, then the real backbone: packaged GGUF → sha256 check → transformers dir."""
     fixture = tiny_fixture(trinity["workers"], trinity["roles"], **section["fixture"])
     save_fixture(FIXTURE_FILE, fixture, "tiny synthetic fixture (fugu/trinity/fixture.py): topic → worker, "
                  "exchange state → role; tags say train / held_out")
-    backbone = dict(section["backbone"])
-    seed = int(backbone.pop("seed"))
-    build_tiny_backbone(BACKBONE_DIR, seed=seed, corpus=default_corpus(seed) + fixture_corpus(fixture), **backbone)
+    provenance = obtain_packaged_backbone(PackagedGGUF.from_params(section["backbone"]), BACKBONE_DIR)
     VECTOR_DIR.mkdir(parents=True)
     (VECTOR_DIR / "README.md").write_text(
         "Tiny profile: no released vector exists for the tiny backbone. self_test plants one by\n"
         "least squares on the fixture's training cases (artifacts/self_test/planted_vector.npy).\n")
+    return provenance
+
+
+def obtain_packaged_backbone(packaged: PackagedGGUF, out_dir: Path) -> dict[str, Any]:
+    """Locate the GGUF in its installed package, verify its pinned sha256, convert it once."""
+    gguf_path = locate(packaged)
+    digest = verify_sha256(gguf_path, packaged.sha256)
+    conversion = convert_gguf(gguf_path, out_dir)
+    return {"name": packaged.name, "source": f"PyPI package module {packaged.module} ({packaged.install})",
+            "file": gguf_path.name, "bytes": gguf_path.stat().st_size, "sha256": digest,
+            "license": packaged.license, "converted_to": relative(out_dir), **conversion}
+
+
+def fetch_worker_models(models: list[dict[str, Any]]) -> dict[str, Any]:
+    """Packaged GGUF worker models (e.g. Gemma-3-270M from its chunk packages), assembled into
+    WORKER_MODELS_DIR and sha256-checked; a LocalHFPool worker loads the .gguf path directly."""
+    shutil.rmtree(WORKER_MODELS_DIR, ignore_errors=True)
+    WORKER_MODELS_DIR.mkdir(parents=True)
+    out = {}
+    for cfg in models:
+        packaged = PackagedGGUF.from_params(cfg)
+        path = locate(packaged, assemble_into=WORKER_MODELS_DIR)
+        if path.parent != WORKER_MODELS_DIR:  # a single-file package: copy it beside the others
+            path = Path(shutil.copy2(path, WORKER_MODELS_DIR / packaged.filename))
+        out[packaged.name] = {"file": relative(path), "bytes": path.stat().st_size,
+                              "sha256": verify_sha256(path, packaged.sha256), "license": packaged.license,
+                              "source": f"PyPI package module {packaged.module} ({packaged.install})",
+                              "chunks": len(packaged.parts)}
+    return out
 
 
 def fetch_full_artifacts(section: dict[str, Any]) -> None:

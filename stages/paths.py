@@ -21,6 +21,7 @@ BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
 FIXTURE_DIR = ROOT / "artifacts/fetch/fixture"
 FIXTURE_FILE = FIXTURE_DIR / "fixture.json"
 VECTOR_DIR = ROOT / "artifacts/fetch/vector"
+WORKER_MODELS_DIR = ROOT / "artifacts/fetch/worker_models"  # packaged GGUF workers (Gemma-3-270M), sha256-checked
 
 # features: the backbone's hidden states per question, computed once (fugu/trinity/features.py)
 FEATURES_DIR = ROOT / "artifacts/features"

@@ -12,6 +12,10 @@ With ``pool`` in its params (the full profile: local HF models or API models), `
 calls those real workers directly on the recorded questions. Whether the pool stays hidden
 (``worker_names_leaked``: worker names found in any body, header or stream chunk the client
 received) is measured for real either way. Every server is shut down on success and on failure.
+
+``live`` (issue #13): besides the recorded/mock path, one request is answered LIVE by a real
+local model — SmolLM2-135M-Instruct as fetch converted it — through `fugu serve` over a
+``local_hf`` pool (greedy, bounded ``max_new_tokens``); metrics say so under ``live``.
 """
 
 from __future__ import annotations
@@ -77,8 +81,7 @@ def build_router(section: dict[str, Any], workers: list[str]) -> RouterLaunch:
     fixed-order stand-in, kept for debugging the serving path without a trained vector.
     """
     if section["router"] == "trinity":
-        return RouterLaunch(["--router", "trinity", "--spec", str(TRAINED_SPEC), "--project", str(ROOT),
-                             "--router-max-tokens", str(section["router_max_tokens"])])
+        return RouterLaunch(["--router", "trinity", "--spec", str(TRAINED_SPEC), "--project", str(ROOT)])
     if section["router"] == "priority":
         order = list(section.get("priority") or workers)
         return RouterLaunch(["--router", "priority", "--priority", ",".join(order)])
@@ -207,6 +210,38 @@ def serve_and_ask(source: WorkerSource, launch: RouterLaunch, section: dict[str,
         return exercise(url, section, source.questions)
 
 
+def live_request(live: dict[str, Any], section: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
+    """One question answered by a real local model through `fugu serve` (a ``local_hf`` pool, priority router):
+    (metrics, timings)."""
+    workers = [dict(w, path=str(ROOT / w["path"])) for w in live["workers"]]
+    spec = {"kind": "local_hf", "max_new_tokens": int(live["max_new_tokens"]), "workers": workers}
+    launch = RouterLaunch(["--router", "priority", "--priority", ",".join(w["name"] for w in workers)])
+    client_section = {**section, "request_timeout_s": float(live["request_timeout_s"])}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp, fugu_server(spec, launch, client_section, Path(tmp)) as url:
+        booted = time.perf_counter()
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=section["api_key"], max_retries=0,
+                               timeout=float(live["request_timeout_s"]) + 5)
+        asked = time.perf_counter()
+        raw = client.chat.completions.with_raw_response.create(
+            model=section["served_model"], messages=[{"role": "user", "content": live["question"]}])
+        reply = raw.parse()
+        answered = time.perf_counter()
+    text = reply.choices[0].message.content or ""
+    try:
+        correct = grade_numeric(text, str(live["gold"])) == 1.0
+    except GraderError:
+        correct = False
+    return {
+        "live": True, "answered_by": "a real local model, generating now (not a recording)",
+        "path": "openai client -> fugu serve (subprocess) -> LocalHFPool (greedy)",
+        "models": [w["name"] for w in workers], "question": live["question"], "gold": str(live["gold"]),
+        "answer": text, "correct": correct, "max_new_tokens": int(live["max_new_tokens"]),
+        "completion_tokens": getattr(reply.usage, "completion_tokens", None),
+        "worker_names_leaked": count_leaks([raw.http_response.text, _headers(raw.headers)], [w["name"] for w in workers]),
+    }, {"startup_s": booted - started, "latency_s": answered - asked}
+
+
 def count_leaks(surfaces: list[str], worker_names: list[str]) -> int:
     """Occurrences of any worker name in anything the client received."""
     return sum(surface.count(name) for surface in surfaces for name in worker_names)
@@ -233,7 +268,8 @@ def main() -> None:
         "unauthorized_status": result["unauthorized_status"],
         "stream_chunks": result["stream_chunks"],
     }
-    not_run = {}
+    not_run: dict[str, str] = {}
+    timings: dict[str, Any] = {}
     if source.mock:
         metrics["mock"] = {"mock": True, **correct}
         not_run["correct_fraction"] = (
@@ -243,8 +279,11 @@ def main() -> None:
     else:
         metrics.update(correct)
     artifacts = checksums(ROUTING_DIR) if not source.mock else {}
+    if section.get("live"):
+        metrics["live"], timings["live"] = live_request(section["live"], section)
+        artifacts.update(checksums(*(ROOT / w["path"] for w in section["live"]["workers"])))
     write_metrics("serve_e2e", profile, metrics, artifacts, not_run=not_run,
-                  timings={"wall_s": time.perf_counter() - started})
+                  timings={"wall_s": time.perf_counter() - started, **timings})
 
 
 def _headers(headers: Any) -> str:

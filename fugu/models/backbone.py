@@ -70,10 +70,19 @@ def load_backbone(path: str | Path, *, dtype: torch.dtype = torch.float32, devic
             f"no Hugging Face model at {path} (config.json missing): run the fetch stage, "
             f"or point the backbone path at a directory written by save_pretrained"
         )
+    architectures = AutoConfig.from_pretrained(path, local_files_only=True).architectures or []
+    if architectures and not any(a.endswith("ForCausalLM") for a in architectures):
+        # e.g. a sentence encoder (BertModel): transformers would load it as a causal LM with a random head
+        raise ValueError(f"{path} is not a causal LM directory (its config.json says {architectures}): point the "
+                         "backbone at a causal LM (the fetch stage writes SmolLM2-135M-Instruct to artifacts/fetch/backbone)")
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, local_files_only=True)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, local_files_only=True)
+    except ValueError as exc:  # e.g. "Unrecognized configuration class ... for AutoModelForCausalLM"
+        raise ValueError(f"{path} is not a causal LM directory ({exc.args[0].splitlines()[0]}): point the backbone "
+                         "at a causal LM (the fetch stage writes SmolLM2-135M-Instruct to artifacts/fetch/backbone)") from exc
     model.to(device).eval()
     return Backbone(model, tokenizer)
 

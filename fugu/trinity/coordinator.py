@@ -14,6 +14,16 @@ vector routes its fixture at 95% on a plain ``"role: content"`` transcript joine
 newlines and at 11% through the chat template, so ``"transcript"`` is the reference format;
 ``"chat_template"`` uses the tokenizer's template (falling back to the transcript when the
 tokenizer has none).
+
+Speed (issue #13): reading states is the cost of every profile (one forward pass per
+conversation, and again for every SVF candidate). :meth:`Trinity.token_states` tokenizes
+everything once, sorts by length and batches only rows of similar length (``pad_tolerance``:
+a batch may hold at most that fraction of padding; on a 2-core CPU, padding is pure loss and
+batch 1 is often fastest: see ``benchmarks/trinity_features.py``), then puts each row back in
+input order. ``max_prompt_tokens`` caps the prompt keeping its END (left truncation), as the
+reference caps its context at 4,096 tokens: the penultimate token, the one read, is always kept.
+Both the penultimate and the last token's states come from the same pass, for the paper's
+penultimate-vs-last ablation (Table 2).
 """
 
 from __future__ import annotations
@@ -23,7 +33,6 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from transformers import BatchEncoding
 
 from fugu.models.backbone import Backbone
 from fugu.routing.base import mask_unavailable
@@ -32,6 +41,7 @@ from fugu.trinity.vector import VectorError, VectorLayout
 from fugu.types import Conversation
 
 PROMPT_FORMATS = ("transcript", "chat_template")
+POSITIONS = ("penultimate", "last")
 
 
 def layout_for(model: torch.nn.Module | Backbone, n_agents: int, n_roles: int,
@@ -69,22 +79,6 @@ def penultimate_index(attention_mask: torch.Tensor) -> torch.Tensor:
 CHARS_PER_TOKEN_BOUND = 16
 
 
-def window_ids(tokenizer, texts: Sequence[str], max_tokens: int, padding_side: str = "left"):
-    """The last ``max_tokens`` tokens of each text, padded into one batch (input_ids, attention_mask)."""
-    if max_tokens < 2:
-        raise ValueError(f"max_tokens must be at least 2 (the penultimate token is read), got {max_tokens}")
-    rows = [tokenizer(text[-max_tokens * CHARS_PER_TOKEN_BOUND:])["input_ids"][-max_tokens:] for text in texts]
-    width = max(len(r) for r in rows)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    ids = torch.full((len(rows), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, row in enumerate(rows):
-        span = slice(width - len(row), width) if padding_side == "left" else slice(0, len(row))
-        ids[i, span] = torch.tensor(row, dtype=torch.long)
-        mask[i, span] = 1
-    return BatchEncoding({"input_ids": ids, "attention_mask": mask})
-
-
 @dataclass(frozen=True)
 class Decision:
     worker: str
@@ -107,6 +101,8 @@ class Trinity:
         prompt_format: str = "transcript",
         padding_side: str = "left",
         batch_size: int = 16,
+        max_prompt_tokens: int | None = None,
+        pad_tolerance: float = 0.25,
     ):
         self.model, self.tokenizer = backbone
         self.workers, self.roles = list(workers), list(roles)
@@ -122,6 +118,10 @@ class Trinity:
         self.prompt_format = prompt_format
         self.padding_side = padding_side
         self.batch_size = batch_size
+        if max_prompt_tokens is not None and max_prompt_tokens < 2:
+            raise ValueError(f"max_prompt_tokens must be at least 2 (the penultimate token is read), got {max_prompt_tokens}")
+        self.max_prompt_tokens = max_prompt_tokens
+        self.pad_tolerance = float(pad_tolerance)
         self.device = next(self.model.parameters()).device
 
     @classmethod
@@ -131,40 +131,91 @@ class Trinity:
         layout = layout_for(backbone.model, len(workers), len(roles), svf_layers)
         return cls(backbone, layout, workers, roles, svf_layers, **options)
 
-    @torch.no_grad()
     def hidden_states(self, conversations: Sequence[Conversation], svf_offsets: np.ndarray | None = None,
                       batch_size: int | None = None, *, max_tokens: int | None = None,
                       with_last: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """[batch, hidden] float32: the final-layer state at each conversation's penultimate token.
 
         ``svf_offsets=None`` means z = 0 (the base model). Position ids count real tokens
-        only, so a padded row sees the positions it would see alone. ``max_tokens`` bounds
-        the work per conversation: only its *last* ``max_tokens`` tokens are read (see
-        :func:`window_ids`), which keeps the penultimate token the head reads. ``with_last``
-        also returns the state at the last token, from the same forward pass: (penultimate, last).
+        only, so a padded row sees the positions it would see alone. ``max_tokens`` overrides
+        the coordinator's ``max_prompt_tokens`` cap (only the *last* N tokens are read).
+        ``with_last`` also returns the state at the last token, from the same pass: (penultimate, last).
         """
-        self.svf.apply(np.zeros(self.svf.n_offsets, np.float32) if svf_offsets is None else svf_offsets)
+        positions = ("penultimate", "last") if with_last else ("penultimate",)
+        states = self.token_states(conversations, svf_offsets, positions, batch_size, max_tokens=max_tokens)
+        return (states["penultimate"], states["last"]) if with_last else states["penultimate"]
+
+    def prompt_ids(self, conversations: Sequence[Conversation],
+                   max_tokens: int | None = None) -> tuple[list[list[int]], int]:
+        """(token ids per conversation, capped keeping the end; how many were cut).
+
+        The cap is ``max_tokens`` or else ``max_prompt_tokens``. A capped text is first cut to its
+        last ``cap × CHARS_PER_TOKEN_BOUND`` characters, so tokenising a 1 MB prompt costs what a
+        short one does (the server's bound against a wedging request)."""
+        cap = max_tokens or self.max_prompt_tokens
+        if cap is not None and cap < 2:
+            raise ValueError(f"the prompt cap must be at least 2 tokens (the penultimate is read), got {cap}")
         texts = [format_conversation(c, self.tokenizer, self.prompt_format) for c in conversations]
-        step = batch_size or self.batch_size
-        out = np.empty((len(texts), self.layout.hidden_size), dtype=np.float32)
-        last = np.empty_like(out) if with_last else None
-        for start in range(0, len(texts), step):
-            chunk = texts[start:start + step]
-            if max_tokens is None:
-                batch = self.tokenizer(chunk, return_tensors="pt", padding=True, padding_side=self.padding_side)
-            else:
-                batch = window_ids(self.tokenizer, chunk, max_tokens, self.padding_side)
-            batch = batch.to(self.device)
-            mask = batch["attention_mask"]
+        if cap:
+            texts = [text[-cap * CHARS_PER_TOKEN_BOUND:] for text in texts]
+        ids = self.tokenizer(texts, add_special_tokens=True)["input_ids"] if texts else []
+        n_cut = sum(len(row) > cap for row in ids) if cap else 0
+        if cap:
+            ids = [row[-cap:] for row in ids]
+        short = [i for i, row in enumerate(ids) if len(row) < 2]
+        if short:
+            raise ValueError(f"conversations {short[:5]} have fewer than two tokens (the penultimate is read)")
+        return ids, n_cut
+
+    def batches(self, lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+        """Row indices grouped shortest first; a batch grows while its padding stays within ``pad_tolerance``."""
+        order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+        groups: list[list[int]] = []
+        for i in order:
+            group = groups[-1] if groups else None
+            if group is not None and len(group) < batch_size:
+                longest = lengths[i]  # sorted: the newcomer is the longest
+                real = sum(lengths[j] for j in group) + lengths[i]
+                if longest * (len(group) + 1) <= (1.0 + self.pad_tolerance) * real:
+                    group.append(i)
+                    continue
+            groups.append([i])
+        return groups
+
+    @torch.no_grad()
+    def token_states(self, conversations: Sequence[Conversation], svf_offsets: np.ndarray | None = None,
+                     positions: Sequence[str] = ("penultimate",), batch_size: int | None = None, *,
+                     max_tokens: int | None = None) -> dict[str, np.ndarray]:
+        """{position: [batch, hidden] float32} for each of ``positions`` ("penultimate", "last"), one pass.
+
+        Rows come back in input order whatever order they were computed in.
+        """
+        bad = [p for p in positions if p not in POSITIONS]
+        if bad:
+            raise ValueError(f"positions must be among {POSITIONS}, got {bad}")
+        self.svf.apply(np.zeros(self.svf.n_offsets, np.float32) if svf_offsets is None else svf_offsets)
+        ids, _ = self.prompt_ids(conversations, max_tokens)
+        out = {p: np.empty((len(ids), self.layout.hidden_size), dtype=np.float32) for p in positions}
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        for group in self.batches([len(r) for r in ids], batch_size or self.batch_size):
+            width = max(len(ids[i]) for i in group)
+            input_ids = torch.full((len(group), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(group), width), dtype=torch.long)
+            for row, i in enumerate(group):
+                n = len(ids[i])
+                cols = slice(width - n, width) if self.padding_side == "left" else slice(0, n)
+                input_ids[row, cols] = torch.tensor(ids[i])
+                mask[row, cols] = 1
+            input_ids, mask = input_ids.to(self.device), mask.to(self.device)
             position_ids = (mask.cumsum(dim=1) - 1).clamp(min=0)
-            states = self.model.base_model(input_ids=batch["input_ids"], attention_mask=mask,
-                                      position_ids=position_ids).last_hidden_state  # [b, seq, hidden]
+            states = self.model.base_model(input_ids=input_ids, attention_mask=mask,
+                                           position_ids=position_ids).last_hidden_state  # [b, seq, hidden]
             rows = torch.arange(states.shape[0], device=self.device)
             penultimate = penultimate_index(mask)
-            out[start:start + len(mask)] = states[rows, penultimate].float().cpu().numpy()
-            if with_last:
-                last[start:start + len(mask)] = states[rows, penultimate + 1].float().cpu().numpy()
-        return (out, last) if with_last else out
+            for p in positions:
+                at = penultimate if p == "penultimate" else penultimate + 1
+                out[p][group] = states[rows, at].float().cpu().numpy()
+        return out
 
     def scores(self, conversations: Sequence[Conversation], vector: np.ndarray,
                max_tokens: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -99,8 +99,7 @@ def backbone_features(trinity: Trinity, conversations: Sequence[Conversation], m
     The coordinator is driven in chunks so the bar moves (a forward pass per question is the cost: ~0.3–0.45 s on 2 cores at 135M).
     """
     step = chunk or trinity.batch_size
-    texts = [format_conversation(c, trinity.tokenizer, trinity.prompt_format) for c in conversations]
-    cut = 0 if max_tokens is None else sum(len(trinity.tokenizer(t)["input_ids"]) > max_tokens for t in texts)
+    _, cut = trinity.prompt_ids(conversations, max_tokens)
     penultimate = np.empty((len(conversations), trinity.layout.hidden_size), np.float32)
     last = np.empty_like(penultimate)
     with tqdm(total=len(conversations), desc=desc, unit="q") as bar:

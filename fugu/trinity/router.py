@@ -33,13 +33,15 @@ class TrinityRouter:
     name = "trinity"
 
     def __init__(self, trinity: "Trinity", vector: np.ndarray, workers: Sequence[str],
-                 max_tokens: int = DEFAULT_MAX_TOKENS, featurizer: Featurizer | None = None, name: str = "trinity"):
+                 max_tokens: int | None = None, featurizer: Featurizer | None = None, name: str = "trinity"):
         """``featurizer`` (e.g. cached features, :class:`fugu.trinity.features.FeatureTable`) replaces
         the backbone pass; it must give the base model's states read under the same token window, so
         the vector's SVF offsets must be zero (a head-only vector): eval scores exactly what the server would."""
         unknown = [w for w in workers if w not in trinity.workers]
         if unknown:
             raise ValueError(f"the trained vector has no head row for workers {unknown}; it scores {trinity.workers}")
+        # The cap the coordinator was trained and evaluated with, unless the caller sets another.
+        max_tokens = max_tokens or trinity.max_prompt_tokens or DEFAULT_MAX_TOKENS
         if max_tokens < 2:
             raise ValueError(f"max_tokens must be at least 2 (the penultimate token is read), got {max_tokens}")
         svf_offsets, _ = trinity.layout.unpack(vector)

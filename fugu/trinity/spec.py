@@ -28,6 +28,8 @@ class TrinitySpec:
     prompt_format: str = "transcript"
     padding_side: str = "left"
     batch_size: int = 16
+    max_prompt_tokens: int | None = None  # cap keeping the end (the reference: 4,096)
+    pad_tolerance: float = 0.25           # the most padding a batch may hold, as a fraction of its real tokens
     trained_on: str = "unspecified"  # what produced the vector, in words (a planted, released or trained one)
     mock: bool = False               # trained on the simulated pool, never on real outcomes
 
@@ -40,7 +42,8 @@ class TrinitySpec:
     def build(self, backbone: Backbone) -> Trinity:
         """The coordinator this spec describes, over an already-loaded backbone (no vector yet)."""
         return Trinity.build(backbone, self.workers, self.roles, self.svf_layers, prompt_format=self.prompt_format,
-                             padding_side=self.padding_side, batch_size=self.batch_size)
+                             padding_side=self.padding_side, batch_size=self.batch_size,
+                             max_prompt_tokens=self.max_prompt_tokens, pad_tolerance=self.pad_tolerance)
 
     @classmethod
     def load(cls, path: str | Path) -> "TrinitySpec":

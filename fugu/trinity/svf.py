@@ -16,10 +16,34 @@ c = Σs / Σ(s(1 + z)) is the same matrix, but at z = 0 it is *exactly* W (c = 1
 delta is 0), so the unadapted model is bit-for-bit the base model, which the reference's
 U diag(s) Vᵀ recomposition is not (round-off). Recomposing is one (m × k)·(k × n) matmul per
 matrix with U ⊙ s precomputed; matrices whose offsets are all zero are copied, not multiplied.
+(The (1 + z) scaling of each singular value is the delta U diag(s ⊙ z) Vᵀ.)
 
-Tied weights: Qwen3-0.6B ties ``lm_head.weight`` to ``model.embed_tokens.weight``; both
-keys are targets and are written in order, so, as in the reference, the ``lm_head`` slice
-is the one that stays in the shared tensor.
+Tied weights (issue #13). Qwen3-0.6B and SmolLM2-135M tie ``lm_head.weight`` to
+``model.embed_tokens.weight``: one tensor under two ``state_dict`` keys. Both keys are
+targets, so the layout has a slice for each (the released vector's 9 × 1024 SVF offsets
+count both). Three readings of what the shared tensor then holds:
+
+1. *The reference's PyTorch path* (what we implement): the reference decomposes every
+   ``state_dict`` target once, from the base weights, and writes each W(z) back in
+   ``state_dict`` order; for a tied pair both writes land in the same storage and the
+   later one, ``lm_head``, is what the forward pass reads. The embed slice is inert.
+2. The public reconstruction (OpenFugu ``mini.py``, as issue #13 reports it; not re-read
+   here) rewrites the tied tensor twice and takes a fresh SVD before the second write, so the lm_head offsets act on the embed-adapted
+   matrix: both slices matter, composed. That differs from (1) only through the fresh SVD,
+   which the reference's decompose-once manager (``SVDParameterManager``) does not do.
+3. The Elixir port (nshkrdotcom/trinity_coordinator, ``Sakana.SVD`` →
+   ``Crucible.Factorization.SVD`` over Bumblebee params) has no separate ``lm_head`` tensor
+   for a tied model, so only the embed offsets are applied and the lm_head slice is inert.
+   That follows from Bumblebee's parameter tree, not from a choice about the reference
+   (read: ``lib/trinity_coordinator/sakana/svd.ex``, which delegates to Crucible).
+
+We take (1): it is the plain consequence of the reference's PyTorch code on a tied HF
+model (decompose once, write in ``state_dict`` order), and Sakana's CMA-ES searched the
+released vector under that code. Sakana's own source is not public, so this is an inference
+from the two ports, recorded as such. Since TRINITY reads hidden states *before* ``lm_head``,
+the lm_head slice acts only through the tie, on the input embeddings. Implementation: a tied
+pair is decomposed once (the tensors are one), and the earlier key's write is skipped because
+the later one overwrites it. An untied model adapts each matrix with its own slice.
 """
 
 from __future__ import annotations
@@ -63,7 +87,15 @@ def svf_offset_count(model: nn.Module, target_keys: Sequence[str]) -> int:
 
 
 class SVFAdapter:
-    """Applies SVF offsets to a model in place; the SVD of every target is computed once."""
+    """Applies SVF offsets to a model in place; each target is decomposed once, when first needed.
+
+    Lazy because a head-only search (z = 0 throughout) never needs a decomposition, and the
+    embedding matrix (49,152 × 576 for SmolLM2) is the costly one. The decomposition goes
+    through the Gram matrix in float64 (eigh of the k × k matrix WᵀW or WWᵀ, k = min(m, n)):
+    the delta needs only (U ⊙ s) = W V (tall W) or U and Uᵀ W (wide W), no division by a
+    singular value, and k × k eigh is far cheaper than a full SVD of a tall matrix. Singular
+    values are ordered largest first, as ``torch.linalg.svd`` returns them (the layout).
+    """
 
     def __init__(self, model: nn.Module, target_modules: Sequence[str]):
         self.model = model
@@ -72,32 +104,42 @@ class SVFAdapter:
         missing = [k for k in self.keys if k not in state]
         if missing:
             raise KeyError(f"SVF targets not in the model: {missing}")
-        self._base: list[torch.Tensor] = []
-        self._us: list[torch.Tensor] = []  # U ⊙ s, [m, k]
-        self._s_sum: list[torch.Tensor] = []
-        self._s: list[torch.Tensor] = []
-        self._vh: list[torch.Tensor] = []  # Vᵀ, [k, n]
+        # Keys sharing storage with a later key (a tied pair): their write is overwritten, so skipped.
+        storage = [state[k].data_ptr() for k in self.keys]
+        self.shadowed = {k for i, k in enumerate(self.keys) if storage[i] in storage[i + 1:]}
+        first = {ptr: i for i, ptr in reversed(list(enumerate(storage)))}
+        self._source = [first[ptr] for ptr in storage]  # a tied pair shares one copy and one decomposition
         with torch.no_grad():
-            for key in self.keys:
-                weight = state[key].detach()
-                self._base.append(weight.clone())
-                u, s, vh = torch.linalg.svd(weight.float(), full_matrices=False)
-                self._us.append(u * s)
-                self._s.append(s)
-                self._s_sum.append(s.sum())
-                self._vh.append(vh)
-        self.sizes = [int(s.numel()) for s in self._s]
+            self._base = [state[k].detach().clone() if self._source[i] == i else None for i, k in enumerate(self.keys)]
+        self._base = [self._base[self._source[i]] for i in range(len(self.keys))]
+        self._factors: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+        self.sizes = [int(min(state[k].shape)) for k in self.keys]
         self.n_offsets = sum(self.sizes)
         self._applied = np.zeros(self.n_offsets, dtype=np.float32)
+
+    def factors(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(left [m, k], singular values [k], right [k, n]) with left · diag(z) · right = U diag(s ⊙ z) Vᵀ."""
+        source = self._source[index]
+        if source not in self._factors:
+            weight = self._base[source].double()
+            tall = weight.shape[0] >= weight.shape[1]
+            gram = weight.T @ weight if tall else weight @ weight.T
+            eigvals, vecs = torch.linalg.eigh(gram)
+            eigvals, vecs = eigvals.flip(0), vecs.flip(1)  # largest first
+            s = eigvals.clamp(min=0).sqrt()
+            # tall: W = U S Vᵀ, U S = W V;  wide: U S Vᵀ = U diag(s) Vᵀ with S Vᵀ = Uᵀ W
+            left, right = (weight @ vecs, vecs.T) if tall else (vecs, vecs.T @ weight)
+            self._factors[source] = (left.float(), s.float(), right.float())
+        return self._factors[source]
 
     def compose(self, index: int, z: torch.Tensor) -> torch.Tensor:
         """W(z) of target ``index`` in its own dtype (see the module docstring for the formula)."""
         base = self._base[index]
         if not torch.any(z):
             return base
-        s = self._s[index]
-        scale = self._s_sum[index] / (s * (1.0 + z)).sum()
-        delta = (self._us[index] * z) @ self._vh[index]
+        left, s, right = self.factors(index)
+        scale = s.sum() / (s * (1.0 + z)).sum()
+        delta = (left * z) @ right
         return (scale * (base.float() + delta)).to(base.dtype)
 
     @torch.no_grad()
@@ -111,8 +153,9 @@ class SVFAdapter:
         state = self.model.state_dict(keep_vars=True)
         start = 0
         for index, (key, size) in enumerate(zip(self.keys, self.sizes)):
-            z = torch.from_numpy(offsets[start:start + size]).to(self._s[index].device)
-            state[key].data.copy_(self.compose(index, z))
+            if key not in self.shadowed:  # see the module docstring: the later key of a tied pair wins
+                z = torch.from_numpy(offsets[start:start + size]).to(self._base[index].device)
+                state[key].data.copy_(self.compose(index, z))
             start += size
         self._applied = offsets.copy()
 

