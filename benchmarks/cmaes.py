@@ -79,7 +79,7 @@ def measure(quick: bool) -> dict:
         "speedup_cached_over_naive": rates["cached"] / rates["naive"],
     }
     path = write_result("cmaes", numbers, quick)
-    print(f"generations/s: " + ", ".join(f"{k} {v:.2f}" for k, v in rates.items())
+    print("generations/s: " + ", ".join(f"{k} {v:.2f}" for k, v in rates.items())
           + f"; cached/naive ×{numbers['speedup_cached_over_naive']:.0f} → {path}")
     return numbers
 

@@ -34,8 +34,8 @@ import numpy as np
 import yaml
 
 from benchmarks.results import result_path
-from fugu.serving.worker_server import free_port, spawned
 from fugu.pools.simulated import SimulatedPool
+from fugu.serving.worker_server import free_port, spawned
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = (1, 8, 64)

@@ -23,8 +23,8 @@ import torch
 
 from benchmarks.results import write_result
 from fugu.models.backbone import Backbone, build_tiny_backbone, load_backbone
-from fugu.trinity.fixture import tiny_fixture
 from fugu.trinity.coordinator import Trinity
+from fugu.trinity.fixture import tiny_fixture
 
 WORKERS = ["w0", "w1", "w2", "w3"]
 ROLES = ["solver", "thinker", "verifier"]

@@ -4,8 +4,18 @@ verify/ and reports/ both read these records through :func:`load_claims`, so the
 claims and what each asserts live in exactly one place.
 """
 
-from claims.registry import (NOT_HELD_OUT, Assertion, Claim, ClaimError, Evidence, Mechanism, MetricRef, ReducedCheck,
-                             load_claim, load_claims)
+from claims.registry import (
+                             NOT_HELD_OUT,
+                             Assertion,
+                             Claim,
+                             ClaimError,
+                             Evidence,
+                             Mechanism,
+                             MetricRef,
+                             ReducedCheck,
+                             load_claim,
+                             load_claims,
+)
 
 __all__ = ["NOT_HELD_OUT", "Assertion", "Claim", "ClaimError", "Evidence", "Mechanism", "MetricRef", "ReducedCheck",
            "load_claim", "load_claims"]

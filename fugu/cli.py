@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-
 # What the pipeline trains, where `fugu serve` and `fugu route --ultra` look by default.
 ULTRA_POLICY = "artifacts/train_conductor/policy"
 TRAINED_SPEC = "artifacts/train_trinity/trinity.json"  # the trained TRINITY coordinator and its pool
@@ -45,8 +44,8 @@ def _priority_router(args: argparse.Namespace, pool):
 
 
 def _trinity_router(args: argparse.Namespace, pool):
-    from fugu.trinity.spec import TrinitySpec, load_trinity
     from fugu.trinity.router import TrinityRouter
+    from fugu.trinity.spec import TrinitySpec, load_trinity
 
     trinity, vector = load_trinity(TrinitySpec.load(args.spec), root=args.project)
     return TrinityRouter(trinity, vector, [w.name for w in pool.workers], max_tokens=args.router_max_tokens)

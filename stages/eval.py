@@ -33,8 +33,17 @@ from fugu.evaluation.compare import Routed, compare_to_baselines, route_split
 from fugu.evaluation.mock_experiments import adaptive_pool, perstep_subset, train_head
 from fugu.pools.simulated import SimulatedPool
 from fugu.routing.base import choose, question_text
-from fugu.routing.baselines import (BestPerCategoryRouter, BestSingleRouter, CostWeighted, KNNRouter, LogisticRouter,
-                                    MatrixFactorisationRouter, OracleRouter, RandomRouter, mean_cost_per_1k)
+from fugu.routing.baselines import (
+    BestPerCategoryRouter,
+    BestSingleRouter,
+    CostWeighted,
+    KNNRouter,
+    LogisticRouter,
+    MatrixFactorisationRouter,
+    OracleRouter,
+    RandomRouter,
+    mean_cost_per_1k,
+)
 from fugu.routing.features import CachedFeatures
 from fugu.training.cmaes import CMAESConfig
 from fugu.trinity.features import FeatureTable
@@ -43,8 +52,19 @@ from fugu.trinity.spec import TrinitySpec, load_trinity
 from fugu.trinity.vector import load_vector
 from stages.builders import simulated_world
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
-from stages.paths import (COST_QUALITY_PLOT, EMBEDDINGS, FEATURES_DIR, REAL_FEATURES, ROOT, ROUTING_DIR,
-                          SIMULATED_FEATURES, TRAINED_DIR, TRAINED_SPEC, TRAINED_SWEEP, TRAINED_SWEEP_INDEX)
+from stages.paths import (
+    COST_QUALITY_PLOT,
+    EMBEDDINGS,
+    FEATURES_DIR,
+    REAL_FEATURES,
+    ROOT,
+    ROUTING_DIR,
+    SIMULATED_FEATURES,
+    TRAINED_DIR,
+    TRAINED_SPEC,
+    TRAINED_SWEEP,
+    TRAINED_SWEEP_INDEX,
+)
 
 ESTIMATED = ("costs are ESTIMATED: tokens of the recorded question and response (litellm tokenizer) × per-token "
              "prices from params (litellm cost map or list price); no source recorded a bill")

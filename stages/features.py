@@ -28,8 +28,15 @@ from fugu.trinity.coordinator import Trinity
 from fugu.trinity.features import backbone_features, save_features
 from stages.builders import simulated_world
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
-from stages.paths import (BACKBONE_DIR, EMBEDDINGS, FEATURES_DIR, REAL_FEATURES, ROUTING_DIR, SIMULATED_FEATURES,
-                          relative)
+from stages.paths import (
+    BACKBONE_DIR,
+    EMBEDDINGS,
+    FEATURES_DIR,
+    REAL_FEATURES,
+    ROUTING_DIR,
+    SIMULATED_FEATURES,
+    relative,
+)
 
 
 def main() -> None:

@@ -19,19 +19,26 @@ import shutil
 from pathlib import Path
 from typing import Any, Sequence
 
-from fugu.models.backbone import meta_model
-from fugu.models.gguf import PackagedGGUF, convert_gguf, locate, verify_sha256
-from fugu.trinity.fixture import load_fixture, save_fixture, tiny_fixture
 from fugu.data.build import prepare_outcomes
 from fugu.data.sources import Source, obtain_all
+from fugu.models.backbone import meta_model
+from fugu.models.gguf import PackagedGGUF, convert_gguf, locate, verify_sha256
 from fugu.trinity.coordinator import layout_for
+from fugu.trinity.fixture import load_fixture, save_fixture, tiny_fixture
 from fugu.trinity.svf import svf_target_keys
 from fugu.trinity.vector import load_vector
 from stages.builders import vector_file
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
-from stages.paths import (BACKBONE_DIR, FIXTURE_DIR, FIXTURE_FILE, ROOT, ROUTING_DIR, VECTOR_DIR,
-                          WORKER_MODELS_DIR, relative)
-
+from stages.paths import (
+    BACKBONE_DIR,
+    FIXTURE_DIR,
+    FIXTURE_FILE,
+    ROOT,
+    ROUTING_DIR,
+    VECTOR_DIR,
+    WORKER_MODELS_DIR,
+    relative,
+)
 
 
 def main() -> None:

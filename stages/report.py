@@ -13,9 +13,16 @@ import sys
 from pathlib import Path
 
 from claims import load_claims
-from reports.render import Environment, artifacts_from_metrics, claims_markdown, declared_curves, load_curve, render_report
-from stages.common import load_params, package_versions, stage_params, write_metrics
 from fugu.data.checksum import sha256_file
+from reports.render import (
+    Environment,
+    artifacts_from_metrics,
+    claims_markdown,
+    declared_curves,
+    load_curve,
+    render_report,
+)
+from stages.common import load_params, package_versions, stage_params, write_metrics
 from stages.paths import PARAMS_FILE, ROOT, relative
 from verify.schemas import declared_metrics_files
 from verify.verdicts import OUTCOMES, read_verdicts

@@ -19,14 +19,21 @@ import numpy as np
 import torch
 
 from fugu.models.backbone import load_backbone
+from fugu.trinity.coordinator import Trinity
 from fugu.trinity.fixture import FixtureCase, load_fixture
 from fugu.trinity.planting import plant_head
-from fugu.trinity.coordinator import Trinity
 from fugu.trinity.vector import load_vector, save_vector
 from stages.builders import coordinator_spec, vector_file
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
-from stages.paths import BACKBONE_DIR, FIXTURE_FILE, VECTOR_DIR, PLANTED_VECTOR, SELF_TEST_CASES, SELF_TEST_DIR, SELF_TEST_SPEC
-
+from stages.paths import (
+    BACKBONE_DIR,
+    FIXTURE_FILE,
+    PLANTED_VECTOR,
+    SELF_TEST_CASES,
+    SELF_TEST_DIR,
+    SELF_TEST_SPEC,
+    VECTOR_DIR,
+)
 
 
 def main() -> None:

@@ -33,11 +33,11 @@ import openai
 import yaml
 
 from fugu.data.graders import GraderError, grade_numeric
-from fugu.serving.worker_server import create_worker_app, free_port, running, spawned
 from fugu.data.matrix import load_split
 from fugu.data.table import TABLE_FILE, read_outcome_table
 from fugu.pools.base import Pool
 from fugu.pools.replay import ReplayPool
+from fugu.serving.worker_server import create_worker_app, free_port, running, spawned
 from stages.builders import simulated_world
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
 from stages.paths import ROOT, ROUTING_DIR, TRAINED_SPEC

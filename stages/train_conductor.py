@@ -22,13 +22,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from fugu.models.backbone import build_tiny_backbone, load_backbone
 from fugu.conductor.recursion import estimate_skill
 from fugu.conductor.task import random_workflow, task_rows, tokenizer_corpus
 from fugu.data.matrix import best_single_index
+from fugu.models.backbone import build_tiny_backbone, load_backbone
 from fugu.pools.simulated import SimulatedPool
 from fugu.training.conductor_reward import WorkflowReward, evaluate_policy
-from fugu.training.grpo import GPUMissing, GRPOSettings, require_gpu, train_grpo, warm_start, window_gain, window_gain_ci
+from fugu.training.grpo import (
+    GPUMissing,
+    GRPOSettings,
+    require_gpu,
+    train_grpo,
+    warm_start,
+    window_gain,
+    window_gain_ci,
+)
 from stages.builders import simulated_world
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
 from stages.paths import CONDUCTOR_POLICY_DIR, CONDUCTOR_REWARD_PLOT, ROOT

@@ -19,6 +19,7 @@ import shutil
 import time
 from typing import Any
 
+import numpy as np
 
 from fugu.data.matrix import Outcomes, load_split
 from fugu.evaluation.mock_experiments import chance_to_optimal
@@ -30,8 +31,19 @@ from fugu.trinity.features import FeatureTable
 from fugu.trinity.vector import save_vector
 from stages.builders import coordinator_spec, simulated_world
 from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
-from stages.paths import (BACKBONE_DIR, FEATURES_DIR, REAL_FEATURES, ROUTING_DIR, SIMULATED_FEATURES, TRAINED_DIR,
-                          TRAINED_SPEC, TRAINED_SWEEP, TRAINED_SWEEP_INDEX, TRAINED_VECTOR, TRINITY_FITNESS_PLOT)
+from stages.paths import (
+    BACKBONE_DIR,
+    FEATURES_DIR,
+    REAL_FEATURES,
+    ROUTING_DIR,
+    SIMULATED_FEATURES,
+    TRAINED_DIR,
+    TRAINED_SPEC,
+    TRAINED_SWEEP,
+    TRAINED_SWEEP_INDEX,
+    TRAINED_VECTOR,
+    TRINITY_FITNESS_PLOT,
+)
 
 DATA = "recorded real outcomes (train split; generations chosen on validation)"
 

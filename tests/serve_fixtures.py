@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from fugu.types import Message
 from fugu.pools.base import PoolError, Reply, Worker
+from fugu.types import Message
 
 HANG_S = 30.0  # longer than any worker timeout the tests set
 

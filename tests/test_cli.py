@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 
-from fugu.models.backbone import load_backbone
 from fugu.cli import main
+from fugu.models.backbone import load_backbone
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.spec import TrinitySpec
 from fugu.trinity.vector import save_vector

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from fugu.conductor.schema import Workflow, validate_workflow
-from fugu.types import Message
 from fugu.pools.base import Pool, Reply
+from fugu.types import Message
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,10 @@ import numpy as np
 
 from fugu.data.matrix import Outcomes
 from fugu.evaluation.compare import bootstrap_ci
-from fugu.types import Conversation
-from fugu.routing.features import Featurizer
 from fugu.routing.base import choose
+from fugu.routing.features import Featurizer
 from fugu.training.cmaes import CMAESConfig, CMAESResult, cached_head_fitness, head_choices, sep_cmaes
+from fugu.types import Conversation
 
 
 def train_head(hidden: np.ndarray, scores: np.ndarray, costs: np.ndarray, n_workers: int, config: CMAESConfig,

@@ -23,8 +23,8 @@ from typing import Any, AsyncIterator
 
 import litellm
 
-from fugu.types import Message
 from fugu.pools.base import Piece, PoolError, Reply, Worker
+from fugu.types import Message
 
 SUPPORTED_OPTIONS = frozenset({"tools", "tool_choice", "parallel_tool_calls", "response_format", "stop",
                                "max_tokens", "temperature", "top_p", "seed", "presence_penalty",

@@ -26,8 +26,8 @@ import torch
 
 from fugu.models.backbone import load_backbone
 from fugu.models.gguf import load_gguf
-from fugu.types import Message
 from fugu.pools.base import PoolError, Reply, Worker
+from fugu.types import Message
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from fugu.types import Message
 from fugu.pools.base import PoolError
+from fugu.types import Message
 
 
 class QuestionIndex:

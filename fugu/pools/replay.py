@@ -16,9 +16,9 @@ import pandas as pd
 
 from fugu.data.matrix import Outcomes, outcomes_from_table
 from fugu.data.table import TABLE_FILE, read_outcome_table, validate_outcome_table
-from fugu.types import Message
 from fugu.pools.base import PoolError, Reply, Worker
 from fugu.pools.questions import QuestionIndex
+from fugu.types import Message
 
 
 class ReplayPool:

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from fugu.data.matrix import Outcomes
-from fugu.types import Message
 from fugu.pools.base import PoolError, Reply, Worker
 from fugu.pools.questions import QuestionIndex
+from fugu.types import Message
 
 CATEGORY_NAMES = (
     "arithmetic", "geometry", "probability", "chemistry", "physics", "history",

@@ -61,16 +61,36 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fugu.serving.counting import count_tokens, count_usage
-from fugu.serving.wire import (
-    AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Choice, ChunkChoice, Delta,
-    ErrorBody, ModelCard, ModelList, OutputMessage, OutputText, ResponseObject, ResponsesRequest, ResponseUsage,
-    ToolCallDelta, Usage, check_token_limit, completion_id, error_body, now, response_id, usage_from,
-)
 from fugu.conductor.executor import execute
-from fugu.types import Message
 from fugu.pools.base import Piece, Pool, Reply
 from fugu.routing.base import Router, ranked
+from fugu.serving.counting import count_tokens, count_usage
+from fugu.serving.wire import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    Choice,
+    ChunkChoice,
+    Delta,
+    ErrorBody,
+    ModelCard,
+    ModelList,
+    OutputMessage,
+    OutputText,
+    ResponseObject,
+    ResponsesRequest,
+    ResponseUsage,
+    ToolCallDelta,
+    Usage,
+    check_token_limit,
+    completion_id,
+    error_body,
+    now,
+    response_id,
+    usage_from,
+)
+from fugu.types import Message
 
 log = logging.getLogger("fugu.serving.app")
 

@@ -39,11 +39,22 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
-from fugu.serving.wire import (
-    AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Choice, ChunkChoice, Delta,
-    ModelCard, ModelList, completion_id, error_body, now, usage_from,
-)
 from fugu.pools.base import Pool, PoolError
+from fugu.serving.wire import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    Choice,
+    ChunkChoice,
+    Delta,
+    ModelCard,
+    ModelList,
+    completion_id,
+    error_body,
+    now,
+    usage_from,
+)
 
 
 def create_worker_app(pool: Pool, latency_s: float = 0.0) -> FastAPI:

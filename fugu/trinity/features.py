@@ -25,7 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from fugu.routing.base import question_text
-from fugu.trinity.coordinator import Trinity, format_conversation
+from fugu.trinity.coordinator import Trinity
 from fugu.types import Conversation
 
 FEATURES_FILE = "features.npz"

@@ -20,8 +20,14 @@ from fugu.conductor.recursion import mock_recursion
 from fugu.data.graders import grade_numeric
 from fugu.evaluation.compare import Routed, compare_to_baselines
 from fugu.evaluation.mock_experiments import adaptive_pool, chance_to_optimal, perstep_subset
-from fugu.evaluation.optimisers import (OptimiserSettings, compare_heads, compare_optimisers, compare_routed,
-                                        standardise, train_heads)
+from fugu.evaluation.optimisers import (
+    OptimiserSettings,
+    compare_heads,
+    compare_optimisers,
+    compare_routed,
+    standardise,
+    train_heads,
+)
 from fugu.pools.simulated import SimulatedPool, split_question_ids
 from fugu.training.cmaes import CMAESConfig
 from fugu.training.grpo import window_gain_ci

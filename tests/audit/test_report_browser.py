@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.browser import find_chromium, page_errors
 from tests.audit.test_report import curve, render  # noqa: F401 (curve is a fixture)
+from tests.browser import find_chromium, page_errors
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
@@ -16,7 +14,7 @@ needs_chromium = pytest.mark.skipif(
 
 
 @needs_chromium
-def test_report_opens_in_chromium_without_errors(tmp_path, curve):
+def test_report_opens_in_chromium_without_errors(tmp_path, curve):  # noqa: F811 (the imported fixture)
     page = tmp_path / "audit.html"
     page.write_text(render([curve]))
     assert page_errors(page, CHROMIUM) == []

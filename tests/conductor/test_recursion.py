@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from fugu.conductor.recursion import VotingConductor, compare_rounds, estimate_skill, mock_recursion, run_rounds
-from fugu.pools.simulated import split_question_ids
-from fugu.pools.simulated import SimulatedPool
+from fugu.pools.simulated import SimulatedPool, split_question_ids
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,13 @@ import json
 
 import pytest
 
-from fugu.data.listing import ChecksumError
+from fugu.data.build import CARD_FILE, MANIFEST_FILE, prepare_outcomes
 from fugu.data.convert import ConversionError
+from fugu.data.listing import ChecksumError
+from fugu.data.matrix import best_single_index, load_split
 from fugu.data.pricing import PricingError
-from fugu.data.matrix import load_split
-from fugu.data.build import prepare_outcomes
-from fugu.data.matrix import best_single_index
-from fugu.data.table import read_outcome_table
-from fugu.data.build import CARD_FILE, MANIFEST_FILE
 from fugu.data.splits import SPLITS, read_splits
+from fugu.data.table import read_outcome_table
 from fugu.pools.base import answer_sync
 from fugu.pools.replay import ReplayPool
 from tests.outcome_fixtures import long_records, write_data_folder

@@ -2,8 +2,14 @@
 
 import numpy as np
 
-from fugu.evaluation.mock_experiments import (adaptive_pool, chance_to_optimal, make_episodes, rollout, split_subsets,
-                              worker_subsets)
+from fugu.evaluation.mock_experiments import (
+    adaptive_pool,
+    chance_to_optimal,
+    make_episodes,
+    rollout,
+    split_subsets,
+    worker_subsets,
+)
 from fugu.pools.simulated import SimulatedPool
 from fugu.training.cmaes import CMAESConfig
 

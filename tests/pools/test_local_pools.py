@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from fugu.serving.worker_server import create_worker_app, running
 from fugu.pools.base import PoolError, answer_sync
 from fugu.pools.from_spec import pool_from_spec
 from fugu.pools.litellm_pool import LiteLLMPool, LiteLLMWorker
+from fugu.serving.worker_server import create_worker_app, running
 from tests.serve_fixtures import ScriptedPool
 
 QUESTION = [{"role": "user", "content": "What is 8 * 9?"}]
@@ -71,7 +71,7 @@ def test_pool_spec_builds_a_litellm_pool_and_refuses_unknown_kinds(worker_url):
 def tiny_model_dir(tmp_path_factory):
     """A random tiny Qwen3 and a byte-level BPE tokenizer, built offline in about a second."""
     import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM
 
     path = tmp_path_factory.mktemp("tiny-qwen")

@@ -7,10 +7,19 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from fugu.data.matrix import Outcomes
-from fugu.routing.baselines import (BestPerCategoryRouter, BestSingleRouter, CostWeighted, KNNRouter, LogisticRouter,
-                                    MatrixFactorisationRouter, OracleRouter, RandomRouter, mean_cost_per_1k)
-from fugu.routing.features import CachedFeatures
 from fugu.routing.base import choose, question_text
+from fugu.routing.baselines import (
+    BestPerCategoryRouter,
+    BestSingleRouter,
+    CostWeighted,
+    KNNRouter,
+    LogisticRouter,
+    MatrixFactorisationRouter,
+    OracleRouter,
+    RandomRouter,
+    mean_cost_per_1k,
+)
+from fugu.routing.features import CachedFeatures
 
 
 def outcomes(scores, costs=None, categories=None) -> Outcomes:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from fugu.cli import ROUTER_SPECS, build_parser
-from fugu.routing.priority import PriorityRouter
 from fugu.routing.base import ranked
+from fugu.routing.priority import PriorityRouter
 
 
 def test_priority_router_ranks_workers_in_the_given_order_for_every_conversation():

@@ -18,10 +18,10 @@ import openai
 import pytest
 
 from fugu.cli import build_parser, serve_config
+from fugu.pools.base import Reply
 from fugu.routing.priority import PriorityRouter
 from fugu.serving.app import ServeConfig, create_app
 from fugu.serving.worker_server import running
-from fugu.pools.base import Reply, Worker
 from tests.serve_fixtures import ScriptedPool
 
 KEY = "contract-key"

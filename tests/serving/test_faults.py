@@ -14,10 +14,10 @@ import httpx
 import openai
 import pytest
 
-from fugu.serving.worker_server import create_worker_app, running
 from fugu.pools.litellm_pool import LiteLLMPool, LiteLLMWorker
 from fugu.routing.priority import PriorityRouter
 from fugu.serving.app import ServeConfig, create_app
+from fugu.serving.worker_server import create_worker_app, running
 from tests.serve_fixtures import ScriptedPool
 
 GOOD = "The answer is 72."

@@ -6,9 +6,9 @@ import httpx
 import openai
 import pytest
 
-from fugu.serving.worker_server import running
 from fugu.routing.priority import PriorityRouter
 from fugu.serving.app import ServeConfig, create_app
+from fugu.serving.worker_server import running
 from tests.serve_fixtures import ScriptedPool
 
 KEY = "test-key"

@@ -13,12 +13,12 @@ import httpx
 import openai
 import pytest
 
-from fugu.models.backbone import build_tiny_backbone
 from fugu.cli import main as fugu_main
 from fugu.conductor.parser import ParseError, parse_workflow
-from fugu.serving.worker_server import running
+from fugu.models.backbone import build_tiny_backbone
 from fugu.routing.priority import PriorityRouter
 from fugu.serving.app import ServeConfig, create_app
+from fugu.serving.worker_server import running
 from tests.serve_fixtures import ScriptedPool
 
 TWO_STEPS = '{"steps": [{"worker": 0, "instruction": "draft", "access": []}, ' \

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from fugu.models.backbone import load_backbone
-from fugu.trinity.fixture import save_fixture, tiny_fixture
 from fugu.data.sources import MissingArtifacts
+from fugu.models.backbone import load_backbone
 from fugu.trinity.coordinator import Trinity
-from fugu.trinity.vector import VectorError, save_vector
+from fugu.trinity.fixture import save_fixture, tiny_fixture
+from fugu.trinity.vector import VectorError
 from stages import fetch, self_test
 
 WORKERS = ["w0", "w1", "w2", "w3"]

@@ -12,11 +12,10 @@ import sys
 import pytest
 
 from fugu.data.matrix import load_split
-
-from fugu.serving import worker_server
 from fugu.data.splits import SPLITS_FILE, assign_splits, write_splits
 from fugu.data.table import TABLE_FILE, write_outcome_table
 from fugu.pools.simulated import SimulatedPool, split_question_ids
+from fugu.serving import worker_server
 from stages import serve_e2e
 from stages.common import load_params, stage_params
 from tests.outcome_fixtures import tidy_table

@@ -22,8 +22,8 @@ def test_without_recorded_outcomes_training_stops_instead_of_using_the_mock(no_r
 
 def test_the_svf_ablation_is_measured_and_recorded_not_run_with_its_cost(tiny_backbone_dir):
     from fugu.models.backbone import load_backbone
-    from fugu.trinity.coordinator import Trinity
     from fugu.training.cmaes import CMAESConfig
+    from fugu.trinity.coordinator import Trinity
 
     trinity = Trinity.build(load_backbone(tiny_backbone_dir), ["a", "b"], ["solver", "thinker", "verifier"], [0])
     conversations = [[{"role": "user", "content": f"question number {i} about math"}] for i in range(6)]

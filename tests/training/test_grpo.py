@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from fugu.models.backbone import build_tiny_backbone, load_backbone
 from fugu.conductor.task import random_workflow, task_rows, tokenizer_corpus
-from fugu.pools.simulated import split_question_ids
-from fugu.pools.simulated import SimulatedPool
+from fugu.models.backbone import build_tiny_backbone, load_backbone
+from fugu.pools.simulated import SimulatedPool, split_question_ids
 from fugu.training.conductor_reward import WorkflowReward
 from fugu.training.grpo import GPUMissing, GRPOSettings, require_gpu, train_grpo, warm_start, window_gain
 

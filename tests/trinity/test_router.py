@@ -5,12 +5,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from fugu.models.backbone import load_backbone
 from fugu.cli import ROUTER_SPECS, build_parser
+from fugu.models.backbone import load_backbone
 from fugu.trinity.coordinator import Trinity
+from fugu.trinity.router import TrinityRouter
 from fugu.trinity.spec import TrinitySpec, load_trinity
 from fugu.trinity.vector import save_vector
-from fugu.trinity.router import TrinityRouter
 
 WORKERS, ROLES = ["alpha", "beta", "gamma"], ["solver", "critic"]
 CONVERSATIONS = [[{"role": "user", "content": "What is 2 + 2?"}], [{"role": "user", "content": "Name a prime."}]]

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from fugu.models.backbone import meta_model
-from fugu.trinity.vector import VectorError, VectorLayout, load_vector, save_vector
-from fugu.trinity.coordinator import layout_for
 from fugu.training.population import population_scores
+from fugu.trinity.coordinator import layout_for
+from fugu.trinity.vector import VectorError, VectorLayout, load_vector, save_vector
 
 REFERENCE_CONFIG = Path(__file__).resolve().parents[2] / "configs/qwen3-0.6b"
 finite32 = st.floats(width=32, allow_nan=False, allow_infinity=False)
