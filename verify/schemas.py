@@ -1,8 +1,8 @@
 """Schemas every metrics file must satisfy before any claim reads a number from it.
 
-Two shapes exist: an honest placeholder (``status: not_implemented`` and nothing else) and
-a produced result, whose envelope records the profile, the scale, package versions and
-artifact checksums. A file of neither shape is a :class:`MetricsFileError` naming the file.
+A produced result's envelope records the profile, the scale, package versions and artifact
+checksums. A file of another shape is a :class:`MetricsFileError` naming the file (every stage
+is built, so there is no placeholder shape).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
@@ -21,12 +21,6 @@ DVC_FILE = Path(__file__).resolve().parent.parent / "dvc.yaml"
 
 class MetricsFileError(ValueError):
     """A metrics file that is missing a field, mistyped, or not JSON; the message names it."""
-
-
-class NotImplementedMetrics(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    stage: str
-    status: Literal["not_implemented"]
 
 
 class ProducedMetrics(BaseModel):
@@ -68,11 +62,10 @@ class ProducedMetrics(BaseModel):
         return _longest_prefix(self.metric_scale, key) or self.scale
 
 
-StageMetrics = Annotated[Union[NotImplementedMetrics, ProducedMetrics], Field(discriminator="status")]
-_ADAPTER: TypeAdapter[NotImplementedMetrics | ProducedMetrics] = TypeAdapter(StageMetrics)
+_ADAPTER: TypeAdapter[ProducedMetrics] = TypeAdapter(ProducedMetrics)
 
 
-def load_metrics(path: Path) -> NotImplementedMetrics | ProducedMetrics:
+def load_metrics(path: Path) -> ProducedMetrics:
     """Parse and validate one metrics file; every failure names the file."""
     path = Path(path)
     try:

@@ -10,11 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fugu.conductor.executor import Execution, execute
 from fugu.conductor.parser import ParseError, parse_workflow
 from fugu.conductor.prompts import conductor_prompt
 from fugu.conductor.schema import Workflow
-from fugu.pools.base import Pool
 
 
 @dataclass(frozen=True)
@@ -42,16 +40,6 @@ class UltraConductor:
             return UltraPlan(text, parse_workflow(text, n_workers, max_steps), None)
         except ParseError as exc:
             return UltraPlan(text, None, str(exc))
-
-    async def answer(self, question: str, pool: Pool, *, max_steps: int, time_budget_s: float,
-                     max_attempts: int = 2) -> tuple[UltraPlan, Execution | None]:
-        """Plan, then run the plan on ``pool``; no execution when the plan did not parse."""
-        plan = self.plan(question, len(pool.workers), max_steps)
-        if plan.workflow is None:
-            return plan, None
-        run = await execute(plan.workflow, pool, question, max_steps=max_steps,
-                            time_budget_s=time_budget_s, max_attempts=max_attempts)
-        return plan, run
 
 
 def describe_workflow(workflow: Workflow, worker_names: list[str]) -> str:

@@ -41,10 +41,10 @@ def test_missing_metrics_file_is_not_run(tmp_path):
     assert verdict.outcome == "not_run" and "missing" in verdict.reason
 
 
-def test_placeholder_stage_is_not_run(tmp_path):
+def test_a_placeholder_metrics_file_is_an_error_not_a_skip(tmp_path):
     write_metrics(tmp_path, "eval", {"stage": "eval", "status": "not_implemented"})
     verdict = judge(make_claim(), tmp_path)
-    assert verdict.outcome == "not_run" and "not built yet" in verdict.reason
+    assert verdict.outcome == "error" and "malformed" in verdict.reason
 
 
 def test_wrong_scale_is_not_run_with_what_it_requires(tmp_path):
