@@ -244,7 +244,7 @@ def mock_twin(train_x: np.ndarray, train: Outcomes, test_x: np.ndarray, test: Ou
     routed["trinity"] = Routed("trinity", choices, *test.routed(choices))
     summary = compare_to_baselines(routed, test, "best_single", "oracle", section["bootstrap_resamples"], seed,
                                    section["confidence"])
-    return {"mock": True, "meaning": "simulated pool: seeded per-category skill matrix built for routing to win",
+    return {"mock": bool(test.mock), "meaning": "simulated pool: seeded per-category skill matrix built for routing to win",
             "n_train": len(train), "n_test": len(test), **summary}
 
 

@@ -26,6 +26,7 @@ WORKER_MODELS_DIR = ROOT / "artifacts/fetch/worker_models"  # packaged GGUF work
 # features: the backbone's hidden states per question, computed once (fugu/trinity/features.py)
 FEATURES_DIR = ROOT / "artifacts/features"
 REAL_FEATURES = "features.npz"          # recorded real questions: question_id, penultimate, last
+FEATURES_FILE = FEATURES_DIR / REAL_FEATURES
 SIMULATED_FEATURES = "simulated.npz"    # the simulated pool's questions (mock claims)
 EMBEDDINGS = "embeddings.npz"           # all-MiniLM-L6-v2 of the recorded real questions: question_id, embedding
 
@@ -61,6 +62,3 @@ def relative(path: Path) -> str:
         return str(Path(path).resolve().relative_to(ROOT))
     except ValueError:
         return str(path)
-
-# features (cached backbone features; written by the features stage)
-FEATURES_FILE = ROOT / "artifacts/features/features.npz"
