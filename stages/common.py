@@ -8,6 +8,7 @@ the sha256 of every artifact it used, so a number can always be traced to its in
 
 from __future__ import annotations
 
+import csv
 import importlib.metadata
 import json
 import math
@@ -39,6 +40,14 @@ def stage_params(params: dict[str, Any], stage: str) -> dict[str, Any]:
     section = dict(params.get(stage) or {})
     per_profile = {p: section.pop(p, None) or {} for p in PROFILES}
     return {**section, **per_profile[params["profile"]]}
+
+
+def open_stage(stage: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """Every stage's preamble: (all params, the active profile, this stage's section), with the
+    process set up for the profile (offline in the tiny one)."""
+    params = load_params()
+    enter_profile(params["profile"])
+    return params, params["profile"], stage_params(params, stage)
 
 
 def enter_profile(profile: str) -> None:
@@ -108,6 +117,19 @@ def write_metrics(
     if metric_scale:
         envelope["metric_scale"] = metric_scale
     return _dump(stage, envelope)
+
+
+def write_curve(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> Path:
+    """One plot's data as CSV (``columns`` in order; floats to 6 decimals, None as empty), the
+    format every DVC plot of the pipeline reads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if row.get(c) is None else f"{row[c]:.6f}" if isinstance(row[c], float) else row[c]
+                             for c in columns])
+    return path
 
 
 def _dump(stage: str, payload: dict[str, Any]) -> Path:

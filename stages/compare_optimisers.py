@@ -20,7 +20,7 @@ import numpy as np
 
 from fugu.data.matrix import Outcomes, load_split
 from fugu.evaluation.optimisers import OptimiserSettings, compare_optimisers
-from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.common import checksums, open_stage, stage_params, write_metrics
 from stages.paths import FEATURES_FILE, ROUTING_DIR, relative
 
 KEYS = ("optimisers", "cmaes_vs_reinforce", "cmaes_vs_random_search", "cmaes_vs_sft", "cmaes_vs_best_single",
@@ -84,8 +84,7 @@ def measure(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], dic
 
 
 def main() -> None:
-    params = load_params()
-    enter_profile(params["profile"])
+    params, _, _ = open_stage("compare_optimisers")
     metrics, not_run, artifacts = measure(params)
     write_metrics("compare_optimisers", params["profile"], metrics, artifacts, not_run=not_run)
     print(f"wrote metrics/compare_optimisers.json ({'not run: ' + next(iter(not_run.values())) if not_run else 'measured'})")

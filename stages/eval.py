@@ -21,7 +21,6 @@ Writes metrics/eval.json and plots/eval_cost_quality.csv.
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any, Sequence
 
@@ -51,7 +50,7 @@ from fugu.trinity.router import TrinityRouter
 from fugu.trinity.spec import TrinitySpec, load_trinity
 from fugu.trinity.vector import load_vector
 from stages.builders import simulated_world
-from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.common import checksums, open_stage, stage_params, write_curve, write_metrics
 from stages.paths import (
     COST_QUALITY_PLOT,
     EMBEDDINGS,
@@ -71,10 +70,7 @@ ESTIMATED = ("costs are ESTIMATED: tokens of the recorded question and response 
 
 
 def main() -> None:
-    params = load_params()
-    profile = params["profile"]
-    section = stage_params(params, "eval")
-    enter_profile(profile)
+    params, profile, section = open_stage("eval")
     seed = params["seed"]
     metrics: dict[str, Any] = {}
     not_run: dict[str, str] = {}
@@ -93,7 +89,7 @@ def main() -> None:
     routing.update({"pool": fetch_meta.get("pool"), "subset": fetch_meta.get("subset"), "cost_note": ESTIMATED})
     metrics["routing"] = routing
     metrics["trinity"] = routing["routers"]["trinity"]
-    write_curve(curve)
+    write_cost_quality_curve(curve)
 
     simulated, sim_train_ids, sim_test_ids = simulated_world(params)
     sim_train, sim_test = simulated.outcomes(sim_train_ids, expected=True), simulated.outcomes(sim_test_ids, expected=False)
@@ -252,16 +248,12 @@ def cmaes_config(cfg: dict[str, Any], seed: int) -> CMAESConfig:
     return CMAESConfig(cfg["population_size"], cfg["generations"], cfg["sigma0"], seed)
 
 
-def write_curve(curve: list[dict[str, Any]]) -> None:
+def write_cost_quality_curve(curve: list[dict[str, Any]]) -> None:
     """Accuracy vs estimated USD per 1,000 test questions: single models as points, routers as curves."""
-    COST_QUALITY_PLOT.parent.mkdir(parents=True, exist_ok=True)
-    with open(COST_QUALITY_PLOT, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["router", "kind", "cost_penalty", "cost", "accuracy", "data"])
-        for row in sorted(curve, key=lambda r: (r["router"], r["estimated_usd_per_1k"])):
-            writer.writerow([row["router"], row["kind"], "" if row["cost_penalty"] is None else row["cost_penalty"],
-                             f"{row['estimated_usd_per_1k']:.6f}", f"{row['accuracy']:.6f}",
-                             "recorded outcomes (test split); cost ESTIMATED, USD per 1,000 questions"])
+    data = "recorded outcomes (test split); cost ESTIMATED, USD per 1,000 questions"
+    rows = [{**row, "cost": row["estimated_usd_per_1k"], "data": data}
+            for row in sorted(curve, key=lambda r: (r["router"], r["estimated_usd_per_1k"]))]
+    write_curve(COST_QUALITY_PLOT, ["router", "kind", "cost_penalty", "cost", "accuracy", "data"], rows)
 
 
 def conductor_metrics(params: dict[str, Any], pool: SimulatedPool, train_ids: list[str],

@@ -27,7 +27,7 @@ from fugu.routing.features import sentence_embeddings
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.features import backbone_features, save_features
 from stages.builders import simulated_world
-from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.common import checksums, open_stage, stage_params, write_metrics
 from stages.paths import (
     BACKBONE_DIR,
     EMBEDDINGS,
@@ -40,11 +40,8 @@ from stages.paths import (
 
 
 def main() -> None:
-    params = load_params()
-    profile = params["profile"]
-    section = stage_params(params, "features")
+    params, profile, section = open_stage("features")
     coordinator = stage_params(params, "trinity")
-    enter_profile(profile)
     if section.get("torch_threads"):
         torch.set_num_threads(int(section["torch_threads"]))
     shutil.rmtree(FEATURES_DIR, ignore_errors=True)

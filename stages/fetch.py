@@ -1,15 +1,15 @@
 """fetch: obtain every artifact with a recorded checksum.
 
 Two independent parts, each writing its own outs and its own section of metrics/fetch.json:
-- TRINITY backbone, parameter vector, self-test fixture (issue #3). Tiny profile: the real
+- TRINITY backbone, parameter vector, self-test fixture. Tiny profile: the real
   pretrained SmolLM2-135M-Instruct from its installed PyPI package (a GGUF file, sha256
-  pinned in params, converted once to a transformers directory; issue #13) and a synthetic
+  pinned in params, converted once to a transformers directory) and a synthetic
   fixture in the reference format (no released vector exists for this backbone; self_test
   plants one). The random tiny Qwen3 builder is only a unit-test fixture now. Full profile:
   Qwen3-0.6B, the released vector and the 37-case fixture from their sources, or from local
   paths; anything missing stops the stage with a message naming each artifact. The
   reference parameter count is arithmetic from the shipped Qwen3-0.6B config in both.
-- recorded routing outcomes (issue #4): copied from the shared data folder, sha256-checked,
+- recorded routing outcomes: read from the shipped data/routing folder, sha256-checked,
   converted to one checked table, split, and described by a data card.
 """
 
@@ -28,7 +28,7 @@ from fugu.trinity.fixture import load_fixture, save_fixture, tiny_fixture
 from fugu.trinity.svf import svf_target_keys
 from fugu.trinity.vector import load_vector
 from stages.builders import vector_file
-from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.common import checksums, open_stage, write_metrics
 from stages.paths import (
     BACKBONE_DIR,
     FIXTURE_DIR,
@@ -42,21 +42,18 @@ from stages.paths import (
 
 
 def main() -> None:
-    params = load_params()
-    profile = params["profile"]
-    section = stage_params(params, "fetch")
-    enter_profile(profile)
+    params, profile, section = open_stage("fetch")
     metrics: dict[str, Any] = {}
     not_run: dict[str, str] = {}
     produced = []
 
-    # --- backbone, released vector, fixture (issue #3) -----------------------------------
+    # --- backbone, released vector, fixture -----------------------------------
     metrics["param_count"], metrics["backbone"] = fetch_trinity(section, params["trinity"], profile)
     produced += [BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR]
     metrics["worker_models"] = fetch_worker_models(section.get("worker_models") or [])
     produced.append(WORKER_MODELS_DIR)
 
-    # --- recorded routing outcomes (issue #4) --------------------------------------------
+    # --- recorded routing outcomes --------------------------------------------
     metrics["routing"], reason = fetch_routing_data(section["routing"], section.get("routing_subset"), profile)
     if reason:
         not_run["routing"] = reason

@@ -22,7 +22,7 @@ from reports.render import (
     load_curve,
     render_report,
 )
-from stages.common import load_params, package_versions, stage_params, write_metrics
+from stages.common import open_stage, package_versions, write_metrics
 from stages.paths import PARAMS_FILE, ROOT, relative
 from verify.schemas import declared_metrics_files
 from verify.verdicts import OUTCOMES, read_verdicts
@@ -50,8 +50,7 @@ def evidence_digest(files: list[Path]) -> str:
 
 
 def main() -> None:
-    params = load_params()
-    knobs = stage_params(params, "report")
+    params, _, knobs = open_stage("report")
     verdicts_path = ROOT / knobs["verdicts"]
     run_verify(verdicts_path)
 

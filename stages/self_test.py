@@ -24,7 +24,7 @@ from fugu.trinity.fixture import FixtureCase, load_fixture
 from fugu.trinity.planting import plant_head
 from fugu.trinity.vector import load_vector, save_vector
 from stages.builders import coordinator_spec, vector_file
-from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.common import checksums, open_stage, stage_params, write_metrics
 from stages.paths import (
     BACKBONE_DIR,
     FIXTURE_FILE,
@@ -37,12 +37,9 @@ from stages.paths import (
 
 
 def main() -> None:
-    params = load_params()
-    profile = params["profile"]
-    enter_profile(profile)
+    params, profile, cfg = open_stage("self_test")
     if profile == "tiny":
         torch.set_num_threads(1)  # the tiny profile promises 2 shared cores
-    cfg = stage_params(params, "self_test")
     coordinator = stage_params(params, "trinity")
     spec = coordinator_spec(coordinator, coordinator["workers"], PLANTED_VECTOR if profile == "tiny" else vector_file(VECTOR_DIR),
                             trained_on="planted by least squares" if profile == "tiny" else "released")

@@ -13,7 +13,7 @@ calls those real workers directly on the recorded questions. Whether the pool st
 (``worker_names_leaked``: worker names found in any body, header or stream chunk the client
 received) is measured for real either way. Every server is shut down on success and on failure.
 
-``live`` (issue #13): besides the recorded/mock path, one request is answered LIVE by a real
+``live``: besides the recorded/mock path, one request is answered LIVE by a real
 local model — SmolLM2-135M-Instruct as fetch converted it — through `fugu serve` over a
 ``local_hf`` pool (greedy, bounded ``max_new_tokens``); metrics say so under ``live``.
 """
@@ -39,7 +39,7 @@ from fugu.pools.base import Pool
 from fugu.pools.replay import ReplayPool
 from fugu.serving.worker_server import create_worker_app, free_port, running, spawned
 from stages.builders import simulated_world
-from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.common import checksums, open_stage, write_metrics
 from stages.paths import ROOT, ROUTING_DIR, TRAINED_SPEC
 
 FOLLOW_UP = "Please check your work and state the final answer again."
@@ -248,10 +248,7 @@ def count_leaks(surfaces: list[str], worker_names: list[str]) -> int:
 
 
 def main() -> None:
-    params = load_params()
-    profile = params["profile"]
-    section = stage_params(params, "serve_e2e")
-    enter_profile(profile)
+    params, profile, section = open_stage("serve_e2e")
     source = worker_source(params, section)
     launch = build_router(section, source.worker_names)
     started = time.perf_counter()

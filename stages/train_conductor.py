@@ -11,7 +11,6 @@ full  A 3B-class instruct policy on nvidia/ToolScale on a GPU (docs/conductor.md
 
 from __future__ import annotations
 
-import csv
 import shutil
 import sys
 import tempfile
@@ -38,7 +37,7 @@ from fugu.training.grpo import (
     window_gain_ci,
 )
 from stages.builders import simulated_world
-from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.common import checksums, open_stage, write_curve, write_metrics
 from stages.paths import CONDUCTOR_POLICY_DIR, CONDUCTOR_REWARD_PLOT, ROOT
 
 PLOT_COLUMNS = ["step", "mean_reward", "reward_std", "format_reward", "answer_reward", "data"]
@@ -46,10 +45,7 @@ PLOT_DATA = "mock task, simulated pool"  # the report prints it in the curve's t
 
 
 def main() -> None:
-    params = load_params()
-    profile = params["profile"]
-    cfg = stage_params(params, "train_conductor")
-    enter_profile(profile)
+    params, profile, cfg = open_stage("train_conductor")
     if profile == "full":
         try:
             train_full(cfg)
@@ -82,7 +78,7 @@ def train_tiny(cfg: dict[str, Any], pool: SimulatedPool, train_ids: list[str], h
                            Path(scratch) / "grpo")
         after = evaluate_policy(model, tokenizer, held, reward, grpo.max_completion_length)
     save_policy(model, tokenizer)
-    write_curve(curve)
+    write_reward_curve(curve)
     window = int(cfg["reward_window"])
     rewards = [row["mean_reward"] for row in curve]
     metrics = {
@@ -139,14 +135,8 @@ def save_policy(model, tokenizer) -> None:
     tokenizer.save_pretrained(CONDUCTOR_POLICY_DIR)
 
 
-def write_curve(curve: list[dict]) -> None:
-    CONDUCTOR_REWARD_PLOT.parent.mkdir(parents=True, exist_ok=True)
-    with open(CONDUCTOR_REWARD_PLOT, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=PLOT_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for row in curve:
-            values = {k: round(row[k], 6) if isinstance(row.get(k), float) else row.get(k) for k in PLOT_COLUMNS}
-            writer.writerow({**values, "data": PLOT_DATA})
+def write_reward_curve(curve: list[dict]) -> None:
+    write_curve(CONDUCTOR_REWARD_PLOT, PLOT_COLUMNS, [{**row, "data": PLOT_DATA} for row in curve])
 
 
 if __name__ == "__main__":

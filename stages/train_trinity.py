@@ -13,7 +13,6 @@ metrics/train_trinity.json and plots/train_trinity_fitness.csv.
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import time
@@ -30,7 +29,7 @@ from fugu.training.trinity_search import fit_and_select
 from fugu.trinity.features import FeatureTable
 from fugu.trinity.vector import save_vector
 from stages.builders import coordinator_spec, simulated_world
-from stages.common import checksums, enter_profile, load_params, stage_params, write_metrics
+from stages.common import checksums, open_stage, stage_params, write_curve, write_metrics
 from stages.paths import (
     BACKBONE_DIR,
     FEATURES_DIR,
@@ -49,11 +48,8 @@ DATA = "recorded real outcomes (train split; generations chosen on validation)"
 
 
 def main() -> None:
-    params = load_params()
-    profile = params["profile"]
-    section = stage_params(params, "train_trinity")
+    params, profile, section = open_stage("train_trinity")
     coordinator = stage_params(params, "trinity")
-    enter_profile(profile)
     if section["trainable"] != "head":
         raise SystemExit("train_trinity: only trainable: head is supported on cached features "
                          "(head+svf would need the backbone per candidate; not implemented here)")
@@ -88,7 +84,7 @@ def main() -> None:
         sweep_spec.save(vector_path.with_suffix(".json"))
         index.append({"cost_penalty": trained.cost_penalty, "spec": vector_path.with_suffix(".json").name})
     TRAINED_SWEEP_INDEX.write_text(json.dumps(index, indent=2) + "\n")
-    write_curve(chosen.result.history, DATA)
+    write_fitness_curve(chosen.result.history, DATA)
 
     training: dict[str, Any] = {
         "data": DATA, "mock": False, "trainable": section["trainable"],
@@ -182,14 +178,11 @@ def mock_claim(params: dict[str, Any], section: dict[str, Any]) -> dict[str, Any
     return metrics
 
 
-def write_curve(history: list[Generation], data: str) -> None:
+def write_fitness_curve(history: list[Generation], data: str) -> None:
     """Per-generation best/mean fitness and step size; ``data`` says what the fitness was measured on."""
-    TRINITY_FITNESS_PLOT.parent.mkdir(parents=True, exist_ok=True)
-    with open(TRINITY_FITNESS_PLOT, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["generation", "best_fitness", "mean_fitness", "sigma", "data"])
-        for g in history:
-            writer.writerow([g.generation, f"{g.best_fitness:.6f}", f"{g.mean_fitness:.6f}", f"{g.sigma:.6f}", data])
+    rows = [{"generation": g.generation, "best_fitness": float(g.best_fitness), "mean_fitness": float(g.mean_fitness),
+             "sigma": float(g.sigma), "data": data} for g in history]
+    write_curve(TRINITY_FITNESS_PLOT, ["generation", "best_fitness", "mean_fitness", "sigma", "data"], rows)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ newlines and at 11% through the chat template, so ``"transcript"`` is the refere
 ``"chat_template"`` uses the tokenizer's template (falling back to the transcript when the
 tokenizer has none).
 
-Speed (issue #13): reading states is the cost of every profile (one forward pass per
+Speed: reading states is the cost of every profile (one forward pass per
 conversation, and again for every SVF candidate). :meth:`Trinity.token_states` tokenizes
 everything once, sorts by length and batches only rows of similar length (``pad_tolerance``:
 a batch may hold at most that fraction of padding; on a 2-core CPU, padding is pure loss and

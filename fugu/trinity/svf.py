@@ -18,7 +18,7 @@ U diag(s) Vᵀ recomposition is not (round-off). Recomposing is one (m × k)·(k
 matrix with U ⊙ s precomputed; matrices whose offsets are all zero are copied, not multiplied.
 (The (1 + z) scaling of each singular value is the delta U diag(s ⊙ z) Vᵀ.)
 
-Tied weights (issue #13). Qwen3-0.6B and SmolLM2-135M tie ``lm_head.weight`` to
+Tied weights. Qwen3-0.6B and SmolLM2-135M tie ``lm_head.weight`` to
 ``model.embed_tokens.weight``: one tensor under two ``state_dict`` keys. Both keys are
 targets, so the layout has a slice for each (the released vector's 9 × 1024 SVF offsets
 count both). Three readings of what the shared tensor then holds:
@@ -27,7 +27,7 @@ count both). Three readings of what the shared tensor then holds:
    ``state_dict`` target once, from the base weights, and writes each W(z) back in
    ``state_dict`` order; for a tied pair both writes land in the same storage and the
    later one, ``lm_head``, is what the forward pass reads. The embed slice is inert.
-2. The public reconstruction (OpenFugu ``mini.py``, as issue #13 reports it; not re-read
+2. The public reconstruction (OpenFugu ``mini.py``, as an independent read reports it; not re-read
    here) rewrites the tied tensor twice and takes a fresh SVD before the second write, so the lm_head offsets act on the embed-adapted
    matrix: both slices matter, composed. That differs from (1) only through the fresh SVD,
    which the reference's decompose-once manager (``SVDParameterManager``) does not do.

@@ -14,7 +14,7 @@ MISSION_CLAIM_IDS = {
     "recursion-mock", "recursion-real", "adaptive-pool", "perstep-subset", "serve-e2e",
     "pool-hidden", "param-count",
 }
-# The two Sakana papers and the outside reproduction (issue #14): table rows, each named in `source`.
+# The two Sakana papers and the outside reproduction: table rows, each named in `source`.
 PAPER_CLAIM_IDS = {
     "trinity-heldout-avg", "trinity-id-avg", "trinity-table4-reinforce", "trinity-param-budget", "trinity-turns",
     "conductor-table1-avg", "conductor-table7-moa", "conductor-recursion", "semantic-router-gpqa",

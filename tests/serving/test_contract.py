@@ -1,4 +1,4 @@
-"""The OpenAI contract under hostile input and load, over real sockets, one test per defect of #15.
+"""The OpenAI contract under hostile input and load, over real sockets, one test per contract defect found by fuzzing and hostile clients.
 
 Strict types, ranges and enums; unencodable text; roles developer and tool; fields no worker
 can honour named in a 400; 405 with Allow; 429 with Retry-After; a disconnecting client frees

@@ -1,4 +1,4 @@
-"""Defect 1 of #15: one large prompt must not wedge the TRINITY server.
+"""One large prompt must not wedge the TRINITY server.
 
 The tiny random TRINITY backbone routes over a real socket. A 990 KB prompt is answered or
 refused within its deadline, and a small request sent at the same time is answered within

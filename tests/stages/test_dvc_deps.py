@@ -65,14 +65,17 @@ def test_stage_lists_no_python_it_does_not_import(name: str):
 
 
 def read_sections(path: Path) -> set[str]:
-    """Top-level params sections a stage reads: ``params["x"]`` and ``stage_params(params, "x")``."""
+    """Top-level params sections a stage reads: ``params["x"]``, ``stage_params(params, "x")``, ``open_stage("x")``."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "params"
                 and isinstance(node.slice, ast.Constant)):
             found.add(node.slice.value)
-        if (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("stage_params", "simulated_world")):
-            if node.func.id == "simulated_world":
+        if (isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in ("stage_params", "simulated_world", "open_stage")):
+            if node.func.id == "open_stage":  # the preamble reads the profile and the stage's own section
+                found.update({"profile", node.args[0].value})
+            elif node.func.id == "simulated_world":
                 found.update({"simulated_pool", "simulated_split"})
             elif len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
                 found.add(node.args[1].value)
