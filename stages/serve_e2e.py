@@ -191,7 +191,7 @@ def exercise(url: str, section: dict[str, Any], questions: list[Question]) -> di
                             "correct": grade_numeric(text, q.gold) == 1.0})
 
     models = httpx.get(f"{url}/v1/models", headers={"Authorization": f"Bearer {section['api_key']}"}, timeout=10)
-    health = httpx.get(f"{url}/health", timeout=10)
+    health = httpx.get(f"{url}/health", headers={"Authorization": f"Bearer {section['api_key']}"}, timeout=10)
     unauthorized = httpx.post(f"{url}/v1/chat/completions", json={"model": model, "messages": [user]}, timeout=10)
     surfaces += [models.text, _headers(models.headers), health.text, _headers(health.headers), unauthorized.text]
     return {"answers": answers, "surfaces": surfaces, "stream_chunks": stream_chunks,

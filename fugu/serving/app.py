@@ -38,7 +38,8 @@ with ``Allow``.
 
 Endpoints: ``POST /v1/chat/completions``, ``POST /v1/responses`` (the Responses API: ``input``
 as a string or messages, ``instructions``, plain or streamed events), ``GET /v1/models``,
-``GET /metrics`` (counters), ``GET /health`` (only ``{"status": "ok"}``, no auth).
+``GET /metrics`` (counters), ``GET /health`` (no auth: only ``{"status": "ok"}``; with the key
+also the router and the models).
 """
 
 from __future__ import annotations
@@ -406,8 +407,15 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
         return APIError(exc.status_code, str(exc.detail), code=code, headers=dict(exc.headers or {})).response()
 
     @app.get("/health", responses={200: {"description": "the server is up"}})
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health(request: Request) -> dict[str, Any]:
+        """Only ``{"status": "ok"}`` to anyone; with the valid key also the router and the served models."""
+        if config.api_key is None:
+            return {"status": "ok"}
+        try:
+            await authorize(request)
+        except APIError:
+            return {"status": "ok"}
+        return {"status": "ok", "router": router.name, "models": list(modes)}
 
     @app.get("/v1/models", dependencies=[Depends(authorize)], response_model=ModelList)
     async def models() -> ModelList:

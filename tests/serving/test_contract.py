@@ -118,8 +118,11 @@ def test_the_models_are_the_served_modes(server):
     assert ids == ["fugu-mini"]  # no Conductor loaded here: fugu-ultra is listed only with one
 
 
-def test_health_says_only_ok(server):
+def test_health_says_only_ok_without_the_key(server):
     assert httpx.get(f"{server[0]}/health").json() == {"status": "ok"}
+    assert httpx.get(f"{server[0]}/health", headers={"Authorization": "Bearer wrong"}).json() == {"status": "ok"}
+    assert httpx.get(f"{server[0]}/health", headers=AUTH).json() == {"status": "ok", "router": PriorityRouter.name,
+                                                                   "models": ["fugu-mini"]}
 
 
 # --- the Responses API --------------------------------------------------------------------
