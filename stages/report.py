@@ -69,7 +69,7 @@ def main() -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(html)
     table = ROOT / knobs["claims_table"]
-    table.write_text(claims_markdown(claims, verdicts, f"{params['profile']} profile, {environment.git_revision}"))
+    table.write_text(claims_markdown(claims, verdicts, f"{params['profile']} profile, evidence digest {environment.evidence_digest}"))
 
     counts = {o: sum(v.outcome == o for v in verdicts) for o in OUTCOMES}
     write_metrics("report", params["profile"], {"verdicts": counts, "claims": len(claims)}, artifacts={})

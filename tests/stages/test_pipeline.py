@@ -80,6 +80,15 @@ def test_report_and_verdicts_are_written(first_run, fresh_copy):
     assert "OpenFugu audit report" in html
 
 
+def test_a_fresh_copy_reproduces_the_committed_lock(first_run, fresh_copy):
+    """Every DVC out is a function of its inputs (timings go to metrics/timings/, never an out), so
+    `dvc repro` on a fresh clone leaves dvc.lock, and so `git status`, as committed."""
+    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=fresh_copy,
+                             capture_output=True, text=True, check=True).stdout
+    assert not changed.strip(), "dvc repro on a fresh copy changed tracked files:\n" + changed + subprocess.run(
+        ["git", "diff", "--stat"], cwd=fresh_copy, capture_output=True, text=True).stdout
+
+
 def test_second_repro_runs_no_stage(first_run, fresh_copy):
     second = dvc_repro(fresh_copy)
     assert second.returncode == 0, second.stderr[-3000:]
