@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.results import RESULTS_DIR, write_result
+from benchmarks.results import write_result
 from fugu.models.backbone import load_backbone
 from fugu.trinity.coordinator import Trinity
 
@@ -62,14 +62,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--svf-layers", type=int, nargs="+", default=[28])
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: 2, the tiny profile's cores)")
     parser.add_argument("--n", type=int, default=24, help="prompts per policy")
-    parser.add_argument("--output-name", default="trinity_features")
     parser.add_argument("--quick", action="store_true", help="few prompts: checks the benchmark runs")
     args = parser.parse_args(argv)
     if not (Path(args.backbone) / "config.json").is_file():
         print(f"trinity_features: no backbone at {args.backbone}: run `dvc repro fetch` first (skipped)")
         return 0
-    if args.quick:  # a smoke run: its numbers go to their own file, never over the real ones
-        args.n, args.output_name = 4, f"{args.output_name}_quick"
+    if args.quick:  # a smoke run: its numbers go to trinity_features_quick.json, never over the real ones
+        args.n = 4
     torch.set_num_threads(args.threads)
 
     backbone = load_backbone(args.backbone)
@@ -112,7 +111,7 @@ def main(argv: list[str]) -> int:
     recompose_s = time.perf_counter() - started
     trinity.svf.restore()
     best = max(results.values(), key=lambda r: r["tokens_per_s"])
-    path = write_result(args.output_name, {
+    path = write_result("trinity_features", {
         "backbone": args.backbone, "architecture": type(backbone.model).__name__,
         "parameters": int(sum(p.numel() for p in backbone.model.parameters())), "threads": args.threads,
         "n_prompts": len(lengths), "prompt_tokens": {"total": sum(lengths), "min": min(lengths), "max": max(lengths)},
@@ -122,7 +121,7 @@ def main(argv: list[str]) -> int:
         "svf": {"targets": trinity.svf.keys, "n_offsets": trinity.svf.n_offsets,
                 "decompose_once_s": round(decompose_s, 3), "recompose_per_candidate_s": round(recompose_s, 3)},
         "note": "2 shared cores: other processes may run at the same time; matmul before/after brackets the run",
-    }, RESULTS_DIR)
+    }, args.quick)
     print(f"wrote {path}")
     return 0
 

@@ -14,6 +14,7 @@ from benchmarks.__main__ import BENCHMARKS
 HELPERS = {"__init__", "__main__", "results"}
 # serve_overhead starts two servers; its own test (test_serve_overhead.py) runs its quick mode.
 RUN_ELSEWHERE = {"serve_overhead"}
+NEEDS_REAL_BACKBONE = {"trinity_features"}
 
 
 def test_every_benchmark_module_is_registered():
@@ -22,9 +23,11 @@ def test_every_benchmark_module_is_registered():
 
 
 @pytest.mark.parametrize("name", sorted(set(BENCHMARKS) - RUN_ELSEWHERE))
-def test_benchmark_runs_in_quick_mode_and_writes_its_quick_file(name, tmp_path, monkeypatch):
+def test_benchmark_runs_in_quick_mode_and_writes_its_quick_file(name, tmp_path, monkeypatch, request):
     monkeypatch.setattr(benchmarks.results, "RESULTS_DIR", tmp_path)
-    code = importlib.import_module(BENCHMARKS[name]).main(["--quick"])
+    # trinity_features measures the real backbone: the converted SmolLM2 (one session fixture)
+    extra = ["--backbone", str(request.getfixturevalue("smollm2_dir"))] if name in NEEDS_REAL_BACKBONE else []
+    code = importlib.import_module(BENCHMARKS[name]).main(["--quick", *extra])
     assert not code
     written = json.loads((tmp_path / f"{name}_quick.json").read_text())
     assert written["benchmark"] == name and written["quick"] is True
