@@ -16,6 +16,7 @@ Two independent parts, each writing its own outs and its own section of metrics/
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -43,6 +44,7 @@ from stages.paths import (
 
 def main() -> None:
     params, profile, section = open_stage("fetch")
+    started = time.perf_counter()
     metrics: dict[str, Any] = {}
     not_run: dict[str, str] = {}
     produced = []
@@ -60,7 +62,7 @@ def main() -> None:
     produced.append(ROUTING_DIR)
 
     write_metrics("fetch", profile, metrics, checksums(*produced), not_run=not_run,
-                  metric_scale={"param_count.reference": "full"})
+                  metric_scale={"param_count.reference": "full"}, timings={"wall_s": time.perf_counter() - started})
 
 
 def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any],

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -133,10 +132,9 @@ def load_gguf(path: str | Path, *, dtype: torch.dtype = torch.float32):
 
 
 def convert_gguf(path: str | Path, out_dir: str | Path) -> dict[str, Any]:
-    """Load a GGUF file once and write a transformers directory (safetensors); return what was made."""
-    started = time.perf_counter()
+    """Load a GGUF file once and write a transformers directory (safetensors); return what was made
+    (no timings: the caller's metrics must be a function of the file, not of the machine's load)."""
     model, tokenizer = load_gguf(path)
-    loaded_s = time.perf_counter() - started
     # save_pretrained refuses a GGUF-loaded model: rebuild a plain one with the same weights.
     plain = type(model)(model.config)
     missing, unexpected = plain.load_state_dict(model.state_dict(), strict=False)
@@ -160,6 +158,4 @@ def convert_gguf(path: str | Path, out_dir: str | Path) -> dict[str, Any]:
         "num_hidden_layers": int(plain.config.num_hidden_layers),
         "tie_word_embeddings": bool(getattr(plain.config, "tie_word_embeddings", False)),
         "chat_template": bool(getattr(tokenizer, "chat_template", None)),
-        "load_seconds": round(loaded_s, 2),
-        "convert_seconds": round(time.perf_counter() - started, 2),
     }

@@ -73,11 +73,12 @@ def test_grpo_curve_comes_from_real_steps(pool, tmp_path):
 
 
 def test_full_profile_stage_stops_with_a_message_on_cpu(monkeypatch):
+    import stages.common
     import stages.train_conductor as stage
 
     params = {"profile": "full", "seed": 0, "simulated_pool": {},
               "train_conductor": {"full": {"model_id": "m", "model_dir": "nowhere", "dataset": "d"}}}
-    monkeypatch.setattr(stage, "load_params", lambda: params)
+    monkeypatch.setattr(stages.common, "load_params", lambda: params)  # what open_stage reads
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(SystemExit, match="train_conductor: .*needs a CUDA GPU"):
         stage.main()
