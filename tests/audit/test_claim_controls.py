@@ -132,31 +132,31 @@ def test_recursion_mock_check_fails_without_a_second_round(tmp_path):
     assert verdict("recursion-mock", "eval", {"recursion_mock": off}, tmp_path).outcome == "not_reproduced"
 
 
-def test_orchestration_check_fails_when_routing_is_best_single(tmp_path):
+def routing_is_best_single() -> dict:
+    """compare_to_baselines on the separable world with the router switched off: it always calls
+    the best single worker (its ``trinity`` entry), beside the oracle's."""
     _, data, _ = separable_world()
     best = int(np.argmax(data.scores.mean(axis=0)))
     single = Routed("best_single", np.full(len(data), best), *data.routed(np.full(len(data), best)))
     oracle_choice = data.scores.argmax(axis=1)
     oracle = Routed("oracle", oracle_choice, *data.routed(oracle_choice))
-    off = compare_to_baselines({"best_single": single, "oracle": oracle, "trinity": single}, data,
-                               "best_single", "oracle", 500, 0)
+    return compare_to_baselines({"best_single": single, "oracle": oracle, "trinity": single}, data,
+                                "best_single", "oracle", 500, 0)
+
+
+def test_orchestration_check_fails_when_routing_is_best_single(tmp_path):
+    off = routing_is_best_single()
     assert verdict("orchestration-gain", "eval", {"trinity": off["trinity"]}, tmp_path).outcome == "not_reproduced"
     assert verdict("orchestration-gain", "eval", {"trinity": off["oracle"]}, tmp_path).outcome == "reproduced_reduced"
 
 
-
 def test_mock_orchestration_check_fails_when_routing_is_best_single(tmp_path):
-    _, data, _ = separable_world()
-    best = int(np.argmax(data.scores.mean(axis=0)))
-    single = Routed("best_single", np.full(len(data), best), *data.routed(np.full(len(data), best)))
-    oracle_choice = data.scores.argmax(axis=1)
-    oracle = Routed("oracle", oracle_choice, *data.routed(oracle_choice))
-    off = compare_to_baselines({"best_single": single, "oracle": oracle, "trinity": single}, data,
-                               "best_single", "oracle", 500, 0)
+    off = routing_is_best_single()
     claim = "orchestration-gain-mock"
     assert verdict(claim, "eval", {"mock_routing": {"trinity": off["trinity"]}}, tmp_path).outcome == "not_reproduced"
     on = {"mock_routing": {"trinity": {"relative_gain_over_best_single": 1.2}}}
     assert verdict(claim, "eval", on, tmp_path).outcome in ("reproduced", "reproduced_reduced")
+
 
 # --- self_test.json --------------------------------------------------------------------
 
