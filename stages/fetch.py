@@ -6,8 +6,8 @@ Two independent parts, each writing its own outs and its own section of metrics/
   pinned in params, converted once to a transformers directory) and a synthetic
   fixture in the reference format (no released vector exists for this backbone; self_test
   plants one). The random tiny Qwen3 builder is only a unit-test fixture now. Full profile:
-  Qwen3-0.6B, the released vector and the 37-case fixture from their sources, or from local
-  paths; anything missing stops the stage with a message naming each artifact. The
+  Qwen3-0.6B, the released vector, the 37-case fixture and the port's logits snapshot from
+  their sources, or from local paths; anything missing stops the stage with a message naming each artifact. The
   reference parameter count is arithmetic from the shipped Qwen3-0.6B config in both.
 - recorded routing outcomes: read from the shipped data/routing folder, sha256-checked,
   converted to one checked table, split, and described by a data card.
@@ -26,6 +26,7 @@ from fugu.models.backbone import meta_model
 from fugu.models.gguf import PackagedGGUF, convert_gguf, locate, verify_sha256
 from fugu.trinity.coordinator import layout_for
 from fugu.trinity.fixture import load_fixture, save_fixture, tiny_fixture
+from fugu.trinity.logits_snapshot import load_snapshot
 from fugu.trinity.svf import svf_target_keys
 from fugu.trinity.vector import load_vector
 from stages.builders import vector_file
@@ -34,6 +35,7 @@ from stages.paths import (
     BACKBONE_DIR,
     FIXTURE_DIR,
     FIXTURE_FILE,
+    LOGITS_SNAPSHOT_FILE,
     ROOT,
     ROUTING_DIR,
     VECTOR_DIR,
@@ -142,12 +144,13 @@ def fetch_worker_models(models: list[dict[str, Any]]) -> dict[str, Any]:
 def fetch_full_artifacts(section: dict[str, Any]) -> None:
     """Backbone, released vector and fixture from their sources (or local paths), all or nothing."""
     wanted = []
-    for name in ("backbone", "vector", "fixture"):
+    for name in ("backbone", "vector", "fixture", "logits_snapshot"):
         cfg = dict(section[name])
         cfg["filenames"] = tuple(cfg.get("filenames") or ())
         wanted.append((Source(name=name, supply_key=f"fetch.full.{name}.path", **cfg), _destination(name, cfg)))
     obtain_all(wanted)
     load_fixture(FIXTURE_FILE)  # refuses a file not in the reference format, naming it
+    load_snapshot(LOGITS_SNAPSHOT_FILE)  # likewise for the logits snapshot
 
 
 def _destination(name: str, cfg: dict[str, Any]) -> Path:
@@ -155,6 +158,8 @@ def _destination(name: str, cfg: dict[str, Any]) -> Path:
         return BACKBONE_DIR
     if name == "fixture":
         return FIXTURE_FILE
+    if name == "logits_snapshot":
+        return LOGITS_SNAPSHOT_FILE
     # The vector keeps its format's suffix (.npy, or the port's .safetensors); both load.
     suffix = Path(cfg.get("path") or (cfg["filenames"] or ("vector.npy",))[0]).suffix or ".npy"
     return VECTOR_DIR / f"vector{suffix}"

@@ -20,6 +20,7 @@ ROUTING_DIR = ROOT / "artifacts/fetch/routing"
 BACKBONE_DIR = ROOT / "artifacts/fetch/backbone"
 FIXTURE_DIR = ROOT / "artifacts/fetch/fixture"
 FIXTURE_FILE = FIXTURE_DIR / "fixture.json"
+LOGITS_SNAPSHOT_FILE = FIXTURE_DIR / "logits_snapshot.json"  # full profile only: the port's per-case logits
 VECTOR_DIR = ROOT / "artifacts/fetch/vector"
 WORKER_MODELS_DIR = ROOT / "artifacts/fetch/worker_models"  # packaged GGUF workers (Gemma-3-270M), sha256-checked
 

@@ -1,7 +1,9 @@
 """self_test: a TRINITY coordinator loaded with a parameter vector routes a fixture.
 
 Full profile: the released vector on the reference fixture (claims selftest-agent 95%,
-selftest-role 100%). Tiny profile: a vector planted by least squares on the tiny fixture's
+selftest-role 100%), and our agent/role logits against the port's logits snapshot under each
+reading of the tied embedding (claim selftest-logits; fugu/trinity/logits_snapshot.py): which
+reading reproduces them within the stated tolerance, and the margins on both sides. Tiny profile: a vector planted by least squares on the tiny fixture's
 *training* cases (with small random SVF offsets, so both parts of the layout matter), saved
 in the reference layout, reloaded through the public loader, scored on *held-out* cases: a
 reduced-scale check that load + route works, not of the released vector's accuracy.
@@ -12,22 +14,27 @@ from __future__ import annotations
 
 import csv
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from fugu.models.backbone import load_backbone
+from fugu.models.backbone import Backbone, load_backbone
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.fixture import FixtureCase, load_fixture
+from fugu.trinity.logits_snapshot import compare_to_snapshot, load_snapshot
 from fugu.trinity.planting import plant_head
+from fugu.trinity.spec import TrinitySpec
+from fugu.trinity.svf import TIED_VARIANTS
 from fugu.trinity.vector import load_vector, save_vector
 from stages.builders import coordinator_spec, vector_file
 from stages.common import checksums, open_stage, stage_params, write_metrics
 from stages.paths import (
     BACKBONE_DIR,
     FIXTURE_FILE,
+    LOGITS_SNAPSHOT_FILE,
     PLANTED_VECTOR,
     SELF_TEST_CASES,
     SELF_TEST_DIR,
@@ -43,7 +50,8 @@ def main() -> None:
     coordinator = stage_params(params, "trinity")
     spec = coordinator_spec(coordinator, coordinator["workers"], PLANTED_VECTOR if profile == "tiny" else vector_file(VECTOR_DIR),
                             trained_on="planted by least squares" if profile == "tiny" else "released")
-    trinity = spec.build(load_backbone(BACKBONE_DIR))
+    backbone = load_backbone(BACKBONE_DIR)
+    trinity = spec.build(backbone)
     fixture = load_fixture(FIXTURE_FILE)
     shutil.rmtree(SELF_TEST_DIR, ignore_errors=True)
     SELF_TEST_DIR.mkdir(parents=True)
@@ -68,7 +76,45 @@ def main() -> None:
         "cases": rows,
     }
     used = [BACKBONE_DIR, FIXTURE_FILE, Path(vector_path), SELF_TEST_CASES, SELF_TEST_SPEC]
-    write_metrics("self_test", profile, metrics, checksums(*used))
+    not_run = {}
+    if profile == "full":
+        trinity.svf.restore()  # each reading below adapts the base weights afresh
+        metrics["logits_snapshot"] = compare_tied_readings(spec, backbone, cases, vector, LOGITS_SNAPSHOT_FILE, cfg)
+        used.append(LOGITS_SNAPSHOT_FILE)
+    else:
+        not_run["logits_snapshot"] = ("the port's logits snapshot is of the released vector on Qwen3-0.6B; "
+                                      "the tiny backbone has none (profile: full fetches it)")
+    write_metrics("self_test", profile, metrics, checksums(*used), not_run=not_run)
+
+
+def compare_tied_readings(spec: TrinitySpec, backbone: Backbone, cases: list[FixtureCase], vector: np.ndarray,
+                          snapshot_path: Path, cfg: dict[str, Any]) -> dict[str, Any]:
+    """Our logits vs the snapshot's under each reading of a tied embed/lm_head pair (fugu/trinity/svf.py).
+
+    ``matching_readings`` lists those whose every case lies within the tolerance; ``closest_reading``
+    is the one with the smallest largest difference. Margins are checked against the port's floors."""
+    snapshot = load_snapshot(snapshot_path)
+    tolerance, floors = float(cfg["logits_tolerance"]), dict(cfg["margin_floors"])
+    conversations, ids = [c.messages for c in cases], [c.id for c in cases]
+    readings = {}
+    for tied in TIED_VARIANTS:
+        trinity = replace(spec, tied_embeddings=tied).build(backbone)
+        agent, role = trinity.scores(conversations, vector)
+        tokens, _ = trinity.prompt_ids(conversations)
+        readings[tied] = compare_to_snapshot(ids, agent, role, [len(t) for t in tokens], snapshot, tolerance,
+                                             snapshot_name=str(snapshot_path))
+        trinity.svf.restore()  # the next reading starts from the base weights
+    closest = min(readings, key=lambda t: readings[t]["max_abs_diff"])
+    return {
+        "tolerance": tolerance,
+        "readings": readings,
+        "matching_readings": [t for t in TIED_VARIANTS if readings[t]["within_tolerance"] == 1.0],
+        "closest_reading": closest,
+        "best_within_tolerance": max(r["within_tolerance"] for r in readings.values()),
+        "margin_floors": floors,
+        "margins_above_floors": bool(readings[spec.tied_embeddings]["min_agent_margin"]["ours"] >= floors["agent"]
+                                     and readings[spec.tied_embeddings]["min_role_margin"]["ours"] >= floors["role"]),
+    }
 
 
 def plant_vector(trinity: Trinity, train: list[FixtureCase], cfg: dict[str, Any]) -> Path:

@@ -103,10 +103,12 @@ class Trinity:
         batch_size: int = 16,
         max_prompt_tokens: int | None = None,
         pad_tolerance: float = 0.25,
+        tied_embeddings: str = "lm_head",
     ):
         self.model, self.tokenizer = backbone
         self.workers, self.roles = list(workers), list(roles)
-        self.svf = SVFAdapter(self.model, svf_target_keys(self.model, svf_layers))
+        # which reading of a tied embedding/lm_head pair the vector is applied under (fugu.trinity.svf)
+        self.svf = SVFAdapter(self.model, svf_target_keys(self.model, svf_layers), tied=tied_embeddings)
         implied = VectorLayout(self.svf.n_offsets, int(self.model.config.hidden_size), len(self.workers), len(self.roles))
         if layout != implied:
             raise VectorError(f"layout {layout} does not match the backbone, workers and roles: {implied}")

@@ -30,6 +30,7 @@ class TrinitySpec:
     batch_size: int = 16
     max_prompt_tokens: int | None = None  # cap keeping the end (the reference: 4,096)
     pad_tolerance: float = 0.25           # the most padding a batch may hold, as a fraction of its real tokens
+    tied_embeddings: str = "lm_head"      # which write of a tied embed/lm_head pair counts (fugu.trinity.svf)
     trained_on: str = "unspecified"  # what produced the vector, in words (a planted, released or trained one)
     mock: bool = False               # trained on the simulated pool, never on real outcomes
 
@@ -43,7 +44,8 @@ class TrinitySpec:
         """The coordinator this spec describes, over an already-loaded backbone (no vector yet)."""
         return Trinity.build(backbone, self.workers, self.roles, self.svf_layers, prompt_format=self.prompt_format,
                              padding_side=self.padding_side, batch_size=self.batch_size,
-                             max_prompt_tokens=self.max_prompt_tokens, pad_tolerance=self.pad_tolerance)
+                             max_prompt_tokens=self.max_prompt_tokens, pad_tolerance=self.pad_tolerance,
+                             tied_embeddings=self.tied_embeddings)
 
     @classmethod
     def load(cls, path: str | Path) -> "TrinitySpec":

@@ -37,13 +37,17 @@ count both). Three readings of what the shared tensor then holds:
    That follows from Bumblebee's parameter tree, not from a choice about the reference
    (read: ``lib/trinity_coordinator/sakana/svd.ex``, which delegates to Crucible).
 
-We take (1): it is the plain consequence of the reference's PyTorch code on a tied HF
-model (decompose once, write in ``state_dict`` order), and Sakana's CMA-ES searched the
-released vector under that code. Sakana's own source is not public, so this is an inference
-from the two ports, recorded as such. Since TRINITY reads hidden states *before* ``lm_head``,
-the lm_head slice acts only through the tie, on the input embeddings. Implementation: a tied
-pair is decomposed once (the tensors are one), and the earlier key's write is skipped because
-the later one overwrites it. An untied model adapts each matrix with its own slice.
+We default to (1), ``tied="lm_head"``: it is the plain consequence of the reference's PyTorch
+code on a tied HF model (decompose once, write in ``state_dict`` order), and Sakana's CMA-ES
+searched the released vector under that code. Sakana's own source is not public, so this is an
+inference from the two ports, recorded as such; the other two readings are options
+(``tied="composed"``, ``tied="embed"``), so the full-profile self-test can record which one
+reproduces the port's logits. Since TRINITY reads hidden states *before* ``lm_head``, any
+slice acts only through the tie, on the input embeddings. Implementation: a tied pair is
+decomposed once (the tensors are one); under "lm_head" the earlier key's write is skipped (the
+later one overwrites it), under "embed" the later key's; under "composed" the later key is
+decomposed afresh from the matrix the earlier write left. An untied model adapts each matrix
+with its own slice, whatever ``tied`` says.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ import torch
 from torch import nn
 
 _LAYER_PREFIX = "model.layers."
+TIED_VARIANTS = ("lm_head", "embed", "composed")  # the three readings of a tied pair (module docstring)
 
 
 def svf_target_keys(model: nn.Module, layers: Sequence[int] | None) -> list[str]:
@@ -86,6 +91,28 @@ def svf_offset_count(model: nn.Module, target_keys: Sequence[str]) -> int:
     return sum(min(state[key].shape) for key in target_keys)
 
 
+def decompose(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(left [m, k], singular values [k], right [k, n]) with left · diag(z) · right = U diag(s ⊙ z) Vᵀ.
+
+    Through the Gram matrix in float64 (see :class:`SVFAdapter`), singular values largest first."""
+    weight = weight.double()
+    tall = weight.shape[0] >= weight.shape[1]
+    gram = weight.T @ weight if tall else weight @ weight.T
+    eigvals, vecs = torch.linalg.eigh(gram)
+    eigvals, vecs = eigvals.flip(0), vecs.flip(1)  # largest first
+    s = eigvals.clamp(min=0).sqrt()
+    # tall: W = U S Vᵀ, U S = W V;  wide: U S Vᵀ = U diag(s) Vᵀ with S Vᵀ = Uᵀ W
+    left, right = (weight @ vecs, vecs.T) if tall else (vecs, vecs.T @ weight)
+    return left.float(), s.float(), right.float()
+
+
+def recompose(base: torch.Tensor, left: torch.Tensor, s: torch.Tensor, right: torch.Tensor,
+              z: torch.Tensor) -> torch.Tensor:
+    """W(z) = c · (W + (U ⊙ s) diag(z) Vᵀ), c = Σs / Σ(s(1 + z)), in ``base``'s dtype."""
+    scale = s.sum() / (s * (1.0 + z)).sum()
+    return (scale * (base.float() + (left * z) @ right)).to(base.dtype)
+
+
 class SVFAdapter:
     """Applies SVF offsets to a model in place; each target is decomposed once, when first needed.
 
@@ -97,23 +124,31 @@ class SVFAdapter:
     values are ordered largest first, as ``torch.linalg.svd`` returns them (the layout).
     """
 
-    def __init__(self, model: nn.Module, target_modules: Sequence[str]):
-        self.model = model
+    def __init__(self, model: nn.Module, target_modules: Sequence[str], tied: str = "lm_head"):
+        if tied not in TIED_VARIANTS:
+            raise ValueError(f"tied must be one of {TIED_VARIANTS}, got {tied!r}")
+        self.model, self.tied = model, tied
         self.keys = list(target_modules)
         state = model.state_dict(keep_vars=True)
         missing = [k for k in self.keys if k not in state]
         if missing:
             raise KeyError(f"SVF targets not in the model: {missing}")
-        # Keys sharing storage with a later key (a tied pair): their write is overwritten, so skipped.
         storage = [state[k].data_ptr() for k in self.keys]
-        self.shadowed = {k for i, k in enumerate(self.keys) if storage[i] in storage[i + 1:]}
         first = {ptr: i for i, ptr in reversed(list(enumerate(storage)))}
         self._source = [first[ptr] for ptr in storage]  # a tied pair shares one copy and one decomposition
+        # Keys sharing storage with another key (a tied pair): which write is skipped, per variant.
+        earlier = {k for i, k in enumerate(self.keys) if storage[i] in storage[i + 1:]}
+        later = {k for i, k in enumerate(self.keys) if self._source[i] != i}
+        self.shadowed = {"lm_head": earlier, "embed": later, "composed": set()}[tied]
+        # "composed": the later key of a pair recomposes from what the earlier write left.
+        self._chained = {i: self._source[i] for i in range(len(self.keys))
+                         if tied == "composed" and self._source[i] != i}
         with torch.no_grad():
             self._base = [state[k].detach().clone() if self._source[i] == i else None for i, k in enumerate(self.keys)]
         self._base = [self._base[self._source[i]] for i in range(len(self.keys))]
         self._factors: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
         self.sizes = [int(min(state[k].shape)) for k in self.keys]
+        self._starts = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int).tolist()  # slice bounds per key
         self.n_offsets = sum(self.sizes)
         self._applied = np.zeros(self.n_offsets, dtype=np.float32)
 
@@ -121,26 +156,22 @@ class SVFAdapter:
         """(left [m, k], singular values [k], right [k, n]) with left · diag(z) · right = U diag(s ⊙ z) Vᵀ."""
         source = self._source[index]
         if source not in self._factors:
-            weight = self._base[source].double()
-            tall = weight.shape[0] >= weight.shape[1]
-            gram = weight.T @ weight if tall else weight @ weight.T
-            eigvals, vecs = torch.linalg.eigh(gram)
-            eigvals, vecs = eigvals.flip(0), vecs.flip(1)  # largest first
-            s = eigvals.clamp(min=0).sqrt()
-            # tall: W = U S Vᵀ, U S = W V;  wide: U S Vᵀ = U diag(s) Vᵀ with S Vᵀ = Uᵀ W
-            left, right = (weight @ vecs, vecs.T) if tall else (vecs, vecs.T @ weight)
-            self._factors[source] = (left.float(), s.float(), right.float())
+            self._factors[source] = decompose(self._base[source])
         return self._factors[source]
 
-    def compose(self, index: int, z: torch.Tensor) -> torch.Tensor:
-        """W(z) of target ``index`` in its own dtype (see the module docstring for the formula)."""
-        base = self._base[index]
+    def compose(self, index: int, z: torch.Tensor, base: torch.Tensor | None = None) -> torch.Tensor:
+        """W(z) of target ``index`` in its own dtype (see the module docstring for the formula).
+
+        ``base`` (the "composed" tied reading) is a matrix to adapt instead of the stored base
+        weight; it is decomposed afresh."""
+        if base is None:
+            base, factors = self._base[index], None
+        else:
+            factors = decompose(base) if torch.any(z) else None
         if not torch.any(z):
             return base
-        left, s, right = self.factors(index)
-        scale = s.sum() / (s * (1.0 + z)).sum()
-        delta = (left * z) @ right
-        return (scale * (base.float() + delta)).to(base.dtype)
+        left, s, right = factors or self.factors(index)
+        return recompose(base, left, s, right, z)
 
     @torch.no_grad()
     def apply(self, offsets: np.ndarray) -> None:
@@ -153,9 +184,12 @@ class SVFAdapter:
         state = self.model.state_dict(keep_vars=True)
         start = 0
         for index, (key, size) in enumerate(zip(self.keys, self.sizes)):
-            if key not in self.shadowed:  # see the module docstring: the later key of a tied pair wins
+            if key not in self.shadowed:  # see the module docstring: which write of a tied pair counts
                 z = torch.from_numpy(offsets[start:start + size]).to(self._base[index].device)
-                state[key].data.copy_(self.compose(index, z))
+                # "composed": adapt what the earlier write of the pair left (unless it left the base)
+                earlier = self._chained.get(index)
+                adapted = earlier is not None and bool(np.any(offsets[self._starts[earlier]:self._starts[earlier + 1]]))
+                state[key].data.copy_(self.compose(index, z, state[key].detach().clone() if adapted else None))
             start += size
         self._applied = offsets.copy()
 

@@ -1,5 +1,7 @@
 """The fetch stage's TRINITY part in the full profile, offline: named failures, local paths."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -20,6 +22,7 @@ def outs(tmp_path, monkeypatch):
     for name in ("BACKBONE_DIR", "FIXTURE_DIR", "VECTOR_DIR"):
         monkeypatch.setattr(fetch, name, tmp_path / "artifacts" / name.lower())
     monkeypatch.setattr(fetch, "FIXTURE_FILE", tmp_path / "artifacts/fixture_dir/fixture.json")
+    monkeypatch.setattr(fetch, "LOGITS_SNAPSHOT_FILE", tmp_path / "artifacts/fixture_dir/logits_snapshot.json")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return tmp_path
 
@@ -29,21 +32,27 @@ def _section(**paths):
             "backbone": {"repo_id": "Qwen/Qwen3-0.6B", "path": paths.get("backbone")},
             "vector": {"repo_id": "someone/vectors", "repo_type": "dataset", "filenames": ["model_iter_60.npy"],
                        "path": paths.get("vector")},
-            "fixture": {"url": "https://example.invalid/fixture.json", "path": paths.get("fixture")}}
+            "fixture": {"url": "https://example.invalid/fixture.json", "path": paths.get("fixture")},
+            "logits_snapshot": {"url": "https://example.invalid/logits.json", "path": paths.get("logits_snapshot")}}
 
 
 def _local_artifacts(tmp_path, tiny_backbone_dir, vector_length=None):
     trinity = Trinity.build(load_backbone(tiny_backbone_dir), WORKERS, ROLES, [0])
     vector = np.zeros(vector_length or trinity.layout.size, np.float32)
     np.save(tmp_path / "vector.npy", vector)
-    save_fixture(tmp_path / "fixture.json", tiny_fixture(WORKERS, ROLES, n_per_cell=2, held_out_fraction=0.5, seed=0), "t")
-    return {"backbone": str(tiny_backbone_dir), "vector": str(tmp_path / "vector.npy"), "fixture": str(tmp_path / "fixture.json")}
+    fixture = tiny_fixture(WORKERS, ROLES, n_per_cell=2, held_out_fraction=0.5, seed=0)
+    save_fixture(tmp_path / "fixture.json", fixture, "t")
+    (tmp_path / "logits.json").write_text(json.dumps({"schema_version": 1, "cases": [
+        {"id": c.id, "agent_id": 0, "role_id": 0, "agent_logits_rounded": [0.0] * 4, "role_logits_rounded": [0.0] * 3}
+        for c in fixture.cases]}))
+    return {"backbone": str(tiny_backbone_dir), "vector": str(tmp_path / "vector.npy"),
+            "fixture": str(tmp_path / "fixture.json"), "logits_snapshot": str(tmp_path / "logits.json")}
 
 
 def test_offline_full_fetch_names_every_missing_artifact(outs):
     with pytest.raises(MissingArtifacts) as err:
         fetch.fetch_trinity(_section(), TRINITY, "full")
-    for name in ("backbone", "vector", "fixture"):
+    for name in ("backbone", "vector", "fixture", "logits_snapshot"):
         assert f"- {name}: could not get it" in str(err.value) and f"fetch.full.{name}.path" in str(err.value)
 
 
@@ -53,6 +62,16 @@ def test_full_fetch_from_local_paths_records_both_parameter_counts(outs, tiny_ba
     assert (counts["reference_svf"], counts["reference"]) == (9 * 1024, 9 * 1024 + 7 * 1024)
     assert (counts["full_svf"], counts["full"]) == (9 * 128, 9 * 128 + 7 * 128)
     assert fetch.vector_file(fetch.VECTOR_DIR).name == "vector.npy"
+    assert fetch.LOGITS_SNAPSHOT_FILE.is_file()
+
+
+def test_full_fetch_refuses_a_logits_snapshot_in_another_format_naming_it(outs, tiny_backbone_dir):
+    from fugu.trinity.logits_snapshot import SnapshotError
+
+    artifacts = _local_artifacts(outs, tiny_backbone_dir)
+    (outs / "logits.json").write_text(json.dumps({"schema_version": 2, "cases": []}))
+    with pytest.raises(SnapshotError, match="logits_snapshot.json: expected a logits snapshot with schema_version 1"):
+        fetch.fetch_trinity(_section(**artifacts), TRINITY, "full")
 
 
 def test_full_fetch_refuses_a_vector_of_the_wrong_length_naming_it(outs, tiny_backbone_dir):

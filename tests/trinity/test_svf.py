@@ -127,3 +127,41 @@ def test_untied_embeddings_each_matrix_takes_its_own_slice():
     assert torch.equal(model.state_dict()[EMBED], embed) and not torch.equal(model.state_dict()[HEAD], head)
     adapter.restore()
     assert torch.equal(model.state_dict()[EMBED], embed) and torch.equal(model.state_dict()[HEAD], head)
+
+
+def test_tied_embeddings_the_embed_reading_applies_only_the_embed_slice():
+    """The Elixir port's reading (fugu/trinity/svf.py, 3): the lm_head slice is the inert one."""
+    model = _qwen3(tied=True)
+    base = model.model.embed_tokens.weight.detach().clone()
+    adapter = SVFAdapter(model, svf_target_keys(model, [0]), tied="embed")
+    assert adapter.shadowed == {HEAD}
+    adapter.apply(_slices(adapter, {HEAD: 2}))
+    assert torch.equal(model.model.embed_tokens.weight, base)
+    adapter.apply(_slices(adapter, {EMBED: 1}))
+    embed_only = model.model.embed_tokens.weight.detach().clone()
+    adapter.apply(_slices(adapter, {EMBED: 1, HEAD: 2}))
+    assert not torch.equal(embed_only, base) and torch.equal(model.model.embed_tokens.weight, embed_only)
+
+
+def test_tied_embeddings_the_composed_reading_adapts_the_embed_adapted_matrix_afresh():
+    """OpenFugu's reading (2): the lm_head slice acts on a fresh SVD of what the embed write left."""
+    from fugu.trinity.svf import decompose, recompose
+
+    model = _qwen3(tied=True)
+    adapter = SVFAdapter(model, svf_target_keys(model, [0]), tied="composed")
+    z = _slices(adapter, {EMBED: 1, HEAD: 2})
+    embed_z, head_z = (torch.from_numpy(z[adapter._starts[i]:adapter._starts[i + 1]]) for i in (0, len(adapter.keys) - 1))
+    embed_adapted = adapter.compose(0, embed_z)
+    expected = recompose(embed_adapted, *decompose(embed_adapted), head_z)
+    adapter.apply(z)
+    assert torch.allclose(model.model.embed_tokens.weight, expected, atol=1e-6)
+    lm_head_reading = SVFAdapter(_qwen3(tied=True), svf_target_keys(model, [0]))
+    lm_head_reading.apply(z)
+    assert not torch.allclose(lm_head_reading.model.model.embed_tokens.weight, expected, atol=1e-3)
+    adapter.restore()
+    assert torch.equal(model.model.embed_tokens.weight, adapter._base[0])
+
+
+def test_an_unknown_tied_reading_is_refused(model):
+    with pytest.raises(ValueError, match="tied must be one of"):
+        SVFAdapter(model, svf_target_keys(model, [0]), tied="both")
