@@ -10,6 +10,7 @@ BENCHMARKS = {
     "cmaes": "benchmarks.cmaes",
     "trinity_route": "benchmarks.trinity_route",
     "trinity_features": "benchmarks.trinity_features",
+    "trinity_levers": "benchmarks.trinity_levers",
     "conductor_executor": "benchmarks.conductor_executor",
     "serve_overhead": "benchmarks.serve_overhead",
 }

@@ -48,7 +48,8 @@ def _trinity_router(args: argparse.Namespace, pool):
     from fugu.trinity.spec import TrinitySpec, load_trinity
 
     trinity, vector = load_trinity(TrinitySpec.load(args.spec), root=args.project)
-    return TrinityRouter(trinity, vector, [w.name for w in pool.workers], max_tokens=args.router_max_tokens)
+    return TrinityRouter(trinity, vector, [w.name for w in pool.workers], max_tokens=args.router_max_tokens,
+                         prefix_cache_mb=args.router_prefix_cache_mb)
 
 
 # Routers `fugu serve --router NAME` can build: name → factory(parsed args, pool) → Router.
@@ -122,7 +123,7 @@ def serve(args: argparse.Namespace) -> int:
 def add_serve_command(commands) -> None:
     """``fugu serve``: every flag of the server, documented in ``fugu serve --help``; defaults from ServeConfig."""
     from fugu.serving.app import ServeConfig
-    from fugu.trinity.router import DEFAULT_MAX_TOKENS
+    from fugu.trinity.router import DEFAULT_MAX_TOKENS, DEFAULT_PREFIX_CACHE_MB
 
     d = ServeConfig()
     run = commands.add_parser(
@@ -141,6 +142,9 @@ def add_serve_command(commands) -> None:
     run.add_argument("--router-max-tokens", type=int, default=None, metavar="N",
                      help="trinity router: it reads only the last N tokens of the conversation (default: the "
                           f"spec's max_prompt_tokens, the cap it was trained with, else {DEFAULT_MAX_TOKENS})")
+    run.add_argument("--router-prefix-cache-mb", type=float, default=DEFAULT_PREFIX_CACHE_MB, metavar="MB",
+                     help="trinity router: keys/values of read conversations kept so the next turn reads only its "
+                          "new tokens (0 = off; default: %(default)s)")
     run.add_argument("--router-timeout", type=float, default=d.router_timeout_s, metavar="S",
                      help="the router's deadline; past it the request is answered in the fallback order "
                           "(default: %(default)s)")

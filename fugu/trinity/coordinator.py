@@ -23,19 +23,25 @@ batch 1 is often fastest: see ``benchmarks/trinity_features.py``), then puts eac
 input order. ``max_prompt_tokens`` caps the prompt keeping its END (left truncation), as the
 reference caps its context at 4,096 tokens: the penultimate token, the one read, is always kept.
 Both the penultimate and the last token's states come from the same pass, for the paper's
-penultimate-vs-last ablation (Table 2).
+penultimate-vs-last ablation (Table 2). With ``prefix_cache_mb`` > 0 a conversation read alone
+(a batch of one, as the server reads each request) reuses the keys and values of the longest
+prompt prefix read before (:mod:`fugu.trinity.prefix_cache`): a growing multi-turn exchange
+then costs its new tokens, not its whole length, at every turn.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import torch
+from transformers import DynamicCache
 
 from fugu.models.backbone import Backbone
 from fugu.routing.base import mask_unavailable
+from fugu.trinity.prefix_cache import PrefixCache
 from fugu.trinity.svf import SVFAdapter, svf_offset_count, svf_target_keys
 from fugu.trinity.vector import VectorError, VectorLayout
 from fugu.types import Conversation
@@ -104,6 +110,7 @@ class Trinity:
         max_prompt_tokens: int | None = None,
         pad_tolerance: float = 0.25,
         tied_embeddings: str = "lm_head",
+        prefix_cache_mb: float = 0.0,
     ):
         self.model, self.tokenizer = backbone
         self.workers, self.roles = list(workers), list(roles)
@@ -125,6 +132,29 @@ class Trinity:
         self.max_prompt_tokens = max_prompt_tokens
         self.pad_tolerance = float(pad_tolerance)
         self.device = next(self.model.parameters()).device
+        self.set_prefix_cache(prefix_cache_mb)
+        self.baked_offsets: np.ndarray | None = None  # set by quantise_int8: the offsets are then fixed
+
+    def set_prefix_cache(self, megabytes: float) -> None:
+        """Reuse read prefixes' keys/values for lone conversations, within ``megabytes`` (0 = off)."""
+        if megabytes < 0:
+            raise ValueError(f"the prefix cache budget must be >= 0 MB (0 = off), got {megabytes}")
+        self.prefix_cache = PrefixCache(int(megabytes * 2**20)) if megabytes else None
+
+    def quantise_int8(self, svf_offsets: np.ndarray | None = None) -> None:
+        """Write ``svf_offsets`` (None: z = 0), then quantise every Linear layer to int8 (dynamic).
+
+        A speed lever for serving a fixed vector (``benchmarks/trinity_levers.py`` measures its
+        speed-up and decision agreement): a quantised Linear holds packed weights that SVF cannot
+        adapt, so the offsets are baked in and any other offsets are refused from then on."""
+        from torch.ao.quantization import quantize_dynamic
+
+        offsets = np.zeros(self.svf.n_offsets, np.float32) if svf_offsets is None else np.asarray(svf_offsets, np.float32)
+        self.svf.apply(offsets)
+        with warnings.catch_warnings():  # torch.ao.quantization is deprecated in favour of torchao, and still shipped
+            warnings.simplefilter("ignore")
+            self.model = quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8, inplace=False)
+        self.baked_offsets = offsets.copy()
 
     @classmethod
     def build(cls, backbone: Backbone, workers: Sequence[str], roles: Sequence[str],
@@ -195,11 +225,21 @@ class Trinity:
         bad = [p for p in positions if p not in POSITIONS]
         if bad:
             raise ValueError(f"positions must be among {POSITIONS}, got {bad}")
-        self.svf.apply(np.zeros(self.svf.n_offsets, np.float32) if svf_offsets is None else svf_offsets)
+        offsets = np.zeros(self.svf.n_offsets, np.float32) if svf_offsets is None else svf_offsets
+        if self.baked_offsets is None:
+            self.svf.apply(offsets)
+        elif not np.array_equal(np.asarray(offsets, np.float32), self.baked_offsets):
+            raise ValueError("this coordinator is int8-quantised with its SVF offsets baked in; other offsets "
+                             "need the fp32 backbone")
         ids, _ = self.prompt_ids(conversations, max_tokens)
         out = {p: np.empty((len(ids), self.layout.hidden_size), dtype=np.float32) for p in positions}
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         for group in self.batches([len(r) for r in ids], batch_size or self.batch_size):
+            if self.prefix_cache is not None and len(group) == 1:
+                pair = self._states_reusing_prefix(ids[group[0]])  # [2, hidden]: penultimate, last
+                for p in positions:
+                    out[p][group[0]] = pair[0 if p == "penultimate" else 1]
+                continue
             width = max(len(ids[i]) for i in group)
             input_ids = torch.full((len(group), width), pad_id, dtype=torch.long)
             mask = torch.zeros((len(group), width), dtype=torch.long)
@@ -218,6 +258,21 @@ class Trinity:
                 at = penultimate if p == "penultimate" else penultimate + 1
                 out[p][group] = states[rows, at].float().cpu().numpy()
         return out
+
+    def _states_reusing_prefix(self, ids: list[int]) -> np.ndarray:
+        """[2, hidden]: final-layer states at the penultimate and last token of one unpadded prompt,
+        computed over the tokens after the longest cached prefix; the prompt's states are cached."""
+        cache, revision = self.prefix_cache, self.svf.revision
+        row = np.asarray(ids, dtype=np.int64)
+        m, past = cache.lookup(row, revision)
+        new = torch.from_numpy(row[m:])[None].to(self.device)                      # [1, n - m]
+        output = self.model.base_model(
+            input_ids=new, attention_mask=torch.ones((1, len(row)), dtype=torch.long, device=self.device),
+            position_ids=torch.arange(m, len(row), device=self.device)[None],
+            cache=DynamicCache(ddp_cache_data=past, config=self.model.config) if past else None,
+            use_cache=True)
+        cache.store(row, tuple((layer.keys, layer.values) for layer in output.cache.layers), revision)
+        return output.last_hidden_state[0, -2:].float().cpu().numpy()               # [2, hidden]
 
     def scores(self, conversations: Sequence[Conversation], vector: np.ndarray,
                max_tokens: int | None = None) -> tuple[np.ndarray, np.ndarray]:

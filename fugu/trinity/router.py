@@ -4,7 +4,8 @@ The vector's head rows follow the spec's worker order; a pool may list the same 
 another order, so scores are re-indexed by name. A pool worker the vector has no row for
 cannot be scored: that is an error at start-up, not a silent zero. Every request re-scores the
 conversation, so in a multi-turn exchange the choice is made again at every turn with the
-earlier replies in context (the per-step coordinator).
+earlier replies in context (the per-step coordinator); the keys and values of the prefix read
+at the last turn are reused (``prefix_cache_mb``), so a turn costs its new tokens.
 
 Serving bounds: the backbone reads at most ``max_tokens`` tokens, the *end* of the
 conversation (the reference caps the coordinator's context at 4,096 tokens; the head reads the
@@ -27,16 +28,21 @@ if TYPE_CHECKING:  # the CLI reads DEFAULT_MAX_TOKENS for its --help without imp
     from fugu.trinity.coordinator import Trinity
 
 DEFAULT_MAX_TOKENS = 4096  # the reference coordinator's context cap
+# Keys/values of read prompts kept for the next turn (fugu.trinity.prefix_cache): a few long
+# conversations of SmolLM2-135M (46 KB per token), or ~1,100 tokens of Qwen3-0.6B (229 KB).
+DEFAULT_PREFIX_CACHE_MB = 256
 
 
 class TrinityRouter:
     name = "trinity"
 
     def __init__(self, trinity: "Trinity", vector: np.ndarray, workers: Sequence[str],
-                 max_tokens: int | None = None, featurizer: Featurizer | None = None, name: str = "trinity"):
+                 max_tokens: int | None = None, featurizer: Featurizer | None = None, name: str = "trinity",
+                 prefix_cache_mb: float | None = None):
         """``featurizer`` (e.g. cached features, :class:`fugu.trinity.features.FeatureTable`) replaces
         the backbone pass; it must give the base model's states read under the same token window, so
-        the vector's SVF offsets must be zero (a head-only vector): eval scores exactly what the server would."""
+        the vector's SVF offsets must be zero (a head-only vector): eval scores exactly what the server would.
+        ``prefix_cache_mb`` sets the coordinator's prefix cache (None: leave it as built)."""
         unknown = [w for w in workers if w not in trinity.workers]
         if unknown:
             raise ValueError(f"the trained vector has no head row for workers {unknown}; it scores {trinity.workers}")
@@ -54,6 +60,8 @@ class TrinityRouter:
         # Write W(z) now: later passes find the same offsets applied (a no-op) and only read weights.
         svf_offsets, _ = trinity.layout.unpack(vector)
         trinity.svf.apply(svf_offsets)
+        if prefix_cache_mb is not None:
+            trinity.set_prefix_cache(prefix_cache_mb)
 
     def scores(self, conversations: Sequence[Conversation]) -> np.ndarray:
         if self._featurizer is not None:

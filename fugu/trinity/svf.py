@@ -151,6 +151,7 @@ class SVFAdapter:
         self._starts = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int).tolist()  # slice bounds per key
         self.n_offsets = sum(self.sizes)
         self._applied = np.zeros(self.n_offsets, dtype=np.float32)
+        self.revision = 0  # counts weight writes: states computed under another revision are stale
 
     def factors(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(left [m, k], singular values [k], right [k, n]) with left · diag(z) · right = U diag(s ⊙ z) Vᵀ."""
@@ -192,6 +193,7 @@ class SVFAdapter:
                 state[key].data.copy_(self.compose(index, z, state[key].detach().clone() if adapted else None))
             start += size
         self._applied = offsets.copy()
+        self.revision += 1
 
     def restore(self) -> None:
         """Back to the base weights, bit for bit."""

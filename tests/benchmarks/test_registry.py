@@ -14,7 +14,7 @@ from benchmarks.__main__ import BENCHMARKS
 HELPERS = {"__init__", "__main__", "results"}
 # serve_overhead starts two servers; its own test (test_serve_overhead.py) runs its quick mode.
 RUN_ELSEWHERE = {"serve_overhead"}
-NEEDS_REAL_BACKBONE = {"trinity_features"}
+NEEDS_REAL_BACKBONE = {"trinity_features", "trinity_levers"}
 
 
 def test_every_benchmark_module_is_registered():

@@ -1,0 +1,116 @@
+"""A bounded LRU of the backbone's key/value states per token prefix: per-step turns in O(new tokens).
+
+The per-step coordinator re-scores the whole conversation at every turn, and turn k + 1's
+prompt begins with turn k's (the transcript only grows at its end). Re-reading the shared
+prefix is the waste: its keys and values per layer do not depend on what follows (causal
+attention). So a forward pass stores them, keyed by its token ids, and the next pass over a
+prompt that starts with those ids runs only on the new tokens:
+
+    ids     = t_0 … t_{m-1} | t_m … t_{n-1}     # m shared with a cached prompt, at least 2 new
+    past    = cache[t_0 … t_{m-1}]              # [layers] × (keys, values) [1, kv_heads, m, head_dim]
+    states  = model(t_m … t_{n-1}, positions m … n-1, past)   # [1, n - m, hidden]
+
+Matching is on token ids, not text, so a tokenizer that merges across the old end simply
+shares fewer tokens. At least the last two tokens are always recomputed: the head reads the
+penultimate (and the ablation the last) final-layer state, which the cache does not hold.
+Entries are tensors no later pass mutates (a cache update concatenates into new tensors), so
+one entry can seed concurrent passes; the lock guards only the dictionary, never a forward.
+An entry belongs to the weights it was computed under: :meth:`PrefixCache.lookup` ignores
+entries of another ``weights_revision`` (the SVF adapter's count of weight writes).
+
+Bounded by bytes (``max_bytes``): a 4,096-token SmolLM2-135M entry holds 189 MB of fp32
+keys and values (30 layers × 2 × 3 heads × 64 × 4 bytes per token); least recently used
+entries go first, and a prompt larger than the whole budget is not stored.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+LayerStates = tuple[tuple[torch.Tensor, torch.Tensor], ...]  # per layer: (keys, values) [1, heads, seq, dim]
+
+
+@dataclass(frozen=True)
+class CachedPrefix:
+    ids: np.ndarray            # [seq] int64: the tokens the states are of
+    layers: LayerStates
+    weights_revision: int
+    nbytes: int
+
+
+def common_prefix_length(a: np.ndarray, b: np.ndarray) -> int:
+    """How many leading tokens two id arrays share."""
+    n = min(len(a), len(b))
+    differ = np.flatnonzero(a[:n] != b[:n])
+    return int(differ[0]) if differ.size else n
+
+
+class PrefixCache:
+    """LRU of per-prompt key/value states, at most ``max_bytes`` in all; thread-safe."""
+
+    def __init__(self, max_bytes: int):
+        if max_bytes < 0:
+            raise ValueError(f"the prefix cache budget must be >= 0 bytes, got {max_bytes}")
+        self.max_bytes = int(max_bytes)
+        self._entries: OrderedDict[tuple[int, ...], CachedPrefix] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = self.reused_tokens = 0
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def lookup(self, ids: np.ndarray, weights_revision: int, keep_new: int = 2) -> tuple[int, LayerStates | None]:
+        """(m, states of the first m tokens) for the longest cached prefix of ``ids`` under these
+        weights, leaving at least ``keep_new`` tokens to compute; (0, None) when nothing useful is cached."""
+        limit = len(ids) - keep_new
+        best, best_key = 0, None
+        with self._lock:
+            for key, entry in self._entries.items():
+                if entry.weights_revision != weights_revision:
+                    continue
+                shared = min(common_prefix_length(entry.ids, ids), limit)
+                if shared > best:
+                    best, best_key = shared, key
+            if best_key is None:
+                self.misses += 1
+                return 0, None
+            self._entries.move_to_end(best_key)
+            entry = self._entries[best_key]
+            self.hits += 1
+            self.reused_tokens += best
+        return best, tuple((k[:, :, :best], v[:, :, :best]) for k, v in entry.layers)
+
+    def store(self, ids: np.ndarray, layers: LayerStates, weights_revision: int) -> None:
+        """Keep the states of ``ids``; evict least recently used entries to stay within budget."""
+        nbytes = sum(k.nbytes + v.nbytes for k, v in layers)
+        if nbytes > self.max_bytes:
+            return
+        key = tuple(int(t) for t in ids)
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old.nbytes
+            # an entry that is a prefix of the new one is now redundant: the new one serves it too
+            for other in [k for k, e in self._entries.items() if len(k) < len(key) and key[:len(k)] == k
+                          and e.weights_revision == weights_revision]:
+                self._bytes -= self._entries.pop(other).nbytes
+            self._entries[key] = CachedPrefix(np.asarray(ids, dtype=np.int64), layers, weights_revision, nbytes)
+            self._bytes += nbytes
+            while self._bytes > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self._bytes -= evicted.nbytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
