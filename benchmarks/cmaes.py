@@ -3,7 +3,9 @@
 - cached: SVF frozen, hidden states computed once; a generation is one batched matrix product;
 - naive: the same search with no cache — every candidate runs the backbone over the batch
   (what a straightforward ``for candidate: trinity.scores(...)`` loop does);
-- svf: SVF offsets searched, so every candidate must run the adapted backbone (no cache exists).
+- svf: SVF offsets searched, so every candidate must run the adapted backbone; no layer's
+  output can be cached across candidates, because the reference's targets adapt embed_tokens
+  (``svf_cacheable_layers`` counts the layers that could be, from the targets).
 
 The speed-up of cached over naive is the number that makes the tiny profile fit its budget.
 ``--quick`` shrinks everything (used by the test suite to prove the benchmark runs).
@@ -24,6 +26,7 @@ from fugu.pools.simulated import SimulatedPool
 from fugu.training.cmaes import CMAESConfig, head_fitness, sep_cmaes
 from fugu.training.trinity_fitness import SearchSpace, population_fitness
 from fugu.trinity.coordinator import Trinity
+from fugu.trinity.svf import unadapted_layers_below
 
 
 def generations_per_second(fitness, size: int, population: int, generations: int) -> float:
@@ -72,8 +75,14 @@ def measure(quick: bool) -> dict:
     }
     rates = {name: generations_per_second(fitness, size, population, generations[name])
              for name, (fitness, size) in paths.items()}
+    below = unadapted_layers_below(trinity.model, trinity.svf.keys)
     numbers = {
         "n_questions": n_questions, "population_size": population,
+        # the svf path runs every layer per candidate unless the targets leave the bottom layers alone
+        "svf_cacheable_layers": {"below_adaptation": below, "of": int(trinity.model.config.num_hidden_layers),
+                                 "why": "the targets include embed_tokens (tied to lm_head): every layer's input moves with z"
+                                 if below == 0 else "layers below the lowest adapted one read unadapted inputs"},
+        "gpu": "not measured: " + ("the benchmark runs on CPU only" if torch.cuda.is_available() else "no CUDA device here"),
         "searched_numbers": {"head": frozen.size, "head+svf": searched.size},
         "generations_per_second": rates,
         "speedup_cached_over_naive": rates["cached"] / rates["naive"],

@@ -1,6 +1,8 @@
 """TRINITY features at the machine's limit: tokens/s and achieved GFLOP/s of the backbone's
 forward pass, against a plain fp32 matmul measured in the same run, for three batching
-policies; and what one SVF candidate costs (decomposition once, recomposition per candidate).
+policies on mixed lengths and, per prompt length (50, 200, 800 tokens), batch 1 vs equal-length
+batches (``per_length``: the fastest per length, and whether it reaches 0.7 of the matmul rate);
+and what one SVF candidate costs (decomposition once, recomposition per candidate).
 
     python -m benchmarks.trinity_features [--backbone artifacts/fetch/backbone] [--threads 2] [--quick]
 
@@ -55,6 +57,30 @@ def prompts(n: int, seed: int) -> list[list[dict[str, str]]]:
     return [[{"role": "user", "content": " ".join(rng.choice(WORDS, int(k)))}] for k in rng.integers(15, 260, n)]
 
 
+def per_length(trinity: Trinity, peak: float, lengths: tuple[int, ...], n: int) -> dict[str, dict]:
+    """At each prompt length (exactly, by the end-keeping cap): batch 1 vs equal-length batches of 4
+    and 8, as tokens/s and the fraction of the matmul rate; ``best`` is the fastest per length."""
+    rng = np.random.default_rng(3)
+    out: dict[str, dict] = {}
+    for length in lengths:
+        conversations = [[{"role": "user", "content": " ".join(rng.choice(WORDS, 2 * length))}] for _ in range(n)]
+        flops = forward_flops(trinity.model, [length] * n)
+        row: dict[str, dict] = {}
+        for batch_size in (1, 4, 8):
+            trinity.token_states(conversations[:batch_size], batch_size=batch_size, max_tokens=length)  # warm-up
+            started = time.perf_counter()
+            trinity.token_states(conversations, batch_size=batch_size, max_tokens=length)
+            seconds = time.perf_counter() - started
+            row[f"batch_{batch_size}"] = {"tokens_per_s": round(length * n / seconds, 1),
+                                          "ratio_to_matmul": round(flops / seconds / 1e9 / peak, 3)}
+        best = max(row, key=lambda k: row[k]["tokens_per_s"])
+        out[str(length)] = {**row, "best": best, "best_ratio_to_matmul": row[best]["ratio_to_matmul"],
+                            "meets_0_7_of_matmul": row[best]["ratio_to_matmul"] >= 0.7}
+        print(f"{length:4d} tokens: " + "  ".join(f"{k} {v['ratio_to_matmul']:.2f}" for k, v in row.items())
+              + f"  (of matmul; best {best})", flush=True)
+    return out
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.trinity_features", description=__doc__.splitlines()[0])
     parser.add_argument("--backbone", default=str(ROOT / "artifacts/fetch/backbone"),
@@ -96,6 +122,8 @@ def main(argv: list[str]) -> int:
         }
         print(f"{name:28s} {results[name]['tokens_per_s']:8.1f} tok/s  {results[name]['gflops']:6.1f} GFLOP/s  "
               f"{results[name]['ratio_to_matmul']:.2f} of matmul", flush=True)
+    trinity.pad_tolerance = 0.0  # equal lengths: no padding in any batch
+    by_length = per_length(trinity, peak, (50,) if args.quick else (50, 200, 800), n=8)
     peak_after = matmul_gflops(args.threads)  # the machine is shared: bracket the run
 
     # SVF: the decomposition happens once per coordinator (lazily, at the first non-zero z);
@@ -116,7 +144,7 @@ def main(argv: list[str]) -> int:
         "parameters": int(sum(p.numel() for p in backbone.model.parameters())), "threads": args.threads,
         "n_prompts": len(lengths), "prompt_tokens": {"total": sum(lengths), "min": min(lengths), "max": max(lengths)},
         "matmul_gflops": {"before": round(peak, 2), "after": round(peak_after, 2)},
-        "policies": results,
+        "policies": results, "per_length": by_length,
         "best_policy": next(n for n, r in results.items() if r is best),
         "svf": {"targets": trinity.svf.keys, "n_offsets": trinity.svf.n_offsets,
                 "decompose_once_s": round(decompose_s, 3), "recompose_per_candidate_s": round(recompose_s, 3)},

@@ -85,6 +85,20 @@ def svf_target_keys(model: nn.Module, layers: Sequence[int] | None) -> list[str]
     return keys
 
 
+def unadapted_layers_below(model: nn.Module, target_keys: Sequence[str]) -> int:
+    """How many transformer layers, from the bottom, read inputs no SVF target changes.
+
+    Their outputs are the same for every candidate, so a search could cache them and run only
+    the layers above. The reference's targets include embed_tokens (and, tied, lm_head writes
+    the same tensor): every layer's input then moves with z and the answer is 0."""
+    state = model.state_dict(keep_vars=True)
+    embed = model.get_input_embeddings().weight.data_ptr()
+    if any(state[k].data_ptr() == embed for k in target_keys):
+        return 0
+    layers = [int(k[len(_LAYER_PREFIX):].split(".")[0]) for k in target_keys if k.startswith(_LAYER_PREFIX)]
+    return min(layers) if layers else int(model.config.num_hidden_layers)
+
+
 def svf_offset_count(model: nn.Module, target_keys: Sequence[str]) -> int:
     """Number of SVF offsets: one per singular value, min(m, n) per target matrix."""
     state = model.state_dict(keep_vars=True)

@@ -143,3 +143,20 @@ def test_prompt_cap_keeps_the_end_and_counts_the_cut(backbone):
     np.testing.assert_allclose(capped.hidden_states(CONVERSATIONS)[1], tail, rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="at least 2"):
         _trinity(backbone, max_prompt_tokens=1)
+
+
+def test_int8_quantisation_keeps_its_baked_offsets_and_refuses_others(tiny_backbone_dir):
+    from fugu.models.backbone import load_backbone
+
+    backbone = load_backbone(tiny_backbone_dir)
+    fp32 = Trinity.build(backbone, ["w0", "w1", "w2", "w3"], ["solver", "thinker", "verifier"], [0])
+    int8 = Trinity.build(backbone, ["w0", "w1", "w2", "w3"], ["solver", "thinker", "verifier"], [0])
+    int8.quantise_int8()
+    conversations = [[{"role": "user", "content": f"Add {a} and {a + 1}?"}] for a in range(6)]
+    def quantised(model):
+        return any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in model.modules())
+    assert quantised(int8.model) and not quantised(fp32.model)  # the shared backbone is untouched
+    want, got = fp32.hidden_states(conversations), int8.hidden_states(conversations)
+    assert np.abs(want - got).max() < 0.25 * np.abs(want).max()  # close, not equal: that is what the benchmark measures
+    with pytest.raises(ValueError, match="int8-quantised"):
+        int8.hidden_states(conversations, np.ones(int8.layout.n_svf, np.float32))

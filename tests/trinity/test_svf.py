@@ -165,3 +165,14 @@ def test_tied_embeddings_the_composed_reading_adapts_the_embed_adapted_matrix_af
 def test_an_unknown_tied_reading_is_refused(model):
     with pytest.raises(ValueError, match="tied must be one of"):
         SVFAdapter(model, svf_target_keys(model, [0]), tied="both")
+
+
+def test_layers_below_the_adaptation_are_cacheable_only_when_no_target_moves_the_embeddings():
+    from fugu.trinity.svf import unadapted_layers_below
+
+    tied, untied = _qwen3(tied=True), _qwen3(tied=False)
+    layer_1 = [k for k in svf_target_keys(untied, [1]) if k.startswith("model.layers.")]
+    assert unadapted_layers_below(untied, layer_1) == 1             # layer 0 reads the unadapted embeddings
+    assert unadapted_layers_below(untied, [*layer_1, HEAD]) == 1    # an untied lm_head is read after every layer
+    assert unadapted_layers_below(tied, [*layer_1, HEAD]) == 0      # tied: the lm_head write moves the embeddings
+    assert unadapted_layers_below(untied, svf_target_keys(untied, [1])) == 0  # the reference's targets: embed too
