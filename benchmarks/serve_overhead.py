@@ -64,8 +64,8 @@ REPEATS = {"fugu_trinity_tiny": {True: 20, False: 200}, "fugu_trinity_real": {Tr
 
 def requests_per_level(quick: bool, target: str) -> dict[int, int]:
     if target == "fugu_trinity_real":  # a 135M-parameter forward per request (~0.3 s a core): fewer
-        return {1: 4, 8: 8, 64: 64} if quick else {1: 30, 8: 64, 64: 192}
-    return {1: 10, 8: 24, 64: 64} if quick else {1: 200, 8: 400, 64: 800}
+        return {1: 4, 8: 8, 64: 64} if quick else {1: 30, 8: 48, 64: 128}
+    return {1: 10, 8: 24, 64: 64} if quick else {1: 200, 8: 300, 64: 600}
 
 
 async def measure(url: str, payload: dict, concurrency: int, n_requests: int,
