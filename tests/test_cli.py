@@ -51,3 +51,11 @@ def test_route_refuses_a_vector_of_another_layout(tmp_path, tiny_backbone_dir, c
     np.save(tmp_path / "short.npy", np.zeros(5, np.float32))
     assert main(["route", "hi there", "--spec", str(spec), "--vector", str(tmp_path / "short.npy")]) == 1
     assert "expected length" in capsys.readouterr().err
+
+
+def test_serve_shares_the_cores_among_concurrent_router_passes(monkeypatch):
+    from fugu.cli import router_threads
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda _: {0, 1, 2, 3}, raising=False)
+    assert router_threads(None, 2) == 2 and router_threads(None, 8) == 1  # never 0 threads
+    assert router_threads(3, 2) == 3  # an explicit --router-threads wins

@@ -10,7 +10,8 @@ hidden unless the operator turns on ``expose_worker`` for debugging.
 **When the router cannot decide.** The router runs off the event loop with a deadline of its
 own (``router_timeout_s``) and at most ``router_concurrency`` forward passes at once (no global
 lock: a pass that overruns keeps its slot until it ends, the request does not wait for it).
-If it overruns, has no free slot in time, or fails, the request is answered in the
+A request whose slot comes with less deadline left than recent passes took does not start
+one (it would overrun). If it overruns, has no free slot in time, or fails, the request is answered in the
 **fallback order**: ``fallback_order`` when the operator set one, else the pool's own order.
 Each such request is counted (``router_timeout``, ``router_busy``, ``router_error`` in
 ``GET /metrics``) and logged. So a huge prompt costs at most its deadline and never blocks
@@ -293,11 +294,19 @@ class BoundedRouter:
     A pass runs in a thread (routers may run a model); the request stops waiting at the
     deadline, but the thread cannot be interrupted, so its slot is freed only when it ends —
     which is what keeps a flood of huge prompts from piling up passes.
+
+    A request that gets a slot with less of its deadline left than recent passes took (their
+    median) does not start one: its result would come too late and be thrown away, and the
+    requests queued behind it need that compute (measured: 64 clients on a 3-pass/s router with
+    a 10 s deadline threw away over half the passes it started; benchmarks/serve_overhead.py).
     """
+
+    RECENT_PASSES = 16
 
     def __init__(self, router: Router, n_workers: int, timeout_s: float, concurrency: int):
         self.router, self.n_workers, self.timeout_s = router, n_workers, timeout_s
         self._slots = asyncio.Semaphore(concurrency)
+        self._recent_s: collections.deque[float] = collections.deque(maxlen=self.RECENT_PASSES)
 
     async def scores(self, conversation: list[Message]) -> np.ndarray:
         started = time.monotonic()
@@ -305,13 +314,21 @@ class BoundedRouter:
             await asyncio.wait_for(self._slots.acquire(), self.timeout_s)
         except TimeoutError:
             raise RouterUndecided("router_busy") from None
+        if self._recent_s and self.timeout_s - (time.monotonic() - started) < float(np.median(self._recent_s)):
+            self._slots.release()
+            raise RouterUndecided("router_busy")
         loop = asyncio.get_running_loop()
+        pass_started = time.monotonic()
         try:
             future = loop.run_in_executor(None, self.router.scores, [conversation])
         except BaseException:
             self._slots.release()
             raise
-        future.add_done_callback(lambda _: self._slots.release())
+
+        def pass_ended(_: asyncio.Future) -> None:
+            self._recent_s.append(time.monotonic() - pass_started)
+            self._slots.release()
+        future.add_done_callback(pass_ended)
         try:
             raw = await asyncio.wait_for(asyncio.shield(future), max(0.0, self.timeout_s - (time.monotonic() - started)))
         except TimeoutError:

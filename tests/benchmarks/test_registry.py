@@ -11,8 +11,9 @@ import pytest
 import benchmarks.results
 from benchmarks.__main__ import BENCHMARKS
 
-HELPERS = {"__init__", "__main__", "results"}
-# serve_overhead starts two servers; its own test (test_serve_overhead.py) runs its quick mode.
+# helpers of a benchmark, not benchmarks: the serving benchmark's router targets and its proxy anchor
+HELPERS = {"__init__", "__main__", "results", "router_targets", "litellm_proxy"}
+# serve_overhead starts six servers; its own test (test_serve_overhead.py) runs its quick mode.
 RUN_ELSEWHERE = {"serve_overhead"}
 NEEDS_REAL_BACKBONE = {"trinity_features", "trinity_levers"}
 
