@@ -16,7 +16,9 @@ here, the cost of routing is what is measured. A request the router cannot take 
 answered in the fallback order and counted in the server's ``/metrics``; those are reported per
 level as ``fallbacks`` and are not routed decisions.
 
-The yardstick for TRINITY's serving cost is measured in-process in the same run, at the same
+The TRINITY servers run without the KV-prefix cache: every request here repeats one prompt, which
+the cache would answer from its keys and values (reuse across a conversation's turns is measured
+by ``benchmarks.trinity_levers``). The yardstick for TRINITY's serving cost is measured in-process in the same run, at the same
 torch thread count as the servers: one bare ``TrinityRouter.scores`` forward of the same prompt
 (p50) and the router's decisions/s back to back. ``findings`` then says, as booleans that are
 findings and not the benchmark's verdict: (1) at 1 client, real TRINITY's added p50 is at most
@@ -178,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
                  for name, backbone in backbones.items()}
         router_args = {"fugu_priority": ["--router", "priority"], **{
             name: ["--router", "trinity", "--spec", str(path), "--project", str(path.parent),
-                   "--router-threads", str(threads)] for name, path in specs.items()}}
+                   "--router-threads", str(threads),
+                   # every request repeats one prompt: a prefix cache would serve it from cache and hide the
+                   # forward's cost (per-turn reuse is measured by benchmarks.trinity_levers)
+                   "--router-prefix-cache-mb", "0"] for name, path in specs.items()}}
         for name, extra in router_args.items():
             url = f"http://127.0.0.1:{free_port()}"
             launches[name] = ([sys.executable, "-m", "fugu.cli", "serve", "--workers", str(spec), "--port",
