@@ -40,10 +40,8 @@ from fugu.models.backbone import Backbone, load_backbone
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.spec import TrinitySpec, load_trinity
 from fugu.types import Conversation
+from stages.paths import ROOT, ROUTING_DIR, TRAINED_SPEC  # where the pipeline writes them (one definition)
 
-ROOT = Path(__file__).resolve().parent.parent
-TRAINED_SPEC = ROOT / "artifacts/train_trinity/trinity.json"
-ROUTING_DIR = ROOT / "artifacts/fetch/routing"
 SAMPLE = 40  # conversations the thread and cap levers time (each side is one pass over them)
 ADOPT_AT = 0.99  # a lever becomes a default only if at least this fraction of decisions is unchanged
 WORKERS, ROLES = ["w0", "w1", "w2", "w3"], ["solver", "thinker", "verifier"]
