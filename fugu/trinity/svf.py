@@ -154,9 +154,6 @@ class SVFAdapter:
         earlier = {k for i, k in enumerate(self.keys) if storage[i] in storage[i + 1:]}
         later = {k for i, k in enumerate(self.keys) if self._source[i] != i}
         self.shadowed = {"lm_head": earlier, "embed": later, "composed": set()}[tied]
-        # "composed": the later key of a pair recomposes from what the earlier write left.
-        self._chained = {i: self._source[i] for i in range(len(self.keys))
-                         if tied == "composed" and self._source[i] != i}
         with torch.no_grad():
             self._base = [state[k].detach().clone() if self._source[i] == i else None for i, k in enumerate(self.keys)]
         self._base = [self._base[self._source[i]] for i in range(len(self.keys))]
@@ -180,13 +177,8 @@ class SVFAdapter:
         ``base`` (the "composed" tied reading) is a matrix to adapt instead of the stored base
         weight; it is decomposed afresh."""
         if base is None:
-            base, factors = self._base[index], None
-        else:
-            factors = decompose(base) if torch.any(z) else None
-        if not torch.any(z):
-            return base
-        left, s, right = factors or self.factors(index)
-        return recompose(base, left, s, right, z)
+            return recompose(self._base[index], *self.factors(index), z) if torch.any(z) else self._base[index]
+        return recompose(base, *decompose(base), z) if torch.any(z) else base
 
     @torch.no_grad()
     def apply(self, offsets: np.ndarray) -> None:
@@ -197,15 +189,15 @@ class SVFAdapter:
         if np.array_equal(offsets, self._applied):
             return
         state = self.model.state_dict(keep_vars=True)
-        start = 0
-        for index, (key, size) in enumerate(zip(self.keys, self.sizes)):
-            if key not in self.shadowed:  # see the module docstring: which write of a tied pair counts
-                z = torch.from_numpy(offsets[start:start + size]).to(self._base[index].device)
-                # "composed": adapt what the earlier write of the pair left (unless it left the base)
-                earlier = self._chained.get(index)
-                adapted = earlier is not None and bool(np.any(offsets[self._starts[earlier]:self._starts[earlier + 1]]))
-                state[key].data.copy_(self.compose(index, z, state[key].detach().clone() if adapted else None))
-            start += size
+        slices = [offsets[a:b] for a, b in zip(self._starts, self._starts[1:])]
+        for index, key in enumerate(self.keys):
+            if key in self.shadowed:  # see the module docstring: which write of a tied pair counts
+                continue
+            z = torch.from_numpy(slices[index]).to(self._base[index].device)
+            # "composed": the later key of a pair adapts what the earlier write left (unless that was the base)
+            earlier = self._source[index]
+            chained = self.tied == "composed" and earlier != index and bool(np.any(slices[earlier]))
+            state[key].data.copy_(self.compose(index, z, state[key].detach().clone() if chained else None))
         self._applied = offsets.copy()
         self.revision += 1
 
