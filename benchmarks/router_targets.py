@@ -29,8 +29,8 @@ from fugu.trinity.router import TrinityRouter
 from fugu.trinity.spec import TrinitySpec, load_trinity
 from fugu.trinity.vector import save_vector
 from fugu.types import Conversation
+from stages.paths import BACKBONE_DIR, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ROLES = ("solver", "thinker", "verifier")  # the reference's roles (params.yaml trinity.roles)
 SMOLLM2_HIDDEN_SIZE = 576
 VECTOR_SCALE = 0.02  # small random SVF offsets and head: a plausible vector, not a trained one
@@ -46,7 +46,7 @@ def real_backbone(out_dir: Path, given: Path | None = None) -> Path:
     if given is not None:
         return given
     packaged = PackagedGGUF.from_params(yaml.safe_load((ROOT / "params.yaml").read_text())["fetch"]["tiny"]["backbone"])
-    return converted_backbone(packaged, out_dir, fetched=ROOT / "artifacts/fetch/backbone",
+    return converted_backbone(packaged, out_dir, fetched=BACKBONE_DIR,
                               hidden_size=SMOLLM2_HIDDEN_SIZE)
 
 

@@ -26,8 +26,8 @@ import torch
 from benchmarks.results import write_result
 from fugu.models.backbone import load_backbone
 from fugu.trinity.coordinator import Trinity
+from stages.paths import BACKBONE_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
 WORDS = ("the of a to in is that for it as with was on be at by this had not are but from or have an they which "
          "one you were her all she there would their we him been has when who will more no if out so said what "
          "up its about into than them can only other new some could time these two may then do first any my now "
@@ -83,7 +83,7 @@ def per_length(trinity: Trinity, peak: float, lengths: tuple[int, ...], n: int) 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.trinity_features", description=__doc__.splitlines()[0])
-    parser.add_argument("--backbone", default=str(ROOT / "artifacts/fetch/backbone"),
+    parser.add_argument("--backbone", default=str(BACKBONE_DIR),
                         help="a converted backbone directory (fetch writes SmolLM2-135M-Instruct there)")
     parser.add_argument("--svf-layers", type=int, nargs="+", default=[28])
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: 2, the tiny profile's cores)")

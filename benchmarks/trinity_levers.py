@@ -28,6 +28,8 @@ import argparse
 import statistics
 import sys
 import time
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -40,7 +42,12 @@ from fugu.models.backbone import Backbone, load_backbone
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.spec import TrinitySpec, load_trinity
 from fugu.types import Conversation
-from stages.paths import ROOT, ROUTING_DIR, TRAINED_SPEC  # where the pipeline writes them (one definition)
+from stages.paths import (  # where the pipeline writes them (one definition)
+    BACKBONE_DIR,
+    ROOT,
+    ROUTING_DIR,
+    TRAINED_SPEC,
+)
 
 SAMPLE = 40  # conversations the thread and cap levers time (each side is one pass over them)
 ADOPT_AT = 0.99  # a lever becomes a default only if at least this fraction of decisions is unchanged
@@ -77,34 +84,33 @@ def growing_exchange(turns: int, seed: int) -> list[Conversation]:
     return out
 
 
-def routed_setting(backbone_dir: str, quick: bool) -> tuple[Backbone, Callable[..., Trinity], np.ndarray,
+def routed_setting(backbone_dir: str, quick: bool) -> tuple[Callable[..., Trinity], np.ndarray,
                                                              list[Conversation], str]:
-    """(backbone, coordinator factory, vector, conversations, what the decisions are of)."""
+    """(coordinator factory, vector, conversations, what the decisions are of)."""
     if TRAINED_SPEC.is_file() and (ROUTING_DIR / "splits.csv").is_file() and not quick:
         from fugu.data.matrix import load_split
 
         spec = TrinitySpec.load(TRAINED_SPEC)
         trinity, vector = load_trinity(spec, ROOT)
         test = load_split(ROUTING_DIR, "test")
-
-        def build(**options) -> Trinity:
-            return Trinity.build(trinity_backbone(trinity), spec.workers, spec.roles, spec.svf_layers,
-                                 prompt_format=spec.prompt_format, **{"max_prompt_tokens": spec.max_prompt_tokens, **options})
-        return trinity_backbone(trinity), build, vector, test.conversations(), \
+        return partial(coordinator, spec, Backbone(trinity.model, trinity.tokenizer)), vector, test.conversations(), \
             f"the trained vector ({TRAINED_SPEC.relative_to(ROOT)}) on the {len(test.questions)} real test questions"
-    backbone = load_backbone(backbone_dir)
-    probe = Trinity.build(backbone, WORKERS, ROLES, [28])
-    vector = np.random.default_rng(0).normal(0, 0.1, probe.layout.size).astype(np.float32)
-    vector[:probe.layout.n_svf] = 0.0  # head only, as the trained vector is
-
-    def build(**options) -> Trinity:
-        return Trinity.build(backbone, WORKERS, ROLES, [28], **{"max_prompt_tokens": 256, **options})
+    spec = TrinitySpec(backbone_dir=backbone_dir, vector="(seeded random head)", workers=WORKERS, roles=ROLES,
+                       svf_layers=[28], max_prompt_tokens=256)
+    build = partial(coordinator, spec, load_backbone(backbone_dir))
+    layout = build().layout
+    vector = np.random.default_rng(0).normal(0, 0.1, layout.size).astype(np.float32)
+    vector[:layout.n_svf] = 0.0  # head only, as the trained vector is
     n = 6 if quick else 60
-    return backbone, build, vector, prompts(n, seed=1), f"a seeded random head on {n} synthetic prompts (no trained vector: run `dvc repro`)"
+    return build, vector, prompts(n, seed=1), f"a seeded random head on {n} synthetic prompts (no trained vector: run `dvc repro`)"
 
 
-def trinity_backbone(trinity: Trinity) -> Backbone:
-    return Backbone(trinity.model, trinity.tokenizer)
+def coordinator(spec: TrinitySpec, backbone: Backbone, max_prompt_tokens: int | None = None,
+                prefix_cache_mb: float = 0.0) -> Trinity:
+    """The spec's coordinator over ``backbone``, with another prompt cap or a prefix cache if asked."""
+    trinity = replace(spec, max_prompt_tokens=max_prompt_tokens or spec.max_prompt_tokens).build(backbone)
+    trinity.set_prefix_cache(prefix_cache_mb)
+    return trinity
 
 
 def agent_scores(trinity: Trinity, vector: np.ndarray, conversations: Sequence[Conversation]) -> np.ndarray:
@@ -177,7 +183,7 @@ def quantised(build: Callable[..., Trinity], vector: np.ndarray) -> Trinity:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.trinity_levers", description=__doc__.splitlines()[0])
-    parser.add_argument("--backbone", default=str(ROOT / "artifacts/fetch/backbone"),
+    parser.add_argument("--backbone", default=str(BACKBONE_DIR),
                         help="a converted backbone directory (fetch writes SmolLM2-135M-Instruct there)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads of the baselines (default: 2)")
     parser.add_argument("--quick", action="store_true", help="few prompts and turns: checks the benchmark runs")
@@ -187,7 +193,7 @@ def main(argv: list[str]) -> int:
         return 0
     torch.set_num_threads(args.threads)
     repeats = 1 if args.quick else 3
-    backbone, build, vector, conversations, decisions_of = routed_setting(args.backbone, args.quick)
+    build, vector, conversations, decisions_of = routed_setting(args.backbone, args.quick)
     print(f"decisions of {decisions_of}", flush=True)
     base = build()
     reuse = prefix_reuse(build, vector, turns=3 if args.quick else 6, repeats=repeats)
