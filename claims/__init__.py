@@ -7,8 +7,10 @@ claims and what each asserts live in exactly one place.
 from claims.registry import (
                              NOT_HELD_OUT,
                              Assertion,
+                             Check,
                              Claim,
                              ClaimError,
+                             Effect,
                              Evidence,
                              Mechanism,
                              MetricRef,
@@ -17,5 +19,5 @@ from claims.registry import (
                              load_claims,
 )
 
-__all__ = ["NOT_HELD_OUT", "Assertion", "Claim", "ClaimError", "Evidence", "Mechanism", "MetricRef", "ReducedCheck",
+__all__ = ["NOT_HELD_OUT", "Assertion", "Check", "Claim", "ClaimError", "Effect", "Evidence", "Mechanism", "MetricRef", "ReducedCheck",
            "load_claim", "load_claims"]

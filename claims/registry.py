@@ -3,9 +3,12 @@
 A record says what was claimed (``statement``, ``source``), how strong our evidence can be
 (``grade``: EXEC we ran it, CODE follows from code/config, DATA read from a released
 artifact), which produced number checks it (``metric``: file + dotted key), the executable
-``assert``, and the ``scale`` at which that assertion is meaningful. An optional ``reduced``
-block states what the claim can honestly be checked as at reduced scale, and what that
-check does and does not show.
+``assert`` (the direction and the no-effect value it is judged against), the ``effect`` it
+claims in the units we measure (:class:`Effect`: value, unit, which numbers of the source it
+comes from, and its shape: a size, a level, a direction only, a tie, or an exact check), and
+the ``scale`` at which that check is meaningful. An optional ``reduced`` block states what the
+claim can honestly be checked as at reduced scale (the tiny and medium profiles), and what that
+check does and does not show. verify/decision.py turns an interval and the effect into a verdict.
 
 ``their_evidence`` says what the *source's* number really rests on (a mock world, a parity
 fixture, the questions it trained on, a paper's held-out table), so the report can show it
@@ -21,13 +24,15 @@ A claim no stage of this pipeline can measure (it needs the paper's API pool) ha
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CLAIMS_DIR = Path(__file__).resolve().parent
-Scale = Literal["tiny", "full"]
+# Where a check is meaningful: "reduced" (the tiny and medium CPU profiles) or "full" (real weights, GPUs).
+Scale = Literal["reduced", "full"]
+Shape = Literal["exact", "effect", "level", "direction", "tie"]
 Operator = Literal[">=", "<=", ">", "<", "==", "approx"]
 # What a source's number was measured on, weakest first:
 #   mock            a synthetic world (seeded skill matrix): no model answered any question
@@ -60,6 +65,14 @@ class MetricRef(_Strict):
 
 
 class Assertion(_Strict):
+    """The direction a claim asserts and the value it is judged against.
+
+    For an ``exact`` check (a number with no sampling error: arithmetic on a config, a count of
+    leaked names) this is the whole check. For every other shape ``op`` gives the direction
+    (``>``/``>=``: more than ``value``; ``<``/``<=``: less; ``approx``/``==``: no difference) and
+    ``value`` the no-effect point (0 for a difference, chance for a level).
+    """
+
     op: Operator
     value: float
     tolerance: float = Field(default=0.0, ge=0.0)
@@ -77,10 +90,68 @@ class Assertion(_Strict):
         }
         return bool(checks[self.op]())
 
+    @property
+    def direction(self) -> int:
+        """+1 for "more than value", −1 for "less", 0 for "no difference"."""
+        return {">": 1, ">=": 1, "<": -1, "<=": -1}.get(self.op, 0)
+
     def describe(self) -> str:
         tol = f" ± {self.tolerance:g}" if self.tolerance else ""
         symbol = "≈" if self.op == "approx" else self.op
         return f"{symbol} {self.value:g}{tol}"
+
+
+class Effect(_Strict):
+    """The effect a claim states, in the units our metric measures.
+
+    ``shape``: ``effect`` (a size, e.g. +107% relative gain), ``level`` (a level against the
+    no-effect value, e.g. 95% accuracy against chance), ``direction`` (only a sign: the source's
+    numbers are not comparable with ours, said in ``source_numbers``), ``tie`` (no difference,
+    within the equivalence margin ``value``), ``exact`` (a number with no sampling error, checked
+    by the assertion alone). ``source_numbers`` says which numbers of the source ``value`` is
+    computed from. ``headroom`` names a key (an estimate in the same metrics file) holding the
+    largest effect the data allow, e.g. the oracle's gain: a claimed size beyond it is
+    contradicted with that reason.
+    """
+
+    shape: Shape
+    unit: str = Field(min_length=2)
+    source_numbers: str = Field(min_length=5, alias="from")
+    value: float | None = None
+    tolerance: float = Field(default=0.0, ge=0.0)
+    headroom: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
+
+    def check_against(self, assertion: Assertion) -> None:
+        """Refuse an effect that contradicts its assertion (a record error, raised at load)."""
+        if self.shape in ("exact", "direction") and self.value is not None:
+            raise ValueError(f"an {self.shape} check states no effect value (got {self.value})")
+        if self.shape in ("effect", "level", "tie") and self.value is None:
+            raise ValueError(f"a {self.shape} claim must state its value in {self.unit!r}")
+        if self.shape == "exact":
+            return
+        if self.shape == "tie":
+            if assertion.direction != 0:
+                raise ValueError(f"a tie asserts no difference (op approx or ==), not {assertion.op!r}")
+            if (self.value or 0.0) <= 0:
+                raise ValueError(f"a tie's equivalence margin must be positive, got {self.value}")
+            return
+        if assertion.direction == 0:
+            raise ValueError(f"a {self.shape} claim asserts a direction (op >, >=, < or <=), not {assertion.op!r}")
+        if self.value is not None and assertion.direction * (self.value - assertion.value) <= 0:
+            raise ValueError(f"the claimed {self.shape} {self.value:g} {self.unit} contradicts the assertion "
+                             f"{assertion.describe()}: its direction is the other way")
+        if self.headroom and self.shape not in ("effect", "level"):
+            raise ValueError("only a claimed size (effect, level) can be beyond the data's headroom")
+
+    def describe(self) -> str:
+        if self.shape == "tie":
+            return f"a tie within ±{self.value:g} {self.unit}"
+        if self.shape == "direction":
+            return f"direction only ({self.unit})"
+        if self.shape == "exact":
+            return f"exact ({self.unit})"
+        tol = f" ± {self.tolerance:g}" if self.tolerance else ""
+        return f"{self.value:g}{tol} {self.unit}"
 
 
 class Evidence(_Strict):
@@ -109,11 +180,27 @@ class Mechanism(_Strict):
 
 
 class ReducedCheck(_Strict):
-    scale: Scale
+    """What the claim can honestly be checked as in the reduced (tiny, medium) profiles."""
+
     assert_: Assertion = Field(alias="assert")
+    effect: Effect
     meaning: str = Field(min_length=10)
     metric: MetricRef | None = None
     mechanism: Mechanism
+
+    @model_validator(mode="after")
+    def _effect_matches_assertion(self) -> "ReducedCheck":
+        self.effect.check_against(self.assert_)
+        return self
+
+
+class Check(NamedTuple):
+    """The one check a claim gets at a scale."""
+
+    metric: MetricRef
+    assertion: Assertion
+    effect: Effect
+    meaning: str | None
 
 
 class Claim(_Strict):
@@ -125,13 +212,14 @@ class Claim(_Strict):
     # None: no stage of this pipeline measures it (e.g. it needs the paper's API pool).
     metric: MetricRef | None = None
     assert_: Assertion | None = Field(default=None, alias="assert")
+    effect: Effect | None = None
     scale: list[Scale] = Field(min_length=1)
     requires: list[str] = Field(default_factory=list)
     reduced: ReducedCheck | None = None
     # A published claim with two numbers is two records, so neither half can pass for the
     # whole: the second names the first here (the report and verify treat both alike).
     part_of: str | None = None
-    # Required when the primary check is executed at tiny scale (a mock claim run as is).
+    # Required when the primary check is executed at reduced scale (a mock claim run as is).
     mechanism: Mechanism | None = None
 
     @field_validator("scale")
@@ -143,24 +231,28 @@ class Claim(_Strict):
 
     @model_validator(mode="after")
     def _reduced_is_extra(self) -> "Claim":
-        if self.reduced and self.reduced.scale in self.scale:
-            raise ValueError(f"reduced.scale {self.reduced.scale!r} is already a full check in scale {self.scale}")
+        if self.reduced and "reduced" in self.scale:
+            raise ValueError("a reduced check is for a claim whose own check is full-scale only; "
+                             f"this one is already checked at reduced scale (scale {self.scale})")
         return self
 
     @model_validator(mode="after")
-    def _metric_and_assert_together(self) -> "Claim":
-        if (self.metric is None) != (self.assert_ is None):
-            raise ValueError("metric and assert come together: a check needs both, an unmeasured claim neither")
+    def _metric_assert_and_effect_together(self) -> "Claim":
+        if (self.metric is None) != (self.assert_ is None) or (self.metric is None) != (self.effect is None):
+            raise ValueError("metric, assert and effect come together: a check needs all three, an unmeasured "
+                             "claim none")
         if self.metric is None and not self.requires:
             raise ValueError("a claim with no metric must say in requires what measuring it would need")
-        if self.metric is None and "tiny" in self.scale:
-            raise ValueError("a claim with no metric cannot be checkable at tiny scale")
+        if self.metric is None and "reduced" in self.scale:
+            raise ValueError("a claim with no metric cannot be checkable at reduced scale")
+        if self.effect is not None and self.assert_ is not None:
+            self.effect.check_against(self.assert_)
         return self
 
     @model_validator(mode="after")
-    def _tiny_checks_name_their_mechanism(self) -> "Claim":
-        if self.grade == "EXEC" and "tiny" in self.scale and self.mechanism is None:
-            raise ValueError("an executed check at tiny scale must name its mechanism and control test")
+    def _reduced_checks_name_their_mechanism(self) -> "Claim":
+        if self.grade == "EXEC" and "reduced" in self.scale and self.mechanism is None:
+            raise ValueError("an executed check at reduced scale must name its mechanism and control test")
         return self
 
     @model_validator(mode="after")
@@ -175,15 +267,15 @@ class Claim(_Strict):
         found = [self.mechanism] if self.mechanism else []
         return found + ([self.reduced.mechanism] if self.reduced else [])
 
-    def check_at(self, scale: str) -> tuple[MetricRef, Assertion, str | None] | None:
-        """The (metric, assertion, meaning) that checks this claim at ``scale``, if any."""
-        if scale in self.scale and self.metric is not None and self.assert_ is not None:
-            return self.metric, self.assert_, None
-        if self.reduced and self.reduced.scale == scale:
+    def check_at(self, scale: str) -> Check | None:
+        """The check of this claim at ``scale`` ("reduced" or "full"), if it has one there."""
+        if scale in self.scale and self.metric is not None and self.assert_ is not None and self.effect is not None:
+            return Check(self.metric, self.assert_, self.effect, None)
+        if self.reduced and scale == "reduced":
             metric = self.reduced.metric or self.metric
             if metric is None:
                 raise ClaimError(f"{self.id}: its reduced check names no metric and the claim has none")
-            return metric, self.reduced.assert_, self.reduced.meaning
+            return Check(metric, self.reduced.assert_, self.reduced.effect, self.reduced.meaning)
         return None
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-Scale = Literal["tiny", "full"]
+Scale = Literal["tiny", "medium", "full"]  # the profile a number was produced in
 DVC_FILE = Path(__file__).resolve().parent.parent / "dvc.yaml"
 
 
@@ -63,6 +63,44 @@ class ProducedMetrics(BaseModel):
 
 
 _ADAPTER: TypeAdapter[ProducedMetrics] = TypeAdapter(ProducedMetrics)
+
+
+class Estimate(BaseModel):
+    """An estimate with its interval, as fugu/evaluation/estimate.py writes it.
+
+    ``per_seed`` holds one number per seed in ``seeds``: a missing one (shorter list, or null)
+    is an error naming the file and key, never a silent average over fewer seeds.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    estimate: float
+    ci: tuple[float, float]
+    n: int = Field(ge=1)
+    level: float = Field(gt=0, lt=1)
+    seeds: list[int] = Field(min_length=1)
+    per_seed: list[float | None]
+
+    @field_validator("ci")
+    @classmethod
+    def _ordered(cls, ci: tuple[float, float]) -> tuple[float, float]:
+        if not (math.isfinite(ci[0]) and math.isfinite(ci[1]) and ci[0] <= ci[1]):
+            raise ValueError(f"not an interval: {list(ci)}")
+        return ci
+
+
+def parse_estimate(value: dict[str, Any], where: str) -> dict[str, Any]:
+    """Validate one estimate record; every failure (a seed's number missing above all) names ``where``."""
+    try:
+        record = Estimate.model_validate(value)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '<record>'}: {e['msg']}" for e in exc.errors())
+        raise MetricsFileError(f"{where}: malformed estimate record: {problems}") from exc
+    missing = [s for i, s in enumerate(record.seeds) if i >= len(record.per_seed) or record.per_seed[i] is None]
+    if missing or len(record.per_seed) != len(record.seeds):
+        raise MetricsFileError(f"{where}: no number for seed(s) {missing or record.seeds[len(record.per_seed):]} of "
+                               f"{record.seeds} (per_seed has {len(record.per_seed)}): a verdict is never an average "
+                               "over fewer seeds than the run names")
+    return {**value, "ci": list(record.ci)}
 
 
 def load_metrics(path: Path) -> ProducedMetrics:
