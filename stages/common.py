@@ -22,7 +22,10 @@ import yaml
 from fugu.data.checksum import sha256_file
 from stages.paths import METRICS_DIR, PARAMS_FILE, TIMINGS_DIR, relative
 
-PROFILES = ("tiny", "full")
+PROFILES = ("tiny", "medium", "full")
+# A profile may build on another: medium is tiny's set-up (real small models, offline, CPU) at a
+# larger subset of the recorded questions; its own keys override tiny's.
+PROFILE_BASE = {"medium": "tiny"}
 # Packages whose versions are recorded in every metrics file (the ones that change numbers).
 RECORDED_PACKAGES = ("torch", "transformers", "trl", "cma", "litellm", "numpy", "dvc", "openfugu-audit")
 
@@ -37,9 +40,19 @@ def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
 
 def stage_params(params: dict[str, Any], stage: str) -> dict[str, Any]:
     """A stage's knobs: its shared keys, overridden by the sub-section of the active profile."""
-    section = dict(params.get(stage) or {})
+    return resolve(params.get(stage) or {}, params["profile"])
+
+
+def resolve(section: dict[str, Any], profile: str) -> dict[str, Any]:
+    """One params section for ``profile``: shared keys, then the base profile's, then its own."""
+    section = dict(section)
     per_profile = {p: section.pop(p, None) or {} for p in PROFILES}
-    return {**section, **per_profile[params["profile"]]}
+    return {**section, **per_profile.get(PROFILE_BASE.get(profile, ""), {}), **per_profile[profile]}
+
+
+def is_reduced(profile: str) -> bool:
+    """tiny and medium run at reduced scale (small real models, CPU); only full is the reference scale."""
+    return profile != "full"
 
 
 def open_stage(stage: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
@@ -51,11 +64,11 @@ def open_stage(stage: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
 
 
 def enter_profile(profile: str) -> None:
-    """Process-wide settings a profile implies: the tiny profile never touches a hub."""
+    """Process-wide settings a profile implies: a reduced profile never touches a hub."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
-    if profile == "tiny":
+    if is_reduced(profile):
         for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
             os.environ[var] = "1"
 
@@ -108,7 +121,7 @@ def write_metrics(
         "stage": stage,
         "status": "ok",
         "profile": profile,
-        "scale": profile,  # the tiny profile is reduced scale by construction
+        "scale": profile,  # tiny and medium are reduced scale by construction (verify reads them so)
         "versions": package_versions(),
         "artifacts": artifacts,
         "metrics": metrics,

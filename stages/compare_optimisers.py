@@ -31,13 +31,15 @@ class FeaturesError(ValueError):
     """The features file does not match the contract; the message names the file."""
 
 
-def settings_from(section: dict[str, Any], seed: int) -> OptimiserSettings:
+def settings_from(section: dict[str, Any], params: dict[str, Any]) -> OptimiserSettings:
+    bootstrap = params["bootstrap"]
     return OptimiserSettings(
         population_size=int(section["population_size"]), generations=int(section["generations"]),
         sigma0=float(section["sigma0"]), reinforce_learning_rate=float(section["reinforce_learning_rate"]),
         sft_epochs=int(section["sft_epochs"]), sft_learning_rate=float(section["sft_learning_rate"]),
-        sft_weight_decay=float(section["sft_weight_decay"]), bootstrap_resamples=int(section["bootstrap_resamples"]),
-        confidence=float(section["confidence"]), seed=seed)
+        sft_weight_decay=float(section["sft_weight_decay"]), bootstrap_resamples=int(bootstrap["resamples"]),
+        confidence=float(bootstrap["confidence"]), seed=int(params["seed"]),
+        seeds=tuple(int(s) for s in params["seeds"]))
 
 
 def features_for(features: dict[str, np.ndarray], outcomes: Outcomes, which: str, path: str) -> np.ndarray:
@@ -77,7 +79,7 @@ def measure(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str], dic
     path = relative(FEATURES_FILE)
     metrics = compare_optimisers(
         features_for(features, train, "penultimate", path), train, features_for(features, test, "penultimate", path), test,
-        settings_from(section, int(params["seed"])),
+        settings_from(section, params),
         train_last=features_for(features, train, "last", path), test_last=features_for(features, test, "last", path))
     metrics["data"] = "recorded real outcomes: trained on the train split, scored on the test split"
     return metrics, {}, checksums(FEATURES_FILE, ROUTING_DIR)

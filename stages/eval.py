@@ -60,6 +60,8 @@ from stages.paths import (
     ROUTING_DIR,
     SIMULATED_FEATURES,
     TRAINED_DIR,
+    TRAINED_SEEDS,
+    TRAINED_SEEDS_INDEX,
     TRAINED_SPEC,
     TRAINED_SWEEP,
     TRAINED_SWEEP_INDEX,
@@ -72,6 +74,7 @@ ESTIMATED = ("costs are ESTIMATED: tokens of the recorded question and response 
 def main() -> None:
     params, profile, section = open_stage("eval")
     seed = params["seed"]
+    section = {**section, "seeds": [int(s) for s in params["seeds"]], "bootstrap": params["bootstrap"]}
     metrics: dict[str, Any] = {}
     not_run: dict[str, str] = {}
 
@@ -97,10 +100,12 @@ def main() -> None:
     sim_hidden = lambda o: sim_table.rows(o.question_ids)  # noqa: E731
     metrics["mock_routing"] = mock_twin(sim_hidden(sim_train), sim_train, sim_hidden(sim_test), sim_test, section, seed)
 
-    adaptive = section["adaptive_pool"]
+    adaptive, bootstrap = section["adaptive_pool"], section["bootstrap"]
     metrics["adaptive_pool"] = adaptive_pool(
         sim_hidden(sim_train), sim_train, sim_hidden(sim_test), simulated.outcomes(sim_test_ids, expected=True),
-        adaptive["k"], adaptive["heldout_subsets"], adaptive["replicas"], cmaes_config(adaptive, seed), seed)
+        adaptive["k"], adaptive["heldout_subsets"], adaptive["replicas"], cmaes_config(adaptive, seed), seed,
+        bootstrap_resamples=int(bootstrap["resamples"]), confidence=float(bootstrap["confidence"]),
+        seeds=section["seeds"])
     # per-step routing grows the conversation turn by turn: those contexts need the live backbone
     svf_offsets, _ = trinity.layout.unpack(vector)
     live = CachedFeatures(lambda conversations: trinity.hidden_states(conversations, svf_offsets))
@@ -108,7 +113,8 @@ def main() -> None:
     reply = lambda question_id, worker: simulated.reply(question_id, simulated.workers[worker].name).text  # noqa: E731
     metrics["perstep_subset"] = perstep_subset(
         sim_train, sim_test, live, reply, perstep["follow_up"], perstep["steps"], perstep["k"],
-        cmaes_config(perstep, seed), seed, trinity.layout.hidden_size)
+        cmaes_config(perstep, seed), seed, trinity.layout.hidden_size, seeds=section["seeds"],
+        bootstrap_resamples=int(bootstrap["resamples"]), confidence=float(bootstrap["confidence"]))
 
     conductor, conductor_not_run = conductor_metrics(params, simulated, sim_train_ids, sim_test_ids)
     metrics.update(conductor)
@@ -133,22 +139,36 @@ class Cached:
 
 def compare_routers(splits: dict[str, Outcomes], cached: Cached, trinity, vector: np.ndarray,
                     section: dict[str, Any], seed: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(every router on test with CIs, the cost–quality curve rows). Fit on train, choose on validation."""
+    """(every router on test with CIs, the cost–quality curve rows). Fit on train, choose on validation.
+
+    A router that is trained (TRINITY, logistic, MF, random) is fitted and routed once per seed;
+    its estimates pool the seeds. The cost–quality curve is read off the first seed's runs (the
+    served TRINITY vector and its λ sweep).
+    """
     train, validation, test = splits["train"], splits["validation"], splits["test"]
-    fitted = fit_routers(train, validation, cached, section, seed)
-    best_single, knn_hidden, knn_minilm, mf_router = (fitted[n] for n in ("best_single", "knn_hidden", "knn_minilm", "mf"))
-    served = TrinityRouter(trinity, vector, list(test.workers), featurizer=cached.hidden)
-    routers = [RandomRouter(len(test.workers), seed), OracleRouter(test), *fitted.values(), served]
-    routed = {router.name: route_split(router, test) for router in routers}
-    summary = compare_to_baselines(routed, test, "best_single", "oracle", section["bootstrap_resamples"], seed,
-                                   section["confidence"])
+    seeds, bootstrap = section["seeds"], section["bootstrap"]
+    resamples, level = int(bootstrap["resamples"]), float(bootstrap["confidence"])
+    fitted = {s: fit_routers(train, validation, cached, section, s) for s in seeds}
+    first = fitted[seeds[0]]
+    best_single, knn_hidden, knn_minilm = first["best_single"], first["knn_hidden"], first["knn_minilm"]
+    trinity_vectors = [load_vector(TRAINED_SEEDS / e["vector"], trinity.layout)
+                       for e in json.loads(TRAINED_SEEDS_INDEX.read_text())]
+    per_seed = {
+        "trinity": [TrinityRouter(trinity, v, list(test.workers), featurizer=cached.hidden) for v in trinity_vectors],
+        "random": [RandomRouter(len(test.workers), s) for s in seeds],
+        **{name: [fitted[s][name] for s in seeds] for name in SEEDED_BASELINES},
+    }
+    routed = {name: Routed.over_seeds([route_split(r, test) for r in runs]) for name, runs in per_seed.items()}
+    routed.update({name: route_split(router, test) for name, router in first.items() if name not in SEEDED_BASELINES})
+    routed["oracle"] = route_split(OracleRouter(test), test)
+    summary = compare_to_baselines(routed, test, "best_single", "oracle", resamples, seed, level, seeds)
     summary["best_single"]["worker"] = best_single.worker
     summary["knn_hidden"]["k"], summary["knn_minilm"]["k"] = knn_hidden.k, knn_minilm.k
 
-    # cost–quality: single models as points, routers as curves (λ swept), all on test
+    # cost–quality: single models as points, routers as curves (λ swept), all on test, first seed
     worker_cost = mean_cost_per_1k(train)
     swept: dict[str, Routed] = {}
-    for name, base in (("knn_minilm", knn_minilm), ("mf", mf_router), ("knn_hidden", knn_hidden)):
+    for name, base in (("knn_minilm", knn_minilm), ("mf", first["mf"]), ("knn_hidden", knn_hidden)):
         for penalty in section["cost_penalties"]:
             router = CostWeighted(base, worker_cost, penalty, name=f"{name}@{penalty:g}")
             swept[router.name] = route_split(router, test)
@@ -161,12 +181,15 @@ def compare_routers(splits: dict[str, Outcomes], cached: Cached, trinity, vector
     single = {w: Routed(w, np.full(len(test), j), test.scores[:, j], test.costs[:, j]) for j, w in enumerate(test.workers)}
     everything = {**swept, **{f"single:{w}": r for w, r in single.items()}, "best_single": routed["best_single"],
                   "oracle": routed["oracle"]}
-    curve_summary = compare_to_baselines(everything, test, "best_single", "oracle", section["bootstrap_resamples"],
-                                         seed, section["confidence"])
+    curve_summary = compare_to_baselines(everything, test, "best_single", "oracle", resamples, seed, level, seeds[:1])
     curve = [curve_row(name, entry) for name, entry in curve_summary.items() if name not in ("best_single", "oracle")]
     headline = cheapest_within_ci(curve, summary["best_single"])
-    return {"n_train": len(train), "n_validation": len(validation), "n_test": len(test),
+    return {"n_train": len(train), "n_validation": len(validation), "n_test": len(test), "seeds": seeds,
             "routers": summary, "cost_quality": {"estimated": True, "points": curve, "headline": headline}}, curve
+
+
+# baselines whose fit depends on the seed: fitted and judged once per seed
+SEEDED_BASELINES = ("logistic_hidden", "mf")
 
 
 def fit_routers(train: Outcomes, validation: Outcomes, cached: Cached, section: dict[str, Any],
@@ -206,8 +229,9 @@ def curve_row(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     router, _, setting = name.partition("@")
     single = router.startswith("single:")
     return {"router": router.removeprefix("single:") if single else router, "kind": "single" if single else "router",
-            "cost_penalty": None if single else float(setting), "accuracy": entry["accuracy"],
-            "accuracy_ci": entry["accuracy_ci"], "estimated_usd_per_1k": entry["estimated_usd_per_1k"]}
+            "cost_penalty": None if single else float(setting),
+            "accuracy": entry["accuracy"]["estimate"], "accuracy_ci": entry["accuracy"]["ci"],
+            "estimated_usd_per_1k": entry["estimated_usd_per_1k"]["estimate"]}
 
 
 def cheapest_within_ci(curve: list[dict[str, Any]], best_single: dict[str, Any]) -> dict[str, Any]:
@@ -216,32 +240,35 @@ def cheapest_within_ci(curve: list[dict[str, Any]], best_single: dict[str, Any])
     Read off the test split after everything was fitted and chosen (a report, not a choice that
     feeds back into any router).
     """
-    low = best_single["accuracy_ci"][0]
+    low = best_single["accuracy"]["ci"][0]
     inside = [r for r in curve if r["kind"] == "router" and r["accuracy"] >= low]
-    base_cost = best_single["estimated_usd_per_1k"]
+    base_cost = best_single["estimated_usd_per_1k"]["estimate"]
     if not inside:
-        return {"found": False, "best_single_accuracy_ci": best_single["accuracy_ci"], "estimated": True}
+        return {"found": False, "best_single_accuracy_ci": best_single["accuracy"]["ci"], "estimated": True}
     pick = min(inside, key=lambda r: (r["estimated_usd_per_1k"], -r["accuracy"]))
     return {"found": True, "router": pick["router"], "cost_penalty": pick["cost_penalty"], "accuracy": pick["accuracy"],
             "estimated_usd_per_1k": pick["estimated_usd_per_1k"], "best_single_estimated_usd_per_1k": base_cost,
             "cost_fraction_of_best_single": pick["estimated_usd_per_1k"] / base_cost if base_cost else None,
-            "best_single_accuracy_ci": best_single["accuracy_ci"], "estimated": True}
+            "best_single_accuracy_ci": best_single["accuracy"]["ci"], "estimated": True}
 
 
 def mock_twin(train_x: np.ndarray, train: Outcomes, test_x: np.ndarray, test: Outcomes, section: dict[str, Any],
               seed: int) -> dict[str, Any]:
-    """The same comparison on the simulated pool (MOCK): a head trained by sep-CMA-ES vs best single."""
-    twin = section["mock_twin"]
-    result = train_head(train_x, train.scores, train.costs, len(train.workers), cmaes_config(twin, seed))
-    head = result.best_vector.reshape(len(train.workers), train_x.shape[1])
-    choices = choose(test_x @ head.T)
-    routers = [RandomRouter(len(test.workers), seed), BestSingleRouter.fit(train), OracleRouter(test)]
+    """The same comparison on the simulated pool (MOCK): a head trained by sep-CMA-ES (once per seed) vs best single."""
+    twin, seeds, bootstrap = section["mock_twin"], section["seeds"], section["bootstrap"]
+    runs = []
+    for run_seed in seeds:
+        result = train_head(train_x, train.scores, train.costs, len(train.workers), cmaes_config(twin, run_seed))
+        choices = choose(test_x @ result.best_vector.reshape(len(train.workers), train_x.shape[1]).T)
+        runs.append(Routed("trinity", choices, *test.routed(choices)))
+    routers = [BestSingleRouter.fit(train), OracleRouter(test)]
     routed = {r.name: route_split(r, test) for r in routers}
-    routed["trinity"] = Routed("trinity", choices, *test.routed(choices))
-    summary = compare_to_baselines(routed, test, "best_single", "oracle", section["bootstrap_resamples"], seed,
-                                   section["confidence"])
+    routed["random"] = Routed.over_seeds([route_split(RandomRouter(len(test.workers), s), test) for s in seeds])
+    routed["trinity"] = Routed.over_seeds(runs)
+    summary = compare_to_baselines(routed, test, "best_single", "oracle", int(bootstrap["resamples"]), seed,
+                                   float(bootstrap["confidence"]), seeds)
     return {"mock": bool(test.mock), "meaning": "simulated pool: seeded per-category skill matrix built for routing to win",
-            "n_train": len(train), "n_test": len(test), **summary}
+            "n_train": len(train), "n_test": len(test), "seeds": seeds, **summary}
 
 
 def cmaes_config(cfg: dict[str, Any], seed: int) -> CMAESConfig:
@@ -259,11 +286,12 @@ def write_cost_quality_curve(curve: list[dict[str, Any]]) -> None:
 def conductor_metrics(params: dict[str, Any], pool: SimulatedPool, train_ids: list[str],
                       held_ids: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Recursion round 0 vs the last round: (metrics, not_run)."""
-    cfg = stage_params(params, "eval")["recursion"]
+    cfg, bootstrap = stage_params(params, "eval")["recursion"], params["bootstrap"]
     metrics = {"recursion_mock": mock_recursion(
         pool, train_ids, held_ids, rounds=int(cfg["rounds"]), votes=int(cfg["votes"]),
         max_steps=int(cfg["max_steps"]), time_budget_s=float(cfg["time_budget_s"]),
-        max_attempts=int(cfg["max_attempts"]))}
+        max_attempts=int(cfg["max_attempts"]), bootstrap_resamples=int(bootstrap["resamples"]),
+        bootstrap_seed=int(params["seed"]), confidence=float(bootstrap["confidence"]))}
     # still true: held-out recorded real outcomes exist (data/routing), but the only Conductor is the
     # tiny GRPO policy trained on round-0 prompts of the simulated pool; none is trained to revise
     reason = ("held-out recorded real outcomes exist (data/routing), but no Conductor is trained to revise a "

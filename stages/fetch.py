@@ -30,7 +30,7 @@ from fugu.trinity.logits_snapshot import load_snapshot
 from fugu.trinity.svf import svf_target_keys
 from fugu.trinity.vector import load_vector
 from stages.builders import vector_file
-from stages.common import checksums, open_stage, write_metrics
+from stages.common import checksums, is_reduced, open_stage, resolve, write_metrics
 from stages.paths import (
     BACKBONE_DIR,
     FIXTURE_DIR,
@@ -72,15 +72,15 @@ def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any],
     """Build or obtain backbone, fixture and vector; (parameter counts and layout, backbone provenance)."""
     for out in (BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR):
         shutil.rmtree(out, ignore_errors=True)
-    active = {**trinity, **(trinity.get(profile) or {})}
-    if profile == "tiny":
+    active = resolve(trinity, profile)
+    if is_reduced(profile):
         provenance = build_tiny_artifacts(section, active)
     else:
         fetch_full_artifacts(section)
         provenance = {"source": "fetch.full.backbone (see checksums)"}
     # The count is arithmetic on shapes: the reference from the shipped Qwen3-0.6B config,
     # this profile's from the config of the backbone just fetched. No weights are read.
-    full = {**trinity, **(trinity.get("full") or {})}
+    full = resolve(trinity, "full")
     reference = layout_for(meta_model(ROOT / section["reference_config"]), len(full["workers"]),
                            len(full["roles"]), full["svf_layers"])
     this = layout_for(meta_model(BACKBONE_DIR), len(active["workers"]), len(active["roles"]), active["svf_layers"])

@@ -43,6 +43,8 @@ TRAINED_VECTOR = TRAINED_DIR / "vector.npy"
 TRAINED_SPEC = TRAINED_DIR / "trinity.json"  # what eval and `fugu serve --router trinity` rebuild it from
 TRAINED_SWEEP = TRAINED_DIR / "sweep"         # one vector + spec per cost weight λ (lambda_<i>.npy/.json)
 TRAINED_SWEEP_INDEX = TRAINED_SWEEP / "index.json"
+TRAINED_SEEDS = TRAINED_DIR / "seeds"         # the head trained once per seed (seed_<s>.npy): what eval judges
+TRAINED_SEEDS_INDEX = TRAINED_SEEDS / "index.json"
 TRINITY_FITNESS_PLOT = PLOTS_DIR / "train_trinity_fitness.csv"
 
 # train_conductor

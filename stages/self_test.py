@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from fugu.models.backbone import Backbone, load_backbone
+from fugu.stats.estimate import Resamples, mean, pooled_estimate
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.fixture import FixtureCase, load_fixture
 from fugu.trinity.logits_snapshot import compare_to_snapshot, load_snapshot
@@ -30,7 +31,7 @@ from fugu.trinity.spec import TrinitySpec
 from fugu.trinity.svf import TIED_VARIANTS
 from fugu.trinity.vector import load_vector, save_vector
 from stages.builders import coordinator_spec, vector_file
-from stages.common import checksums, open_stage, stage_params, write_metrics
+from stages.common import checksums, is_reduced, open_stage, stage_params, write_metrics
 from stages.paths import (
     BACKBONE_DIR,
     FIXTURE_FILE,
@@ -45,18 +46,18 @@ from stages.paths import (
 
 def main() -> None:
     params, profile, cfg = open_stage("self_test")
-    if profile == "tiny":
-        torch.set_num_threads(1)  # the tiny profile promises 2 shared cores
+    if is_reduced(profile):
+        torch.set_num_threads(1)  # a reduced profile promises 2 shared cores
     coordinator = stage_params(params, "trinity")
-    spec = coordinator_spec(coordinator, coordinator["workers"], PLANTED_VECTOR if profile == "tiny" else vector_file(VECTOR_DIR),
-                            trained_on="planted by least squares" if profile == "tiny" else "released")
+    spec = coordinator_spec(coordinator, coordinator["workers"], PLANTED_VECTOR if is_reduced(profile) else vector_file(VECTOR_DIR),
+                            trained_on="planted by least squares" if is_reduced(profile) else "released")
     backbone = load_backbone(BACKBONE_DIR)
     trinity = spec.build(backbone)
     fixture = load_fixture(FIXTURE_FILE)
     shutil.rmtree(SELF_TEST_DIR, ignore_errors=True)
     SELF_TEST_DIR.mkdir(parents=True)
 
-    if profile == "tiny":
+    if is_reduced(profile):
         vector_path = plant_vector(trinity, fixture.split("train"), cfg)
         cases, label = fixture.split("held_out"), "held_out"
     else:
@@ -66,13 +67,18 @@ def main() -> None:
 
     rows = route_cases(trinity, cases, vector)
     write_table(SELF_TEST_CASES, rows)
+    # no training run here (least squares is closed-form): the interval resamples the cases only
+    bootstrap, seed = params["bootstrap"], int(params["seed"])
+    draw = Resamples.draw(len(rows), 1, int(bootstrap["resamples"]), seed, float(bootstrap["confidence"]))
+    accuracy = lambda key: pooled_estimate(mean, [np.array([float(r[key]) for r in rows])], draw, [seed])  # noqa: E731
     metrics = {
-        "agent_accuracy": float(np.mean([r["agent_ok"] for r in rows])),
-        "role_accuracy": float(np.mean([r["role_ok"] for r in rows])),
+        "agent_accuracy": accuracy("agent_ok"),
+        "role_accuracy": accuracy("role_ok"),
+        "chance": {"agent": 1.0 / trinity.layout.n_agents, "role": 1.0 / trinity.layout.n_roles},
         "n_cases": len(rows),
         "cases_scored": label,
-        "n_train_cases": len(fixture.split("train")) if profile == "tiny" else 0,
-        "vector": {"source": "planted" if profile == "tiny" else "released", "size": trinity.layout.size},
+        "n_train_cases": len(fixture.split("train")) if is_reduced(profile) else 0,
+        "vector": {"source": "planted" if is_reduced(profile) else "released", "size": trinity.layout.size},
         "cases": rows,
     }
     used = [BACKBONE_DIR, FIXTURE_FILE, Path(vector_path), SELF_TEST_CASES, SELF_TEST_SPEC]

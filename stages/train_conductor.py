@@ -33,8 +33,7 @@ from fugu.training.grpo import (
     require_gpu,
     train_grpo,
     warm_start,
-    window_gain,
-    window_gain_ci,
+    window_gain_estimate,
 )
 from stages.builders import simulated_world
 from stages.common import checksums, open_stage, write_curve, write_metrics
@@ -53,13 +52,45 @@ def main() -> None:
             sys.exit(f"train_conductor: {exc}")
     torch.set_num_threads(int(cfg["torch_threads"]))
     started = time.perf_counter()
-    metrics, not_run = train_tiny(cfg, *simulated_world(params), int(params["seed"]))
+    metrics, not_run = train_tiny(cfg, *simulated_world(params), [int(s) for s in cfg["seeds"]], params["bootstrap"])
     write_metrics("train_conductor", profile, metrics, checksums(CONDUCTOR_POLICY_DIR), not_run=not_run,
                   timings={"wall_s": time.perf_counter() - started})
 
 
 def train_tiny(cfg: dict[str, Any], pool: SimulatedPool, train_ids: list[str], held_ids: list[str],
-               seed: int) -> tuple[dict[str, Any], dict[str, str]]:
+               seeds: list[int], bootstrap: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """GRPO once per seed (the first seed's policy is saved); the reward gain pooled over seeds."""
+    runs = [train_one(cfg, pool, train_ids, held_ids, seed) for seed in seeds]
+    first = runs[0]
+    save_policy(first["model"], first["tokenizer"])
+    write_reward_curve(first["curve"])
+    window = int(cfg["reward_window"])
+    curves = [[row["mean_reward"] for row in run["curve"]] for run in runs]
+    metrics = {
+        "mock": bool(pool.mock),  # the task's pool is the simulated skill matrix: its own flag says so
+        "task": "workflows over the simulated pool (mock); reward = format + executed answer, max 2",
+        "seeds": seeds,
+        "grpo_steps": len(first["curve"]),
+        "reward_window": window,
+        "first_window_mean_reward": [float(np.mean(c[:window])) for c in curves],
+        "last_window_mean_reward": [float(np.mean(c[-window:])) for c in curves],
+        "reward_gain": window_gain_estimate(curves, window, int(bootstrap["resamples"]), seeds[0], seeds,
+                                            float(bootstrap["confidence"])),
+        "warm_start": [{"steps": len(r["losses"]), "first_loss": r["losses"][0], "last_loss": r["losses"][-1]}
+                       for r in runs],
+        "held_out": {"n_questions": len(task_rows(pool, held_ids)),
+                     "before_grpo": [r["before"] for r in runs], "after_grpo": [r["after"] for r in runs],
+                     "reference": routing_references(pool, train_ids, held_ids)},
+        "policy_parameters": sum(p.numel() for p in first["model"].parameters()),
+    }
+    not_run = {"final_mean_reward": "full scale only (3B-class policy on nvidia/ToolScale, GPU); "
+                                    "the tiny profile measures reward_gain"}
+    return metrics, not_run
+
+
+def train_one(cfg: dict[str, Any], pool: SimulatedPool, train_ids: list[str], held_ids: list[str],
+              seed: int) -> dict[str, Any]:
+    """One GRPO run: a seeded tiny policy, its format warm start, GRPO, held-out reward before/after."""
     n_workers, max_steps = len(pool.workers), int(cfg["max_steps"])
     rows, held = task_rows(pool, train_ids), task_rows(pool, held_ids)
     warm = cfg["warm_start"]
@@ -77,27 +108,7 @@ def train_tiny(cfg: dict[str, Any], pool: SimulatedPool, train_ids: list[str], h
         curve = train_grpo(model, tokenizer, rows, [reward.format_reward, reward.answer_reward], grpo,
                            Path(scratch) / "grpo")
         after = evaluate_policy(model, tokenizer, held, reward, grpo.max_completion_length)
-    save_policy(model, tokenizer)
-    write_reward_curve(curve)
-    window = int(cfg["reward_window"])
-    rewards = [row["mean_reward"] for row in curve]
-    metrics = {
-        "mock": bool(pool.mock),  # the task's pool is the simulated skill matrix: its own flag says so
-        "task": "workflows over the simulated pool (mock); reward = format + executed answer, max 2",
-        "grpo_steps": len(curve),
-        "reward_window": window,
-        "first_window_mean_reward": float(np.mean(rewards[:window])),
-        "last_window_mean_reward": float(np.mean(rewards[-window:])),
-        "reward_gain": window_gain(rewards, window),
-        "reward_gain_ci": list(window_gain_ci(rewards, window, n_resamples=2000, seed=seed)),
-        "warm_start": {"steps": len(losses), "first_loss": losses[0], "last_loss": losses[-1]},
-        "held_out": {"n_questions": len(held), "before_grpo": before, "after_grpo": after,
-                     "reference": routing_references(pool, train_ids, held_ids)},
-        "policy_parameters": sum(p.numel() for p in model.parameters()),
-    }
-    not_run = {"final_mean_reward": "full scale only (3B-class policy on nvidia/ToolScale, GPU); "
-                                    "the tiny profile measures reward_gain"}
-    return metrics, not_run
+    return {"model": model, "tokenizer": tokenizer, "curve": curve, "losses": losses, "before": before, "after": after}
 
 
 def routing_references(pool: SimulatedPool, train_ids: list[str], held_ids: list[str]) -> dict[str, float]:

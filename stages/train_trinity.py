@@ -6,8 +6,12 @@ the routed worker − λ·estimated cost on the *train* split; the number of gen
 split is not read here. Hidden states come from the features stage (SVF offsets zero).
 Separately, the mock claim ``trinity-cmaes`` (chance → optimal) runs on the simulated pool.
 
-Writes artifacts/train_trinity/{vector.npy, trinity.json} (the chosen vector, λ = the first of
-``cost_penalties``), artifacts/train_trinity/sweep/ (one vector + spec per λ),
+Every reduced check is judged over seeds: the head is trained once per seed of ``seeds`` (the
+first is the one served and swept over λ; eval routes the test split with each).
+
+Writes artifacts/train_trinity/{vector.npy, trinity.json} (the chosen vector of the first seed,
+λ = the first of ``cost_penalties``), artifacts/train_trinity/sweep/ (one vector + spec per λ),
+artifacts/train_trinity/seeds/ (one vector per seed, index.json),
 metrics/train_trinity.json and plots/train_trinity_fitness.csv.
 """
 
@@ -21,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from fugu.data.matrix import Outcomes, load_split
-from fugu.evaluation.mock_experiments import chance_to_optimal
+from fugu.evaluation.mock_experiments import chance_to_optimal_over_seeds
 from fugu.models.backbone import load_backbone
 from fugu.training.cmaes import CMAESConfig, Generation
 from fugu.training.trinity_fitness import SearchSpace
@@ -37,6 +41,8 @@ from stages.paths import (
     ROUTING_DIR,
     SIMULATED_FEATURES,
     TRAINED_DIR,
+    TRAINED_SEEDS,
+    TRAINED_SEEDS_INDEX,
     TRAINED_SPEC,
     TRAINED_SWEEP,
     TRAINED_SWEEP_INDEX,
@@ -58,9 +64,13 @@ def main() -> None:
     train_x, validation_x = features.rows(train.question_ids), features.rows(validation.question_ids)
 
     started = time.perf_counter()
-    chosen, candidates, sweep = fit_and_select(
-        train_x, train, validation_x, validation, section["generations_grid"], section["cost_penalties"],
-        int(section["population_size"]), float(section["sigma0"]), int(params["seed"]))
+    seeds = [int(s) for s in params["seeds"]]
+    search = lambda seed, penalties: fit_and_select(  # noqa: E731
+        train_x, train, validation_x, validation, section["generations_grid"], penalties,
+        int(section["population_size"]), float(section["sigma0"]), seed)
+    # the first seed's head is the one served (and swept over λ); every seed's is judged by eval
+    chosen, candidates, sweep = search(seeds[0], section["cost_penalties"])
+    replicates = [chosen] + [search(seed, section["cost_penalties"][:1])[0] for seed in seeds[1:]]
     seconds = time.perf_counter() - started
 
     spec = coordinator_spec(coordinator, train.workers, TRAINED_VECTOR, trained_on=DATA, mock=False)
@@ -73,6 +83,7 @@ def main() -> None:
         raise SystemExit(f"train_trinity: cached features are {train_x.shape[1]}-dimensional, the backbone's "
                          f"hidden size is {trinity.layout.hidden_size}; rerun the features stage")
     shutil.rmtree(TRAINED_SWEEP, ignore_errors=True)
+    shutil.rmtree(TRAINED_SEEDS, ignore_errors=True)
     save_vector(TRAINED_VECTOR, trinity.layout.pack(*space.full_parts(chosen.head.ravel())), trinity.layout)
     spec.save(TRAINED_SPEC)
     index = []
@@ -84,6 +95,12 @@ def main() -> None:
         sweep_spec.save(vector_path.with_suffix(".json"))
         index.append({"cost_penalty": trained.cost_penalty, "spec": vector_path.with_suffix(".json").name})
     TRAINED_SWEEP_INDEX.write_text(json.dumps(index, indent=2) + "\n")
+    TRAINED_SEEDS.mkdir(parents=True, exist_ok=True)
+    for seed, trained in zip(seeds, replicates):
+        save_vector(TRAINED_SEEDS / f"seed_{seed}.npy", trinity.layout.pack(*space.full_parts(trained.head.ravel())),
+                    trinity.layout)
+    TRAINED_SEEDS_INDEX.write_text(json.dumps([{"seed": seed, "vector": f"seed_{seed}.npy"} for seed in seeds],
+                                              indent=2) + "\n")
     write_fitness_curve(chosen.result.history, DATA)
 
     training: dict[str, Any] = {
@@ -100,6 +117,9 @@ def main() -> None:
         "prompt_cap": {"max_prompt_tokens": trinity.max_prompt_tokens, "questions_cut": n_cut,
                        "longest_prompt_tokens": max(len(r) for r in prompt_ids),
                        "mean_prompt_tokens": float(np.mean([len(r) for r in prompt_ids]))},
+        "seeds": seeds,
+        "per_seed": [{"seed": seed, "generations": t.generations, "train_fitness": t.result.best_fitness,
+                      "validation_accuracy": t.validation_accuracy} for seed, t in zip(seeds, replicates)],
         "cost_sweep": [{"cost_penalty": t.cost_penalty, "train_fitness": t.result.best_fitness,
                         "validation_accuracy": t.validation_accuracy,
                         "validation_estimated_usd_per_1k": t.validation_cost_per_1k} for t in sweep],
@@ -168,14 +188,15 @@ def real_split(split: str) -> Outcomes:
 
 
 def mock_claim(params: dict[str, Any], section: dict[str, Any]) -> dict[str, Any]:
-    """Claim trinity-cmaes on the simulated pool (a MOCK): generations from chance to optimal."""
+    """Claim trinity-cmaes on the simulated pool (a MOCK): generations from chance to optimal, per seed."""
     simulated, sim_train_ids, _ = simulated_world(params)
     sim_train = simulated.outcomes(sim_train_ids, expected=True)
     hidden = FeatureTable.load(FEATURES_DIR, SIMULATED_FEATURES).rows(sim_train.question_ids)
-    metrics, _ = chance_to_optimal(hidden, sim_train, CMAESConfig(section["mock_population_size"],
-                                   section["mock_generations"], section["mock_sigma0"], params["seed"]),
-                                   section["optimal_tolerance"])
-    return metrics
+    bootstrap = params["bootstrap"]
+    return chance_to_optimal_over_seeds(
+        hidden, sim_train, CMAESConfig(section["mock_population_size"], section["mock_generations"],
+                                       section["mock_sigma0"], params["seed"]),
+        section["optimal_tolerance"], params["seeds"], int(bootstrap["resamples"]), float(bootstrap["confidence"]))
 
 
 def write_fitness_curve(history: list[Generation], data: str) -> None:

@@ -18,6 +18,14 @@ def produced(stage: str, metrics: dict[str, Any], scale: str = "tiny", **extra: 
     }
 
 
+def estimate(value: float, low: float, high: float, n: int = 100, seeds: list[int] | None = None,
+             per_seed: list[float | None] | None = None) -> dict[str, Any]:
+    """An estimate record as fugu/stats/estimate.py writes it."""
+    seeds = seeds or [0]
+    return {"estimate": value, "ci": [low, high], "n": n, "level": 0.95, "seeds": seeds,
+            "per_seed": per_seed if per_seed is not None else [value] * len(seeds)}
+
+
 def write_metrics(root: Path, stage: str, payload: Any) -> Path:
     path = root / "metrics" / f"{stage}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,8 +41,9 @@ def make_claim(**overrides: Any) -> Claim:
         "grade": "EXEC",
         "their_evidence": {"kind": "held-out", "detail": "a crafted source for tests"},
         "metric": {"file": "metrics/eval.json", "key": "router.gain"},
-        "assert": {"op": ">=", "value": 0.5, "tolerance": 0.0},
-        "scale": ["tiny", "full"],
+        "assert": {"op": ">", "value": 0.0},
+        "effect": {"shape": "effect", "value": 0.5, "unit": "accuracy points", "from": "a crafted +0.5"},
+        "scale": ["reduced", "full"],
         "mechanism": {"name": "crafted mechanism", "off": "switched off",
                       "control": "tests/audit/test_claim_controls.py::test_every_named_control_exists"},
         **overrides,

@@ -179,8 +179,12 @@ def _n_needed(claimed: Claimed, interval: Interval) -> int | None:
 def _reason(claimed: Claimed, interval: Interval, outcome: Outcome, why: str, mde: float,
             n_needed: int | None) -> str:
     ci = f"[{interval.low:.4g}, {interval.high:.4g}]"
-    claim = {"tie": f"a tie within ±{claimed.size:g}", "direction": "an effect in the claimed direction"}.get(
-        claimed.shape, f"{claimed.value:g} (tolerance {claimed.tolerance:g})")
+    if claimed.shape == "tie":
+        claim = f"a tie within ±{claimed.size:g}"
+    elif claimed.shape == "direction":
+        claim = "an effect in the claimed direction"
+    else:
+        claim = f"the claimed {claimed.value:g} (tolerance {claimed.tolerance:g})"
     if outcome == "reproduced":
         return f"estimate {interval.estimate:.4g}, {interval.level:.0%} interval {ci} is consistent with {claim} ({why})"
     if outcome == "contradicted":

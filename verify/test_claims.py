@@ -1,4 +1,5 @@
-"""One test per claim record: pass when it holds, fail when not, skip (with why) when not run.
+"""One test per claim record: pass when reproduced, fail when contradicted, skip (with why) when
+inconclusive or not run, fail loudly on an error.
 
 Also validates every metrics file present, so a malformed one fails loudly by name even
 when no claim reads it.
@@ -12,6 +13,7 @@ import pytest
 
 from claims import Claim, load_claims
 from verify.schemas import declared_metrics_files, load_metrics
+from verify.jitter import jitter_for
 from verify.verdicts import Verdict, judge
 
 CLAIMS = load_claims()
@@ -20,14 +22,16 @@ METRICS_FILES = declared_metrics_files()
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=[c.id for c in CLAIMS])
 def test_claim(claim: Claim, metrics_root: Path, verdict_log: list[Verdict]) -> None:
-    verdict = judge(claim, metrics_root)
+    verdict = judge(claim, metrics_root, jitter_for(metrics_root, claim))
     verdict_log.append(verdict)
     if verdict.outcome == "not_run":
         pytest.skip(f"not run: {verdict.reason}")
+    if verdict.outcome == "inconclusive":
+        pytest.skip(f"inconclusive{' (borderline)' if verdict.borderline else ''}: {verdict.reason}")
     if verdict.outcome == "error":
         pytest.fail(f"error: {verdict.reason}", pytrace=False)
-    if verdict.outcome == "not_reproduced":
-        pytest.fail(f"{claim.id} not reproduced: {verdict.reason}", pytrace=False)
+    if verdict.outcome == "contradicted":
+        pytest.fail(f"{claim.id} contradicted ({verdict.why}): {verdict.reason}", pytrace=False)
 
 
 @pytest.mark.parametrize("file", METRICS_FILES)

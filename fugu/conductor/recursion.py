@@ -30,6 +30,7 @@ from fugu.conductor.task import task_rows
 from fugu.data.graders import extract_number, grade_numeric
 from fugu.pools.base import Pool
 from fugu.pools.simulated import SimulatedPool
+from fugu.stats.estimate import Resamples, difference, pooled_estimate, relative
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,14 @@ async def run_rounds(conductor: Conductor, pool: Pool, question: str, *, rounds:
 
 
 def compare_rounds(conductor: Conductor, pool: Pool, rows: list[dict], *, rounds: int, max_steps: int,
-                   time_budget_s: float, max_attempts: int = 2) -> dict:
+                   time_budget_s: float, max_attempts: int = 2, bootstrap_resamples: int = 2000,
+                   bootstrap_seed: int = 0, confidence: float = 0.95) -> dict:
     """Accuracy of every round over ``rows`` (``question``, ``question_id``, ``answer``).
 
     ``relative_gain`` is (last - round 0) / round 0, the form of the reference's "+9%";
-    ``accuracy_delta`` is last - round 0, the form of its "tie" on real data. ``relative_gain``
-    is absent when round 0 scored 0 (the ratio does not exist).
+    ``accuracy_delta`` is last - round 0, the form of its "tie" on real data; both are estimate
+    records, questions resampled (paired). ``relative_gain`` is absent when round 0 scored 0
+    (the ratio does not exist).
     """
     async def all_rows():
         return await asyncio.gather(*(run_rounds(conductor, pool, r["question"], rounds=rounds, max_steps=max_steps,
@@ -103,13 +106,16 @@ def compare_rounds(conductor: Conductor, pool: Pool, rows: list[dict], *, rounds
         "accuracy_by_round": [round(float(a), 6) for a in by_round],
         "round0_accuracy": first,
         "final_accuracy": last,
-        "accuracy_delta": last - first,
         "revised_fraction": revised / len(rows),
         "fixed": int(((correct[:, -1] == 1) & (correct[:, 0] == 0)).sum()),
         "broken": int(((correct[:, -1] == 0) & (correct[:, 0] == 1)).sum()),
     }
-    if first > 0:  # a ratio over a round-0 accuracy of 0 is no number: left out, never written as 0.0
-        metrics["relative_gain"] = (last - first) / first
+    draw = Resamples.draw(len(rows), 1, bootstrap_resamples, bootstrap_seed, confidence)
+    final, initial = correct[:, -1].astype(float), correct[:, 0].astype(float)
+    metrics["accuracy_delta"] = pooled_estimate(difference, [final, initial], draw, [bootstrap_seed])
+    gain = pooled_estimate(relative, [final, initial], draw, [bootstrap_seed])
+    if gain is not None:  # a ratio over a round-0 accuracy of 0 is no number: left out, never written as 0.0
+        metrics["relative_gain"] = gain
     return metrics
 
 
@@ -180,10 +186,12 @@ def estimate_skill(pool: SimulatedPool, question_ids: list[str]) -> np.ndarray:
 
 
 def mock_recursion(pool: SimulatedPool, train_ids: list[str], held_ids: list[str], *, rounds: int, votes: int,
-                   max_steps: int, time_budget_s: float, max_attempts: int) -> dict:
+                   max_steps: int, time_budget_s: float, max_attempts: int, bootstrap_resamples: int = 2000,
+                   bootstrap_seed: int = 0, confidence: float = 0.95) -> dict:
     """The recursion-mock measurement: toy voting Conductor, skills estimated on ``train_ids``,
     round 0 vs the last round on ``held_ids``. Labelled mock."""
     conductor = VotingConductor(pool.categories, estimate_skill(pool, train_ids), votes)
     result = compare_rounds(conductor, pool, task_rows(pool, held_ids), rounds=rounds, max_steps=max_steps,
-                            time_budget_s=time_budget_s, max_attempts=max_attempts)
+                            time_budget_s=time_budget_s, max_attempts=max_attempts,
+                            bootstrap_resamples=bootstrap_resamples, bootstrap_seed=bootstrap_seed, confidence=confidence)
     return {"mock": bool(pool.mock), "policy": f"toy voting Conductor ({votes} voters, skill-weighted revision)", **result}

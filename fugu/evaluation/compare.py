@@ -1,10 +1,14 @@
-"""Routing evaluation: every router judged alike on one split, with bootstrap confidence intervals.
+"""Routing evaluation: every router judged alike on one split, with intervals pooled over seeds.
 
 The question eval answers is the one the orchestration claim makes: does per-query routing
-beat always calling the best single worker? Two numbers say it — the relative gain over
-best-single and the fraction of the best-single → oracle gap closed — each with a paired
-bootstrap 95% interval (questions resampled together for every router, so the intervals
-reflect the comparison, not two independent noises).
+beat always calling the best single worker? Three numbers say it — the relative gain over
+best single, the gain in accuracy points, and the fraction of the best-single → oracle gap
+closed — each an estimate record (:mod:`fugu.stats.estimate`): questions and seeds
+resampled together for every router (paired), so the interval reflects the comparison and
+the training run's luck, not two independent noises.
+
+A router that is trained (TRINITY, logistic, MF, random) is routed once per seed: its
+``Routed`` holds [S, n] arrays. One that is not (best single, oracle, kNN) holds [n].
 """
 
 from __future__ import annotations
@@ -16,16 +20,24 @@ import numpy as np
 
 from fugu.data.matrix import Outcomes
 from fugu.routing.base import Router, choose
+from fugu.stats.estimate import Resamples, difference, gap_closed, mean, pooled_estimate, relative
 
 
 @dataclass(frozen=True)
 class Routed:
-    """What a router did on one split: the chosen worker and its graded outcome per question."""
+    """What a router did on one split: the chosen worker and its graded outcome per question
+    ([n], or [S, n] for a router trained once per seed)."""
 
     router: str
-    choices: np.ndarray  # [n] worker index
-    scores: np.ndarray   # [n] graded outcome of the chosen worker
-    costs: np.ndarray    # [n] cost of the chosen worker (NaN where not recorded)
+    choices: np.ndarray  # worker index
+    scores: np.ndarray   # graded outcome of the chosen worker
+    costs: np.ndarray    # cost of the chosen worker (NaN where not recorded)
+
+    @classmethod
+    def over_seeds(cls, runs: Sequence["Routed"]) -> "Routed":
+        """One router routed once per seed, stacked: [S, n] arrays."""
+        return cls(runs[0].router, np.stack([r.choices for r in runs]), np.stack([r.scores for r in runs]),
+                   np.stack([r.costs for r in runs]))
 
 
 def route_split(router: Router, outcomes: Outcomes, available: np.ndarray | None = None) -> Routed:
@@ -34,73 +46,69 @@ def route_split(router: Router, outcomes: Outcomes, available: np.ndarray | None
     return Routed(router.name, choices, scores, costs)
 
 
-def bootstrap_ci(values: np.ndarray, n_resamples: int, seed: int, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``values``."""
-    values = np.asarray(values, dtype=float)
-    if values.size == 0:
-        raise ValueError("bootstrap of an empty sample")
-    rows = np.random.default_rng(seed).integers(0, values.size, size=(n_resamples, values.size))
-    return _percentiles(values[rows].mean(axis=1), level)
-
-
 def compare_to_baselines(routed: dict[str, Routed], outcomes: Outcomes, best_single: str, oracle: str,
-                         n_resamples: int, seed: int, level: float = 0.95) -> dict[str, dict[str, Any]]:
-    """Per router: accuracy, cost, gain over best-single and gap closed, each with its interval.
+                         n_resamples: int, seed: int, level: float = 0.95,
+                         seeds: Sequence[int] = (0,)) -> dict[str, dict[str, Any]]:
+    """Per router: accuracy, estimated cost, gain over best single (relative and in points) and
+    the gap to the oracle closed, each an estimate record; per category the same.
 
-    The one bootstrap of the project. Costs are the *estimated* ones fetch computed
-    (``estimated_usd_per_1k``: USD per 1,000 questions), never a recorded bill.
-
-    Resampling indices are drawn once and shared by every router (paired bootstrap). A ratio
-    whose denominator is zero (best-single at 0, or no gap to the oracle) is left out rather
-    than written as a number it is not.
+    Costs are the *estimated* ones fetch computed (``estimated_usd_per_1k``: USD per 1,000
+    questions), never a recorded bill; an unrecorded cost counts as 0 and is said so by
+    ``cost_recorded_fraction``. A ratio whose denominator is zero (best single at 0, no gap to
+    the oracle) is left out rather than written as a number it is not.
     """
-    n = len(outcomes)
-    rows = np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
+    draw = Resamples.draw(len(outcomes), len(seeds), n_resamples, seed, level)
     base, ceiling = routed[best_single].scores, routed[oracle].scores
-    base_boot, ceiling_boot = base[rows].mean(axis=1), ceiling[rows].mean(axis=1)
+    labels = np.asarray(outcomes.categories)
+    by_category = {str(c): (labels == c, Resamples.draw(int((labels == c).sum()), len(seeds), n_resamples, seed, level))
+                   for c in sorted(set(outcomes.categories))}
     summary: dict[str, dict[str, Any]] = {}
     for name, result in routed.items():
-        accuracy_boot = result.scores[rows].mean(axis=1)
+        costs = np.nan_to_num(result.costs) * 1000.0
         entry: dict[str, Any] = {
-            "accuracy": float(result.scores.mean()),
-            "accuracy_ci": _percentiles(accuracy_boot, level),
-            "mean_cost": _mean_or_none(result.costs),
-            "estimated_usd_per_1k": None if _mean_or_none(result.costs) is None else 1000.0 * _mean_or_none(result.costs),
-            "workers_chosen": {w: int((result.choices == j).sum()) for j, w in enumerate(outcomes.workers)},
-            "per_category": per_category(result.scores, outcomes.categories),
+            "accuracy": pooled_estimate(mean, [result.scores], draw, seeds),
+            "estimated_usd_per_1k": pooled_estimate(mean, [costs], draw, seeds),
+            "cost_recorded_fraction": float(np.mean(~np.isnan(result.costs))),
+            "workers_chosen": _workers_chosen(result.choices, outcomes.workers),
+            "per_category": {},
         }
-        if entry["estimated_usd_per_1k"] is not None:
-            costs = np.nan_to_num(result.costs) * 1000.0
-            entry["estimated_usd_per_1k_ci"] = _percentiles(costs[rows].mean(axis=1), level)
-            entry["per_category_estimated_usd_per_1k"] = {
-                c: float(costs[np.asarray(outcomes.categories) == c].mean()) for c in sorted(set(outcomes.categories))}
-        if base.mean() > 0:
-            entry["relative_gain_over_best_single"] = float(result.scores.mean() / base.mean() - 1.0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                entry["relative_gain_ci"] = _percentiles(accuracy_boot / base_boot - 1.0, level)
-        gap = ceiling.mean() - base.mean()
-        if gap > 0:
-            entry["gap_closed"] = float((result.scores.mean() - base.mean()) / gap)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                entry["gap_closed_ci"] = _percentiles((accuracy_boot - base_boot) / (ceiling_boot - base_boot), level)
+        for key, statistic, arms in (("relative_gain", relative, [result.scores, base]),
+                                     ("gain", difference, [result.scores, base]),
+                                     ("gap_closed", gap_closed, [result.scores, base, ceiling])):
+            record = pooled_estimate(statistic, arms, draw, seeds)
+            if record is not None:
+                entry[key] = record
+        for category, (rows, category_draw) in by_category.items():
+            pick = lambda a: a[..., rows]  # noqa: E731  (a seed-free arm is [n], a trained one [S, n])
+            entry["per_category"][category] = {
+                "n": int(rows.sum()),
+                "accuracy": pooled_estimate(mean, [pick(result.scores)], category_draw, seeds),
+                "gain": pooled_estimate(difference, [pick(result.scores), pick(base)], category_draw, seeds),
+                "estimated_usd_per_1k": float(costs[..., rows].mean()),
+            }
         summary[name] = entry
     return summary
 
 
-def per_category(scores: np.ndarray, categories: Sequence[str]) -> dict[str, dict[str, float]]:
-    labels = np.asarray(categories)
-    return {str(c): {"accuracy": float(scores[labels == c].mean()), "n": int((labels == c).sum())}
-            for c in sorted(set(categories))}
+def _workers_chosen(choices: np.ndarray, workers: Sequence[str]) -> dict[str, list[int]]:
+    """How often each worker answered, per seed (one list entry for a seed-free router)."""
+    rows = np.atleast_2d(choices)
+    return {w: [int((row == j).sum()) for row in rows] for j, w in enumerate(workers)}
 
 
-def _percentiles(samples: np.ndarray, level: float) -> tuple[float, float]:
-    # Resamples where a ratio's denominator vanished are dropped, not counted as infinities.
-    finite = samples[np.isfinite(samples)]
-    tail = (1.0 - level) / 2.0 * 100.0
-    low, high = np.percentile(finite, [tail, 100.0 - tail])
-    return float(low), float(high)
+def paired_difference(a: np.ndarray, b: np.ndarray, n_resamples: int, seed: int, level: float,
+                      seeds: Sequence[int]) -> dict[str, Any]:
+    """The estimate record of mean(a − b) per question ([n] or [S, n] arms), paired."""
+    n = np.asarray(a).shape[-1]
+    record = pooled_estimate(difference, [a, b], Resamples.draw(n, len(seeds), n_resamples, seed, level), seeds)
+    assert record is not None  # a difference always exists
+    return record
 
 
-def _mean_or_none(values: np.ndarray) -> float | None:
-    recorded = values[~np.isnan(values)]
-    return float(recorded.mean()) if recorded.size else None
+def accuracy_estimate(scores: np.ndarray, n_resamples: int, seed: int, level: float,
+                      seeds: Sequence[int]) -> dict[str, Any]:
+    """The estimate record of a mean outcome ([n] or [S, n])."""
+    n = np.asarray(scores).shape[-1]
+    record = pooled_estimate(mean, [scores], Resamples.draw(n, len(seeds), n_resamples, seed, level), seeds)
+    assert record is not None
+    return record

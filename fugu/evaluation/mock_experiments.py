@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from fugu.data.matrix import Outcomes
-from fugu.evaluation.compare import bootstrap_ci
 from fugu.routing.base import choose
 from fugu.routing.features import Featurizer
+from fugu.stats.estimate import Resamples, difference, mean, pooled_estimate, ratio, relative, seed_estimate
 from fugu.training.cmaes import CMAESConfig, CMAESResult, cached_head_fitness, head_choices, sep_cmaes
 from fugu.types import Conversation
 
@@ -71,6 +71,24 @@ def chance_to_optimal(hidden: np.ndarray, outcomes: Outcomes, config: CMAESConfi
     }, result
 
 
+def chance_to_optimal_over_seeds(hidden: np.ndarray, outcomes: Outcomes, config: CMAESConfig, tolerance: float,
+                                 seeds: Sequence[int], bootstrap_resamples: int, confidence: float) -> dict[str, Any]:
+    """:func:`chance_to_optimal` once per seed: each seed's numbers, and the generations saved over
+    random search as an estimate record over seeds (the unit resampled: one seed's run)."""
+    runs = [chance_to_optimal(hidden, outcomes, CMAESConfig(config.population_size, config.generations, config.sigma0, s),
+                              tolerance)[0] for s in seeds]
+    first = runs[0]
+    per_seed = {key: [run[key] for run in runs] for key in
+                ("random_search_generations_to_optimal", "reached_optimal", "final_best_fitness")}
+    over_seeds = lambda key: seed_estimate([float(run[key]) for run in runs], seeds, bootstrap_resamples,  # noqa: E731
+                                           config.seed, confidence)
+    return {**{k: first[k] for k in ("mock", "chance_fitness", "optimal_fitness", "generations", "population_size",
+                                     "tolerance", "n_questions")},
+            **per_seed, "seeds": list(seeds),
+            "generations_to_optimal": over_seeds("generations_to_optimal"),
+            "generations_saved_vs_random": over_seeds("generations_saved_vs_random")}
+
+
 def random_generations_to_optimal(hidden: np.ndarray, outcomes: Outcomes, config: CMAESConfig,
                                    threshold: float) -> int:
     """First generation at which a fresh N(0, sigma0²) population holds a head with fitness ≥
@@ -111,8 +129,12 @@ def masks_from(subsets: list[tuple[int, ...]], picks: np.ndarray, n_workers: int
 def adaptive_pool(train_hidden: np.ndarray, train: Outcomes, test_hidden: np.ndarray, test: Outcomes,
                   k: int, n_heldout_subsets: int, replicas: int, config: CMAESConfig, seed: int,
                   train_under_masks: bool = True, bootstrap_resamples: int = 2000,
-                  confidence: float = 0.95) -> dict[str, Any]:
-    """Adaptive (trained under masks) vs blind vs oracle on held-out subsets and questions.
+                  confidence: float = 0.95, seeds: Sequence[int] = (0,)) -> dict[str, Any]:
+    """Adaptive (trained under masks) vs unaware vs blind vs oracle on held-out subsets and questions.
+
+    The held-out subsets and test cases are fixed by ``seed``; every training run (its masks and
+    its sep-CMA-ES) is repeated for each of ``seeds``, and every comparison is an estimate record
+    pooled over test cases and seeds (:mod:`fugu.stats.estimate`).
 
     Training: every training question appears ``replicas`` times, each under a random
     *training* subset. Test: every test question under every *held-out* subset.
@@ -122,57 +144,56 @@ def adaptive_pool(train_hidden: np.ndarray, train: Outcomes, test_hidden: np.nda
       uniformly random available worker answers instead (expected score over the subset);
     - oracle: the best available worker per question.
 
-    ``vs_unaware`` / ``vs_blind``: paired bootstrap interval (test cases resampled together) of
-    the per-case score difference adaptive − twin; only they say whether mask training helped,
-    since the fraction of oracle is high for the twins too. ``train_under_masks=False`` is the
-    control: the "adaptive" head is then trained without masks, i.e. it is the unaware head.
+    ``vs_unaware`` / ``vs_blind``: the per-case score difference adaptive − twin; only they say
+    whether mask training helped, since the fraction of oracle is high for the twins too.
+    ``train_under_masks=False`` is the control: the "adaptive" head is then trained without
+    masks, i.e. it is the unaware head.
     """
     n = len(train.workers)
-    rng = np.random.default_rng(seed)
     train_subsets, heldout = split_subsets(worker_subsets(n, k), n_heldout_subsets, seed)
-    rows = np.repeat(np.arange(len(train)), replicas)
-    train_masks = masks_from(train_subsets, rng.integers(0, len(train_subsets), len(rows)), n)
-    adaptive = train_head(train_hidden[rows], train.scores[rows], train.costs[rows], n, config,
-                          available=train_masks if train_under_masks else None)
-    full_pool = train_head(train_hidden, train.scores, train.costs, n, config)
-
     test_rows = np.repeat(np.arange(len(test)), len(heldout))
     test_masks = masks_from(heldout, np.tile(np.arange(len(heldout)), len(test)), n)
     hidden, scores = test_hidden[test_rows], test.scores[test_rows]
     index = np.arange(len(test_rows))
-    heads = lambda r: r.best_vector.reshape(1, n, -1)  # noqa: E731
-
-    adaptive_case = scores[index, head_choices(hidden, heads(adaptive), test_masks)[0]]
-    unaware_case = scores[index, head_choices(hidden, heads(full_pool), test_masks)[0]]
-    blind_pick = head_choices(hidden, heads(full_pool))[0]
     fallback = (scores * test_masks).sum(axis=1) / test_masks.sum(axis=1)
-    blind_case = np.where(test_masks[index, blind_pick], scores[index, blind_pick], fallback)
-    adaptive_acc, unaware_acc, blind_acc = adaptive_case.mean(), unaware_case.mean(), blind_case.mean()
-    oracle_acc = np.where(test_masks, scores, -np.inf).max(axis=1).mean()
-    twin = lambda other: paired_interval(adaptive_case - other, bootstrap_resamples, seed, confidence)  # noqa: E731
+    oracle_case = np.where(test_masks, scores, -np.inf).max(axis=1)
+
+    def one_run(run_seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(run_seed)
+        rows = np.repeat(np.arange(len(train)), replicas)
+        train_masks = masks_from(train_subsets, rng.integers(0, len(train_subsets), len(rows)), n)
+        run_config = CMAESConfig(config.population_size, config.generations, config.sigma0, run_seed)
+        adaptive = train_head(train_hidden[rows], train.scores[rows], train.costs[rows], n, run_config,
+                              available=train_masks if train_under_masks else None)
+        full_pool = train_head(train_hidden, train.scores, train.costs, n, run_config)
+        heads = lambda r: r.best_vector.reshape(1, n, -1)  # noqa: E731
+        adaptive_case = scores[index, head_choices(hidden, heads(adaptive), test_masks)[0]]
+        unaware_case = scores[index, head_choices(hidden, heads(full_pool), test_masks)[0]]
+        blind_pick = head_choices(hidden, heads(full_pool))[0]
+        blind_case = np.where(test_masks[index, blind_pick], scores[index, blind_pick], fallback)
+        return adaptive_case, unaware_case, blind_case
+
+    adaptive_case, unaware_case, blind_case = (np.stack(arm) for arm in zip(*(one_run(s) for s in seeds)))
+    draw = Resamples.draw(len(test_rows), len(seeds), bootstrap_resamples, seed, confidence)
+    estimate = lambda statistic, *arms: pooled_estimate(statistic, list(arms), draw, seeds)  # noqa: E731
     return {
         "mock": bool(train.mock or test.mock),
         "trained_under_masks": train_under_masks,
-        "vs_unaware": twin(unaware_case),
-        "vs_blind": twin(blind_case),
+        "vs_unaware": estimate(difference, adaptive_case, unaware_case),
+        "vs_blind": estimate(difference, adaptive_case, blind_case),
+        "gain_over_blind": estimate(relative, adaptive_case, blind_case),
+        "oracle_gain_over_blind": estimate(relative, oracle_case, blind_case),
+        "fraction_of_oracle": estimate(ratio, adaptive_case, oracle_case),
         "k": k, "n_workers": n,
         "train_subsets": [list(s) for s in train_subsets],
         "heldout_subsets": [list(s) for s in heldout],
-        "adaptive_accuracy": float(adaptive_acc),
-        "unaware_accuracy": float(unaware_acc),
-        "blind_accuracy": float(blind_acc),
-        "oracle_accuracy": float(oracle_acc),
-        "gain_over_blind": float(adaptive_acc / blind_acc - 1.0),
-        "fraction_of_oracle": float(adaptive_acc / oracle_acc),
+        "adaptive_accuracy": float(adaptive_case.mean()),
+        "unaware_accuracy": float(unaware_case.mean()),
+        "blind_accuracy": float(blind_case.mean()),
+        "oracle_accuracy": float(oracle_case.mean()),
         "n_test_cases": int(len(test_rows)),
+        "seeds": list(seeds),
     }
-
-
-def paired_interval(differences: np.ndarray, n_resamples: int, seed: int, level: float) -> dict[str, Any]:
-    """Mean per-case difference and its percentile bootstrap interval (cases resampled)."""
-    differences = np.asarray(differences, dtype=float)
-    low, high = bootstrap_ci(differences, n_resamples, seed, level)
-    return {"delta": float(differences.mean()), "ci": [float(low), float(high)], "level": level}
 
 
 # --- per-step ---------------------------------------------------------------------------
@@ -225,31 +246,42 @@ def make_episodes(outcomes: Outcomes, steps: int, k: int, seed: int) -> list[Epi
 
 
 def perstep_subset(train: Outcomes, test: Outcomes, featurize: Featurizer, reply: StepReply, follow_up: str,
-                   steps: int, k: int, config: CMAESConfig, seed: int, hidden_size: int) -> dict[str, Any]:
+                   steps: int, k: int, config: CMAESConfig, seed: int, hidden_size: int, seeds: Sequence[int] = (0,),
+                   bootstrap_resamples: int = 2000, confidence: float = 0.95) -> dict[str, Any]:
     """Per-step coordinator under random k-of-n masks: untrained (the search's start) vs trained.
 
-    Training reads ``train`` (expected scores); the accuracy reported is on ``test``, held-out
-    questions with fresh masks. The untrained head is the search's starting point (all zeros:
-    every worker ties and the first available one answers).
+    Training reads ``train`` (expected scores), once per seed of ``seeds`` (its episodes' masks and
+    its sep-CMA-ES); the accuracy reported is on ``test``, held-out questions with fresh masks fixed
+    by ``seed``. The untrained head is the search's starting point (all zeros: every worker ties
+    and the first available one answers). ``gain_over_base`` is the estimate record of trained −
+    untrained per test episode, pooled over seeds.
     """
     n = len(train.workers)
-    train_episodes = make_episodes(train, steps, k, seed)
     test_episodes = make_episodes(test, steps, k, seed + 1)
-
-    def fitness(population: np.ndarray) -> np.ndarray:
-        return np.array([rollout(h.reshape(n, hidden_size), train_episodes, train, featurize, reply, follow_up).mean()
-                         for h in population])
-
     start = np.zeros(n * hidden_size)
-    result = sep_cmaes(fitness, start, config, progress=False)
     evaluate = lambda x: rollout(x.reshape(n, hidden_size), test_episodes, test, featurize, reply, follow_up)  # noqa: E731
-    base, trained = evaluate(start), evaluate(result.best_vector)
+
+    def one_run(run_seed: int) -> tuple[np.ndarray, float]:
+        train_episodes = make_episodes(train, steps, k, run_seed)
+
+        def fitness(population: np.ndarray) -> np.ndarray:
+            return np.array([rollout(h.reshape(n, hidden_size), train_episodes, train, featurize, reply,
+                                     follow_up).mean() for h in population])
+
+        result = sep_cmaes(fitness, start, CMAESConfig(config.population_size, config.generations, config.sigma0,
+                                                       run_seed), progress=False)
+        return evaluate(result.best_vector), result.best_fitness
+
+    runs = [one_run(s) for s in seeds]
+    base, trained = evaluate(start), np.stack([r[0] for r in runs])
+    draw = Resamples.draw(len(test_episodes), len(seeds), bootstrap_resamples, seed, confidence)
     return {
         "mock": bool(train.mock or test.mock),
         "steps": steps, "k": k, "n_workers": n,
         "base_accuracy": float(base.mean()),
-        "trained_accuracy": float(trained.mean()),
-        "train_fitness": result.best_fitness,
+        "trained_accuracy": pooled_estimate(mean, [trained], draw, seeds),
+        "gain_over_base": pooled_estimate(difference, [trained, base], draw, seeds),
+        "train_fitness": [r[1] for r in runs],
         "n_test_episodes": len(test_episodes),
+        "seeds": list(seeds),
     }
-

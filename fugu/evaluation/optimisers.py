@@ -6,8 +6,9 @@ search (:mod:`fugu.training.random_search`) and a supervised head on best-worker
 cached backbone features of the *training* questions; every head is then used greedily on the
 *held-out* questions. The evolutionary and policy-gradient arms get the same number of
 fitness evaluations (one evaluation = one pass over the training questions); SFT reads the
-same outcome matrix once. Each comparison is the paired bootstrap interval of the per-question
-accuracy difference on the held-out questions (questions resampled together for both arms).
+same outcome matrix once. Every arm is trained once per seed; each comparison is an estimate
+record of the per-question accuracy difference on the held-out questions, pooled over seeds
+(questions and seeds resampled together for both arms: :mod:`fugu.stats.estimate`).
 
 Features are standardised with the training split's mean and spread, for every arm alike, so
 no optimiser wins on feature scale. ``penultimate_vs_last`` repeats the sep-CMA-ES arm on the
@@ -16,13 +17,13 @@ last-token features (TRINITY Table 2's "last token" ablation, in shape).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from fugu.data.matrix import Outcomes
-from fugu.evaluation.compare import bootstrap_ci
+from fugu.evaluation.compare import accuracy_estimate, paired_difference
 from fugu.training.cmaes import CMAESConfig, cached_head_fitness, sep_cmaes
 from fugu.training.random_search import RandomSearchConfig, random_search
 from fugu.training.reinforce import ReinforceConfig, reinforce
@@ -42,7 +43,8 @@ class OptimiserSettings:
     sft_weight_decay: float
     bootstrap_resamples: int
     confidence: float
-    seed: int
+    seed: int                      # the training seed of one run (train_heads) and the bootstrap's seed
+    seeds: tuple[int, ...] = (0,)  # every training seed compare_optimisers runs; evidence pools them
 
     @property
     def evaluations(self) -> int:
@@ -90,17 +92,11 @@ def routed_scores(x: np.ndarray, head: np.ndarray, outcomes: Outcomes) -> np.nda
     return outcomes.routed(np.argmax(x @ head.T, axis=1))[0]
 
 
-def paired_difference(a: np.ndarray, b: np.ndarray, settings: OptimiserSettings) -> dict[str, Any]:
-    """Mean of (a − b) per question with its paired bootstrap interval."""
-    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    low, high = bootstrap_ci(diff, settings.bootstrap_resamples, settings.seed, settings.confidence)
-    return {"delta": float(diff.mean()), "ci": [low, high]}
-
-
 def compare_optimisers(train_x: np.ndarray, train: Outcomes, test_x: np.ndarray, test: Outcomes,
                        settings: OptimiserSettings, train_last: np.ndarray | None = None,
                        test_last: np.ndarray | None = None, arms: tuple[str, ...] = ARMS) -> dict[str, Any]:
-    """Every arm's held-out accuracy, sep-CMA-ES against each other arm and the best single worker.
+    """Every arm's held-out accuracy, sep-CMA-ES against each other arm and the best single worker,
+    each arm trained once per seed of ``settings.seeds`` and judged on the pooled evidence.
 
     ``arms`` must start with "cmaes"; a control may pass a twin under another name through
     :func:`compare_heads` instead.
@@ -111,20 +107,22 @@ def compare_optimisers(train_x: np.ndarray, train: Outcomes, test_x: np.ndarray,
         raise ValueError(f"features do not match the outcomes: {len(train_x)}/{len(train)} train, "
                          f"{len(test_x)}/{len(test)} test rows")
     tr, te = standardise(np.asarray(train_x, dtype=float), np.asarray(test_x, dtype=float))
-    heads = train_heads(tr, train, settings, arms)
-    result = compare_heads({a: heads[a]["head"] for a in arms}, te, test, train, settings)
+    runs = [train_heads(tr, train, replace(settings, seed=s), arms) for s in settings.seeds]
+    routed = {arm: np.stack([routed_scores(te, run[arm]["head"], test) for run in runs]) for arm in arms}
+    result = compare_routed(routed, test, train, settings)
     for arm in arms:
-        result["optimisers"][arm].update(evaluations=heads[arm]["evaluations"], train_accuracy=heads[arm]["train_accuracy"])
+        result["optimisers"][arm].update(evaluations=runs[0][arm]["evaluations"],
+                                         train_accuracy=[run[arm]["train_accuracy"] for run in runs])
     if train_last is not None and test_last is not None:
         lt, le = standardise(np.asarray(train_last, dtype=float), np.asarray(test_last, dtype=float))
-        last_head = train_heads(lt, train, settings, ("cmaes",))["cmaes"]["head"]
-        penultimate, last = routed_scores(te, heads["cmaes"]["head"], test), routed_scores(le, last_head, test)
-        result["penultimate_vs_last"] = {"penultimate": float(penultimate.mean()), "last": float(last.mean()),
-                                         **paired_difference(penultimate, last, settings)}
+        last = np.stack([routed_scores(le, train_heads(lt, train, replace(settings, seed=s), ("cmaes",))["cmaes"]["head"],
+                                       test) for s in settings.seeds])
+        result["penultimate_vs_last"] = {"penultimate": float(routed["cmaes"].mean()), "last": float(last.mean()),
+                                         **_paired(routed["cmaes"], last, settings)}
     result.update({
         "mock": bool(train.mock or test.mock),
         "n_train": len(train), "n_test": len(test), "n_workers": len(test.workers),
-        "hidden_size": int(tr.shape[1]),
+        "hidden_size": int(tr.shape[1]), "seeds": list(settings.seeds),
         "budget": {"evaluations": settings.evaluations, "population_size": settings.population_size,
                    "generations": settings.generations, "unit": "one pass of one head over the training questions"},
     })
@@ -133,26 +131,30 @@ def compare_optimisers(train_x: np.ndarray, train: Outcomes, test_x: np.ndarray,
 
 def compare_heads(heads: dict[str, np.ndarray], test_x: np.ndarray, test: Outcomes, train: Outcomes,
                   settings: OptimiserSettings) -> dict[str, Any]:
-    """Held-out accuracy of each head and "cmaes" against every other head and the best single worker.
-
-    ``test_x`` is already standardised. Best single is picked on ``train`` (never on test).
-    """
-    return compare_routed({arm: routed_scores(test_x, head, test) for arm, head in heads.items()}, test, train, settings)
+    """Held-out accuracy of each head (one seed) and "cmaes" against every other head and the best
+    single worker. ``test_x`` is already standardised. Best single is picked on ``train``."""
+    single = replace(settings, seeds=(settings.seed,))
+    return compare_routed({arm: routed_scores(test_x, head, test) for arm, head in heads.items()}, test, train, single)
 
 
 def compare_routed(routed: dict[str, np.ndarray], test: Outcomes, train: Outcomes,
                    settings: OptimiserSettings) -> dict[str, Any]:
-    """As :func:`compare_heads`, from each arm's per-question held-out scores."""
+    """As :func:`compare_heads`, from each arm's held-out scores ([n] or [S, n], S = len(settings.seeds))."""
     routed = dict(routed)
     best = int(np.argmax(train.scores.mean(axis=0)))
     routed["best_single"] = test.scores[:, best]
-    optimisers: dict[str, dict[str, Any]] = {}
-    for arm, scores in routed.items():
-        low, high = bootstrap_ci(scores, settings.bootstrap_resamples, settings.seed, settings.confidence)
-        optimisers[arm] = {"test_accuracy": float(scores.mean()), "test_accuracy_ci": [low, high]}
+    optimisers: dict[str, dict[str, Any]] = {
+        arm: {"test_accuracy": accuracy_estimate(scores, settings.bootstrap_resamples, settings.seed,
+                                                 settings.confidence, settings.seeds)}
+        for arm, scores in routed.items()}
     optimisers["best_single"]["worker"] = test.workers[best]
     result: dict[str, Any] = {"optimisers": optimisers, "oracle_accuracy": test.oracle_accuracy()}
     for arm in routed:
         if arm != "cmaes":
-            result[f"cmaes_vs_{arm}"] = paired_difference(routed["cmaes"], routed[arm], settings)
+            result[f"cmaes_vs_{arm}"] = _paired(routed["cmaes"], routed[arm], settings)
     return result
+
+
+def _paired(a: np.ndarray, b: np.ndarray, settings: OptimiserSettings) -> dict[str, Any]:
+    """Mean of (a − b) per question, pooled over seeds, with its paired interval (an estimate record)."""
+    return paired_difference(a, b, settings.bootstrap_resamples, settings.seed, settings.confidence, settings.seeds)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
+
+from fugu.stats.estimate import Resamples, percentile_interval
 
 
 @dataclass(frozen=True)
@@ -138,18 +140,25 @@ def window_gain(values: list[float], window: int) -> float:
     return float(np.mean(values[-window:]) - np.mean(values[:window]))
 
 
-def window_gain_ci(values: list[float], window: int, n_resamples: int, seed: int,
-                   level: float = 0.95) -> tuple[float, float]:
-    """Bootstrap interval of :func:`window_gain` (each window resampled on its own).
+def window_gain_estimate(curves: Sequence[Sequence[float]], window: int, n_resamples: int, seed: int,
+                         seeds: Sequence[int], level: float = 0.95) -> dict:
+    """The estimate record of :func:`window_gain` over one reward curve per training seed.
 
-    A bare "gain > 0" holds about half the time for a curve that does not learn at all; the
-    interval's lower end above 0 is what says the rise is more than step-to-step noise.
+    Each window is resampled on its own (steps with replacement), and the seeds with
+    replacement, the same seeds for both windows. A bare "gain > 0" holds about half the time
+    for a curve that does not learn at all; the interval is what says the rise is more than
+    step-to-step (and run-to-run) noise. ``n`` counts the steps of one window.
     """
-    window_gain(values, window)  # same checks
-    first, last = np.asarray(values[:window], dtype=float), np.asarray(values[-window:], dtype=float)
-    rng = np.random.default_rng(seed)
-    gains = (last[rng.integers(0, window, (n_resamples, window))].mean(axis=1)
-             - first[rng.integers(0, window, (n_resamples, window))].mean(axis=1))
-    tail = (1.0 - level) / 2.0 * 100.0
-    low, high = np.percentile(gains, [tail, 100.0 - tail])
-    return float(low), float(high)
+    if len(curves) != len(seeds):
+        raise ValueError(f"one curve per seed: {len(curves)} curves, {len(seeds)} seeds")
+    for curve in curves:
+        window_gain(list(curve), window)  # same checks
+    first = np.array([list(c)[:window] for c in curves], dtype=float)   # [S, window]
+    last = np.array([list(c)[-window:] for c in curves], dtype=float)
+    draw_first = Resamples.draw(window, len(seeds), n_resamples, seed, level)
+    draw_last = Resamples(Resamples.draw(window, len(seeds), n_resamples, seed + 1, level).question_counts,
+                          draw_first.seed_counts, level)
+    low, high = percentile_interval(draw_last.means(last) - draw_first.means(first), level)
+    return {"estimate": float(last.mean() - first.mean()), "ci": [low, high], "n": window, "level": level,
+            "seeds": [int(s) for s in seeds], "per_seed": [float(b - a) for a, b in zip(first.mean(1), last.mean(1))],
+            "unit_resampled": "GRPO steps of one window"}

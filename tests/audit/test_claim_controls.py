@@ -18,8 +18,8 @@ import pytest
 from claims import load_claims
 from fugu.conductor.recursion import mock_recursion
 from fugu.data.graders import grade_numeric
-from fugu.evaluation.compare import Routed, compare_to_baselines
-from fugu.evaluation.mock_experiments import adaptive_pool, chance_to_optimal, perstep_subset
+from fugu.evaluation.compare import Routed, accuracy_estimate, compare_to_baselines
+from fugu.evaluation.mock_experiments import adaptive_pool, chance_to_optimal_over_seeds, perstep_subset
 from fugu.evaluation.optimisers import (
     OptimiserSettings,
     compare_heads,
@@ -29,12 +29,16 @@ from fugu.evaluation.optimisers import (
     train_heads,
 )
 from fugu.pools.simulated import SimulatedPool, split_question_ids
+from fugu.stats.estimate import seed_estimate
 from fugu.training.cmaes import CMAESConfig
-from fugu.training.grpo import window_gain_ci
+from fugu.training.grpo import window_gain_estimate
 from verify.verdicts import Verdict, judge
 
 CLAIMS = {c.id: c for c in load_claims()}
 ROOT = Path(__file__).resolve().parents[2]
+
+
+NOT_REPRODUCED = ("contradicted", "inconclusive")
 
 
 def verdict(claim_id: str, stage: str, metrics: dict, tmp_path: Path, scale: str = "tiny") -> Verdict:
@@ -44,12 +48,12 @@ def verdict(claim_id: str, stage: str, metrics: dict, tmp_path: Path, scale: str
     payload = {"stage": stage, "status": "ok", "profile": scale, "scale": scale, "versions": {"python": "3"},
                "artifacts": {}, "metrics": metrics, "not_run": {}}
     (folder / f"{stage}.json").write_text(json.dumps(payload))
-    return judge(CLAIMS[claim_id], tmp_path)
+    return judge(CLAIMS[claim_id], tmp_path)  # no measured jitter: the control needs none to fail
 
 
-def separable_world(n_questions: int = 160, n_workers: int = 4, seed: int = 0):
+def separable_world(n_questions: int = 160, n_workers: int = 4, seed: int = 0, **skills):
     """A mock whose categories are linearly separable in the features (category centre + noise)."""
-    pool = SimulatedPool.generate(n_questions, n_categories=4, n_workers=n_workers, seed=seed)
+    pool = SimulatedPool.generate(n_questions, n_categories=4, n_workers=n_workers, seed=seed, **skills)
     data = pool.outcomes()
     cats = sorted(set(data.categories))
     rng = np.random.default_rng(seed)
@@ -72,26 +76,29 @@ def _adaptive(train_under_masks: bool) -> dict:
     _, data, hidden = separable_world()
     return adaptive_pool(hidden[:120], data.take(range(120)), hidden[120:], data.take(range(120, 160)),
                          k=2, n_heldout_subsets=2, replicas=3, config=CMAESConfig(12, 15, 1.0, 0), seed=0,
-                         train_under_masks=train_under_masks, bootstrap_resamples=500)
+                         train_under_masks=train_under_masks, bootstrap_resamples=500, seeds=(0, 1))
 
 
 def test_adaptive_pool_check_fails_without_mask_training(tmp_path):
     off = _adaptive(train_under_masks=False)
-    assert off["vs_unaware"]["delta"] == 0.0  # the "adaptive" head is the unaware one
-    assert verdict("adaptive-pool", "eval", {"adaptive_pool": off}, tmp_path).outcome == "not_reproduced"
+    assert off["vs_unaware"]["estimate"] == 0.0 and off["vs_unaware"]["ci"] == [0.0, 0.0]  # it is the unaware head
+    assert verdict("adaptive-pool", "eval", {"adaptive_pool": off}, tmp_path).outcome in NOT_REPRODUCED
 
 
 def test_adaptive_pool_old_fraction_of_oracle_check_did_not_discriminate(tmp_path):
     """The literal 94%-of-oracle figure holds for the unaware head too: why the check changed."""
     off = _adaptive(train_under_masks=False)
-    assert off["fraction_of_oracle"] >= 0.94 - 0.05
+    assert off["fraction_of_oracle"]["ci"][1] >= 0.94 - 0.05
     assert verdict("adaptive-pool", "eval", {"adaptive_pool": off}, tmp_path, scale="full").outcome == "reproduced"
 
 
 def test_adaptive_pool_blind_check_fails_for_the_blind_policy(tmp_path):
+    """With the blind policy as the "adaptive" one, its gain over blind is exactly 0."""
+    _, data, hidden = separable_world()
     result = _adaptive(train_under_masks=True)
-    blind = {**result, "gain_over_blind": result["blind_accuracy"] / result["blind_accuracy"] - 1.0}
-    assert verdict("adaptive-pool-blind", "eval", {"adaptive_pool": blind}, tmp_path).outcome == "not_reproduced"
+    blind = {**result, "gain_over_blind": {**result["vs_blind"], "estimate": 0.0, "ci": [0.0, 0.0],
+                                           "per_seed": [0.0] * len(result["seeds"])}}
+    assert verdict("adaptive-pool-blind", "eval", {"adaptive_pool": blind}, tmp_path).outcome in NOT_REPRODUCED
 
 
 def test_perstep_check_fails_without_training(tmp_path):
@@ -102,40 +109,44 @@ def test_perstep_check_fails_without_training(tmp_path):
                                         for c in convs])
     reply = lambda qid, w: pool.reply(qid, pool.workers[w].name).text  # noqa: E731
     off = perstep_subset(data.take(range(32)), data.take(range(32, 48)), featurize, reply, "final?", steps=2, k=2,
-                         config=CMAESConfig(8, 2, 1e-9, 0), seed=0, hidden_size=4)
-    assert off["trained_accuracy"] < 1.0
-    assert verdict("perstep-subset", "eval", {"perstep_subset": off}, tmp_path).outcome == "not_reproduced"
+                         config=CMAESConfig(8, 2, 1e-9, 0), seed=0, hidden_size=4, seeds=(0, 1), bootstrap_resamples=500)
+    assert off["trained_accuracy"]["estimate"] < 1.0
+    assert verdict("perstep-subset", "eval", {"perstep_subset": off}, tmp_path).outcome in NOT_REPRODUCED
 
 
 def test_trinity_cmaes_check_fails_without_search(tmp_path):
+    """sep-CMA-ES replaced by random search itself: no generation saved in any seed's run."""
     _, data, hidden = separable_world()
-    metrics, _ = chance_to_optimal(hidden, data, CMAESConfig(12, 10, 1.0, 0), tolerance=1e-9)
-    random_gens = metrics["random_search_generations_to_optimal"]
-    off = {**metrics, "generations_to_optimal": random_gens, "generations_saved_vs_random": 0}  # search = random search
-    assert verdict("trinity-cmaes", "train_trinity", {"mock": off}, tmp_path).outcome == "not_reproduced"
+    runs = chance_to_optimal_over_seeds(hidden, data, CMAESConfig(12, 10, 1.0, 0), 1e-9, seeds=(0, 1, 2),
+                                        bootstrap_resamples=500, confidence=0.95)
+    saved = seed_estimate([0.0, 0.0, 0.0], [0, 1, 2], 500, 0)  # search = random search
+    off = {**runs, "generations_saved_vs_random": saved}
+    assert verdict("trinity-cmaes", "train_trinity", {"mock": off}, tmp_path).outcome in NOT_REPRODUCED
 
 
 def test_trinity_cmaes_literal_check_passes_for_an_unadapted_search(tmp_path):
     """Why the check changed: on a separable mock, heads that never adapt (step size ~0 from the
     zero start: a random direction per candidate) are optimal within the claimed ~5 generations."""
     _, data, hidden = separable_world()
-    frozen, _ = chance_to_optimal(hidden, data, CMAESConfig(12, 10, 1e-9, 0), tolerance=1e-9)
-    assert frozen["reached_optimal"] and frozen["generations_to_optimal"] <= 5 + 2
+    frozen = chance_to_optimal_over_seeds(hidden, data, CMAESConfig(12, 10, 1e-9, 0), 1e-9, seeds=(0, 1, 2),
+                                          bootstrap_resamples=500, confidence=0.95)
+    assert all(frozen["reached_optimal"]) and frozen["generations_to_optimal"]["ci"][1] <= 5 + 2
     assert verdict("trinity-cmaes", "train_trinity", {"mock": frozen}, tmp_path, scale="full").outcome == "reproduced"
 
 
 def test_recursion_mock_check_fails_without_a_second_round(tmp_path):
     pool = SimulatedPool.generate(60, n_categories=3, n_workers=3, seed=0)
     train_ids, held_ids = split_question_ids(pool, 0.5, 0)
-    off = mock_recursion(pool, train_ids, held_ids, rounds=1, votes=3, max_steps=4, time_budget_s=10.0, max_attempts=2)
-    assert off["accuracy_delta"] == 0.0
-    assert verdict("recursion-mock", "eval", {"recursion_mock": off}, tmp_path).outcome == "not_reproduced"
+    off = mock_recursion(pool, train_ids, held_ids, rounds=1, votes=3, max_steps=4, time_budget_s=10.0, max_attempts=2,
+                         bootstrap_resamples=500)
+    assert off["accuracy_delta"]["estimate"] == 0.0
+    assert verdict("recursion-mock", "eval", {"recursion_mock": off}, tmp_path).outcome in NOT_REPRODUCED
 
 
-def routing_is_best_single() -> dict:
+def routing_is_best_single(**skills) -> dict:
     """compare_to_baselines on the separable world with the router switched off: it always calls
     the best single worker (its ``trinity`` entry), beside the oracle's."""
-    _, data, _ = separable_world()
+    _, data, _ = separable_world(**skills)
     best = int(np.argmax(data.scores.mean(axis=0)))
     single = Routed("best_single", np.full(len(data), best), *data.routed(np.full(len(data), best)))
     oracle_choice = data.scores.argmax(axis=1)
@@ -145,17 +156,43 @@ def routing_is_best_single() -> dict:
 
 
 def test_orchestration_check_fails_when_routing_is_best_single(tmp_path):
-    off = routing_is_best_single()
-    assert verdict("orchestration-gain", "eval", {"trinity": off["trinity"]}, tmp_path).outcome == "not_reproduced"
-    assert verdict("orchestration-gain", "eval", {"trinity": off["oracle"]}, tmp_path).outcome == "reproduced_reduced"
+    """Routing switched off (always the best single worker): no gain, so neither the claimed +107%
+    nor the literature's +4–7% is reproduced; the oracle, which routes perfectly on this world
+    (its gain over best single is far above +107%), reproduces both."""
+    off = routing_is_best_single(base_skill=(0.05, 0.15))  # generalists weak: routing can double accuracy
+    assert off["oracle"]["relative_gain"]["ci"][0] > 1.07
+    for claim in ("orchestration-gain", "llmrouterbench-heldout-gain"):
+        routing = {"trinity": off["trinity"], "routing": {"routers": off}}
+        assert verdict(claim, "eval", routing, tmp_path).outcome in NOT_REPRODUCED
+        perfect = {"trinity": off["oracle"], "routing": {"routers": off}}
+        assert verdict(claim, "eval", perfect, tmp_path).outcome == "reproduced_reduced"
 
 
 def test_mock_orchestration_check_fails_when_routing_is_best_single(tmp_path):
     off = routing_is_best_single()
     claim = "orchestration-gain-mock"
-    assert verdict(claim, "eval", {"mock_routing": {"trinity": off["trinity"]}}, tmp_path).outcome == "not_reproduced"
-    on = {"mock_routing": {"trinity": {"relative_gain_over_best_single": 1.2}}}
+    assert verdict(claim, "eval", {"mock_routing": off}, tmp_path).outcome in NOT_REPRODUCED
+    on = {"mock_routing": {**off, "trinity": off["oracle"]}}
     assert verdict(claim, "eval", on, tmp_path).outcome in ("reproduced", "reproduced_reduced")
+
+
+def test_tie_check_fails_for_a_router_far_from_best_single(tmp_path):
+    """The fork's tie, judged on our GSM8K questions: a router as good as best single on them ties;
+    one far worse (always the worst worker) is outside the margin, so the equivalence test can see
+    a difference when there is one."""
+    _, data, _ = separable_world(400)
+    best = int(np.argmax(data.scores.mean(axis=0)))
+    worst = int(np.argmin(data.scores.mean(axis=0)))
+    same = Routed("best_single", np.full(len(data), best), *data.routed(np.full(len(data), best)))
+    bad = Routed("trinity", np.full(len(data), worst), *data.routed(np.full(len(data), worst)))
+    oracle_choice = data.scores.argmax(axis=1)
+    oracle = Routed("oracle", oracle_choice, *data.routed(oracle_choice))
+    for router, expected in ((same, "reproduced_reduced"), (bad, "contradicted")):
+        summary = compare_to_baselines({"best_single": same, "oracle": oracle, "trinity": router}, data,
+                                       "best_single", "oracle", 500, 0)
+        category = sorted(summary["trinity"]["per_category"])[0]
+        trinity = {**summary["trinity"], "per_category": {"gsm8k": summary["trinity"]["per_category"][category]}}
+        assert verdict("openfugu-fork-gsm8k", "eval", {"trinity": trinity}, tmp_path).outcome == expected
 
 
 # --- self_test.json --------------------------------------------------------------------
@@ -189,33 +226,32 @@ def _selftest_metrics(planted, zero_rows: slice | None) -> dict:
     if zero_rows is not None:
         head[zero_rows] = 0.0
     rows = route_cases(trinity, fixture.split("held_out"), trinity.layout.pack(svf, head))
-    return {"agent_accuracy": float(np.mean([r["agent_ok"] for r in rows])),
-            "role_accuracy": float(np.mean([r["role_ok"] for r in rows]))}
+    return {key: accuracy_estimate(np.array([float(r[ok]) for r in rows]), 500, 0, 0.95, (0,))
+            for key, ok in (("agent_accuracy", "agent_ok"), ("role_accuracy", "role_ok"))}
 
 
 def test_selftest_agent_check_fails_without_the_planted_head(planted, tmp_path):
     n_agents = planted[0].layout.n_agents
     off, on = _selftest_metrics(planted, slice(0, n_agents)), _selftest_metrics(planted, None)
-    assert verdict("selftest-agent", "self_test", off, tmp_path).outcome == "not_reproduced"
-    assert on["agent_accuracy"] > off["agent_accuracy"]
+    assert verdict("selftest-agent", "self_test", off, tmp_path).outcome in NOT_REPRODUCED
+    assert on["agent_accuracy"]["estimate"] > off["agent_accuracy"]["estimate"]
 
 
 def test_selftest_role_check_fails_without_the_planted_head(planted, tmp_path):
     n_agents = planted[0].layout.n_agents
     off, on = _selftest_metrics(planted, slice(n_agents, None)), _selftest_metrics(planted, None)
-    assert verdict("selftest-role", "self_test", off, tmp_path).outcome == "not_reproduced"
-    assert on["role_accuracy"] > off["role_accuracy"]
+    assert verdict("selftest-role", "self_test", off, tmp_path).outcome in NOT_REPRODUCED
+    assert on["role_accuracy"]["estimate"] > off["role_accuracy"]["estimate"]
 
 
 # --- train_conductor.json ---------------------------------------------------------------
 
 def test_reward_gain_check_fails_for_a_stationary_curve(tmp_path):
     flat = list(np.random.default_rng(3).normal(1.2, 0.2, 120))  # what no update (learning rate 0) gives
-    metrics = {"reward_gain": float(np.mean(flat[-10:]) - np.mean(flat[:10])),
-               "reward_gain_ci": list(window_gain_ci(flat, 10, 2000, 0))}
-    assert verdict("conductor-grpo", "train_conductor", metrics, tmp_path).outcome == "not_reproduced"
+    metrics = {"reward_gain": window_gain_estimate([flat], 10, 2000, 0, [0])}
+    assert verdict("conductor-grpo", "train_conductor", metrics, tmp_path).outcome in NOT_REPRODUCED
     rising = list(np.linspace(1.0, 1.6, 120) + np.random.default_rng(3).normal(0, 0.05, 120))
-    metrics = {"reward_gain_ci": list(window_gain_ci(rising, 10, 2000, 0))}
+    metrics = {"reward_gain": window_gain_estimate([rising], 10, 2000, 0, [0])}
     assert verdict("conductor-grpo", "train_conductor", metrics, tmp_path).outcome == "reproduced_reduced"
 
 
@@ -226,7 +262,7 @@ def test_serve_e2e_check_fails_when_the_answer_is_not_relayed(tmp_path):
     not the worker's answer (here: a fixed wrong one) is graded wrong and the check fails."""
     answers = [{"correct": grade_numeric("The answer is 71.", "72") == 1.0}]
     metrics = {"correct_fraction": sum(a["correct"] for a in answers) / len(answers)}
-    assert verdict("serve-e2e", "serve_e2e", metrics, tmp_path).outcome == "not_reproduced"
+    assert verdict("serve-e2e", "serve_e2e", metrics, tmp_path).outcome == "contradicted"
 
 
 # --- compare_optimisers.json ------------------------------------------------------------
@@ -252,16 +288,16 @@ def test_optimiser_check_fails_when_cmaes_is_other(other, trained, tmp_path):
     claim = {"reinforce": "trinity-table4-reinforce", "random_search": "trinity-table4-random-search",
              "sft": "trinity-table4-sft"}[other]
     assert off[f"cmaes_vs_{other}"]["ci"] == [0.0, 0.0]
-    assert verdict(claim, "compare_optimisers", off, tmp_path).outcome == "not_reproduced"
+    assert verdict(claim, "compare_optimisers", off, tmp_path).outcome in NOT_REPRODUCED
 
 
 def test_router_vs_best_single_check_fails_when_routing_is_best_single(trained, tmp_path):
     train, test, te, heads = trained
     best = int(np.argmax(train.scores.mean(axis=0)))
     off = compare_routed({"cmaes": test.scores[:, best]}, test, train, SETTINGS)  # routing = the best single worker
-    assert off["cmaes_vs_best_single"]["delta"] == 0.0
+    assert off["cmaes_vs_best_single"]["estimate"] == 0.0
     for claim in ("trinity-heldout-avg", "semantic-router-gpqa"):
-        assert verdict(claim, "compare_optimisers", off, tmp_path).outcome == "not_reproduced"
+        assert verdict(claim, "compare_optimisers", off, tmp_path).outcome in NOT_REPRODUCED
     on = compare_heads({"cmaes": heads["cmaes"]["head"]}, te, test, train, SETTINGS)
     assert verdict("semantic-router-gpqa", "compare_optimisers", on, tmp_path).outcome == "reproduced_reduced"
 
@@ -272,8 +308,8 @@ def test_token_check_fails_when_both_arms_read_the_last_token(tmp_path):
     uninformative = np.random.default_rng(1).normal(size=hidden.shape)
     off = compare_optimisers(uninformative[:140], train, uninformative[140:], test, SETTINGS,
                              train_last=uninformative[:140], test_last=uninformative[140:], arms=("cmaes",))
-    assert off["penultimate_vs_last"]["delta"] == 0.0
-    assert verdict("trinity-ablation-last-token", "compare_optimisers", off, tmp_path).outcome == "not_reproduced"
+    assert off["penultimate_vs_last"]["estimate"] == 0.0
+    assert verdict("trinity-ablation-last-token", "compare_optimisers", off, tmp_path).outcome in NOT_REPRODUCED
     on = compare_optimisers(hidden[:140], train, hidden[140:], test, SETTINGS,
                             train_last=uninformative[:140], test_last=uninformative[140:], arms=("cmaes",))
     assert verdict("trinity-ablation-last-token", "compare_optimisers", on, tmp_path).outcome == "reproduced_reduced"

@@ -19,6 +19,8 @@ PAPER_CLAIM_IDS = {
     "trinity-heldout-avg", "trinity-id-avg", "trinity-table4-reinforce", "trinity-param-budget", "trinity-turns",
     "conductor-table1-avg", "conductor-table7-moa", "conductor-recursion", "semantic-router-gpqa",
 }
+# The rest of the landscape: the fork's held-out runs, the product's figure, the largest router benchmark.
+LANDSCAPE_CLAIM_IDS = {"openfugu-fork-gsm8k", "fugu-product-figure", "llmrouterbench-heldout-gain"}
 
 VALID = {
     "id": "example-claim",
@@ -27,7 +29,8 @@ VALID = {
     "grade": "EXEC",
     "their_evidence": {"kind": "held-out", "detail": "what the source measured, in words"},
     "metric": {"file": "metrics/eval.json", "key": "a.b"},
-    "assert": {"op": ">=", "value": 0.5, "tolerance": 0.0},
+    "assert": {"op": ">", "value": 0.0},
+    "effect": {"shape": "effect", "value": 0.5, "unit": "accuracy points", "from": "0.9 − 0.4 (a table)"},
     "scale": ["full"],
 }
 
@@ -40,7 +43,7 @@ def write_claim(tmp_path: Path, record: dict, name: str = "example-claim") -> Pa
 
 def test_registry_holds_one_record_per_mission_claim():
     claims = load_claims()
-    assert {c.id for c in claims if c.part_of is None} == MISSION_CLAIM_IDS | PAPER_CLAIM_IDS
+    assert {c.id for c in claims if c.part_of is None} == MISSION_CLAIM_IDS | PAPER_CLAIM_IDS | LANDSCAPE_CLAIM_IDS
     assert {c.part_of for c in claims if c.part_of} <= MISSION_CLAIM_IDS | PAPER_CLAIM_IDS
 
 
@@ -65,8 +68,11 @@ def test_mock_or_in_sample_source_cannot_be_called_held_out(tmp_path):
         load_claim(write_claim(tmp_path, record))
 
 
+DIRECTION = {"shape": "direction", "unit": "points", "from": "not comparable: direction only"}
+
+
 def test_a_reduced_check_must_name_its_mechanism_and_control(tmp_path):
-    reduced = {"scale": "tiny", "assert": {"op": ">", "value": 0}, "meaning": "x" * 20}
+    reduced = {"assert": {"op": ">", "value": 0}, "effect": DIRECTION, "meaning": "x" * 20}
     with pytest.raises(ClaimError, match="mechanism"):
         load_claim(write_claim(tmp_path, {**VALID, "reduced": reduced}))
     claim = load_claim(write_claim(tmp_path, {**VALID, "reduced": {**reduced, "mechanism": MECHANISM}}))
@@ -75,12 +81,12 @@ def test_a_reduced_check_must_name_its_mechanism_and_control(tmp_path):
 
 def test_a_tiny_executed_check_must_name_its_mechanism(tmp_path):
     with pytest.raises(ClaimError, match="mechanism"):
-        load_claim(write_claim(tmp_path, {**VALID, "scale": ["tiny", "full"]}))
-    assert load_claim(write_claim(tmp_path, {**VALID, "scale": ["tiny"], "mechanism": MECHANISM})).mechanism
+        load_claim(write_claim(tmp_path, {**VALID, "scale": ["reduced", "full"]}))
+    assert load_claim(write_claim(tmp_path, {**VALID, "scale": ["reduced"], "mechanism": MECHANISM})).mechanism
 
 
 def test_an_unmeasured_claim_has_neither_metric_nor_assert_and_says_what_it_needs(tmp_path):
-    bare = {k: v for k, v in VALID.items() if k not in ("metric", "assert")}
+    bare = {k: v for k, v in VALID.items() if k not in ("metric", "assert", "effect")}
     with pytest.raises(ClaimError, match="requires"):
         load_claim(write_claim(tmp_path, bare))
     claim = load_claim(write_claim(tmp_path, {**bare, "requires": ["the paper's API pool"]}))
@@ -91,8 +97,8 @@ def test_an_unmeasured_claim_has_neither_metric_nor_assert_and_says_what_it_need
 
 def test_valid_record_loads(tmp_path):
     claim = load_claim(write_claim(tmp_path, VALID))
-    assert claim.check_at("full")[1].op == ">="
-    assert claim.check_at("tiny") is None
+    assert claim.check_at("full").assertion.op == ">" and claim.check_at("full").effect.value == 0.5
+    assert claim.check_at("reduced") is None
 
 
 @pytest.mark.parametrize("field", ["statement", "source", "grade", "their_evidence", "scale"])
@@ -120,11 +126,42 @@ def test_id_must_match_file_name(tmp_path):
         load_claim(write_claim(tmp_path, VALID, name="other-name"))
 
 
-def test_reduced_check_cannot_repeat_a_full_scale(tmp_path):
-    record = {**VALID, "reduced": {"scale": "full", "assert": {"op": ">", "value": 0}, "meaning": "x" * 20,
-                                   "mechanism": MECHANISM}}
-    with pytest.raises(ClaimError, match="reduced.scale"):
+def test_a_reduced_check_is_only_for_a_claim_not_already_checked_at_reduced_scale(tmp_path):
+    record = {**VALID, "scale": ["reduced", "full"], "mechanism": MECHANISM,
+              "reduced": {"assert": {"op": ">", "value": 0}, "effect": DIRECTION, "meaning": "x" * 20,
+                          "mechanism": MECHANISM}}
+    with pytest.raises(ClaimError, match="already checked at reduced scale"):
         load_claim(write_claim(tmp_path, record))
+
+
+def test_a_claimed_effect_without_a_unit_is_refused_naming_the_file(tmp_path):
+    effect = {k: v for k, v in VALID["effect"].items() if k != "unit"}
+    path = write_claim(tmp_path, {**VALID, "effect": effect})
+    with pytest.raises(ClaimError, match=r"example-claim\.yaml.*effect\.unit"):
+        load_claim(path)
+
+
+@pytest.mark.parametrize("op, value", [(">", -0.2), ("<", 0.3), (">=", 0.0)])
+def test_a_claimed_effect_whose_direction_contradicts_its_assertion_is_refused(tmp_path, op, value):
+    record = {**VALID, "assert": {"op": op, "value": 0.0}, "effect": {**VALID["effect"], "value": value}}
+    with pytest.raises(ClaimError, match=r"example-claim\.yaml.*direction is the other way"):
+        load_claim(write_claim(tmp_path, record))
+
+
+@pytest.mark.parametrize("effect, message", [
+    ({"shape": "effect", "unit": "points", "from": "a table row"}, "must state its value"),
+    ({"shape": "direction", "value": 0.1, "unit": "points", "from": "a table row"}, "states no effect value"),
+    ({"shape": "tie", "value": 0.05, "unit": "points", "from": "a table row"}, "asserts no difference"),
+])
+def test_an_effect_of_the_wrong_shape_for_its_record_is_refused(tmp_path, effect, message):
+    with pytest.raises(ClaimError, match=message):
+        load_claim(write_claim(tmp_path, {**VALID, "effect": effect}))
+
+
+def test_every_measured_claim_states_its_effect_with_a_unit_and_where_it_comes_from():
+    for claim in load_claims():
+        for check in filter(None, (claim.check_at("full"), claim.check_at("reduced"))):
+            assert check.effect.unit and check.effect.source_numbers, claim.id
 
 
 def test_not_yaml_is_an_error_naming_the_file(tmp_path):

@@ -38,6 +38,12 @@ def relative(a, b):
         return a / b - 1.0
 
 
+def ratio(a, b):
+    """a / b: a fraction (e.g. of the oracle's accuracy)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return a / b
+
+
 def gap_closed(a, base, ceiling):
     """(a − base) / (ceiling − base): the fraction of the best-single → oracle gap closed."""
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,0 +1,1 @@
+"""Statistics shared by every layer: estimates with intervals pooled over questions and seeds."""
