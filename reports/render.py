@@ -6,32 +6,43 @@ external URL, so it opens offline and archives as one file.
 
 from __future__ import annotations
 
-import base64
 import csv
-import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import matplotlib
+import yaml
 
-matplotlib.use("Agg")  # headless: the report is rendered on CI machines without a display
-import matplotlib.pyplot as plt  # noqa: E402
-import yaml  # noqa: E402
-
-from claims import Claim  # noqa: E402
-from verify.verdicts import OUTCOMES, Verdict  # noqa: E402
+from claims import Claim
+from reports.figure import plt, png_base64
+from reports.forest import ForestPlot, forest_plot, forest_rows
+from reports.summary import CENTRAL_CLAIM, QUESTION, central_answer, literature_line, outcome_counts
+from reports.verdict_text import (
+    OUTCOME_LABELS,
+    card_labels,
+    decide_text,
+    measured_text,
+    number,
+    seeds_text,
+    verdict_label,
+)
+from verify.verdicts import Verdict
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-OUTCOME_LABELS = {
-    "reproduced": "reproduced (full scale)",
-    "reproduced_reduced": "reproduced at reduced scale",
-    "not_reproduced": "not reproduced",
-    "not_run": "not run",
-    "error": "error",
-}
+
+
+@dataclass(frozen=True)
+class ProfileResults:
+    """What one profile's run produced: its verdicts, the eval stage's routing section (the central
+    answer's numbers; None when absent) and, for a committed run, its record (commit, cpu, wall_s)."""
+
+    name: str
+    verdicts: list[Verdict]
+    routing: Mapping[str, Any] | None = None
+    run: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,28 +98,57 @@ def render_report(
     curves: list[Curve],
     environment: Environment,
     profile: str,
+    routing: Mapping[str, Any] | None = None,
+    medium: ProfileResults | None = None,
 ) -> str:
+    """The page: the central answer and counts per profile, the forest plot, a card per claim.
+
+    ``verdicts`` and ``routing`` are this run's (``profile``, rendered from metrics/); ``medium``
+    the committed medium-profile run (results/medium/), or None when it has not been run, which
+    the page then says.
+    """
     by_id = {v.claim_id: v for v in verdicts}
     missing = [c.id for c in claims if c.id not in by_id]
     if missing:
         raise ValueError(f"no verdict for claims: {missing}")
-    cards = [{"claim": c, "verdict": by_id[c.id]} for c in claims]
-    counts = {o: sum(by_id[c.id].outcome == o for c in claims) for o in OUTCOMES}
+    profiles = [ProfileResults(profile, [by_id[c.id] for c in claims], routing)]
+    if medium is not None:
+        if medium.name == profile:
+            raise ValueError(f"the extra results are named {medium.name!r}, like this run's own profile")
+        profiles.append(medium)
+    per_profile = {p.name: {v.claim_id: v for v in p.verdicts} for p in profiles}
+    cards = [{"claim": c, "verdict": by_id[c.id],
+              "by_profile": [(p.name, per_profile[p.name].get(c.id)) for p in profiles]} for c in claims]
+    answers = [(p.name, central_answer(per_profile[p.name].get(CENTRAL_CLAIM), p.routing)) for p in profiles]
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["num"] = number
+    env.globals.update(verdict_label=verdict_label, measured_text=measured_text, decide_text=decide_text,
+                       seeds_text=seeds_text,
+                       card_labels=lambda card: card_labels([v.labels for _, v in card["by_profile"] if v]))
     template = env.get_template("audit.html.j2")
     return template.render(
         cards=cards,
-        counts=counts,
+        profiles=profiles,
+        counts={p.name: outcome_counts(p.verdicts) for p in profiles},
+        question=QUESTION,
+        answers=answers,
+        literature=literature_line({p.name: p.routing for p in profiles}),
+        forest=_forest(profiles),
+        medium_run=medium is not None,
         outcome_labels=OUTCOME_LABELS,
         curves=curves,
         environment=environment,
         params_yaml=yaml.safe_dump(environment.params, sort_keys=False),
         profile=profile,
     )
+
+
+def _forest(profiles: list[ProfileResults]) -> ForestPlot | None:
+    return forest_plot(forest_rows({p.name: p.verdicts for p in profiles}))
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
@@ -152,10 +192,7 @@ def _plot_png(rows: list[dict[str, str]], x: str, y: str, title: str, scatter: b
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return png_base64(fig)
 
 
 def artifacts_from_metrics(root: Path, files: list[str]) -> dict[str, str]:
@@ -169,25 +206,39 @@ def artifacts_from_metrics(root: Path, files: list[str]) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def claims_markdown(claims: list[Claim], verdicts: list[Verdict], run: str) -> str:
+def claims_markdown(claims: list[Claim], verdicts: list[Verdict], run: str,
+                    medium: list[Verdict] | None = None) -> str:
     """The docs table of every audited claim: source, what the source measured, where it is
-    checkable, what the tiny profile checks, and the verdict ``run`` (e.g. a git revision) gave."""
+    checkable, what the reduced profiles check, the verdict ``run`` (e.g. a git revision) gave,
+    and, when the medium profile's verdicts are given, the medium verdict beside it."""
     by_id = {v.claim_id: v for v in verdicts}
-    lines = [
-        f"| claim | source | their evidence | checkable at | tiny-scale check | verdict at tiny ({run}) |",
-        "|---|---|---|---|---|---|",
-    ]
+    medium_by_id = {v.claim_id: v for v in medium} if medium is not None else None
+    header = ["claim", "source", "their evidence", "checkable at", "reduced-scale check", f"verdict at tiny ({run})"]
+    if medium_by_id is not None:
+        header.append("verdict at medium")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for c in claims:
-        v = by_id.get(c.id)
         if c.reduced:
-            tiny = f"reduced: `{(c.reduced.metric or c.metric).key}` {c.reduced.assert_.describe()}"  # type: ignore[union-attr]
-        elif "tiny" in c.scale and c.metric and c.assert_:
-            tiny = f"`{c.metric.key}` {c.assert_.describe()}"
+            reduced = f"reduced: `{(c.reduced.metric or c.metric).key}` {c.reduced.effect.describe()}"  # type: ignore[union-attr]
+        elif "reduced" in c.scale and c.metric and c.effect:
+            reduced = f"`{c.metric.key}` {c.effect.describe()}"
         else:
-            tiny = "none"
-        verdict = f"{OUTCOME_LABELS[v.outcome]}" + (f" ({v.measured:.4g})" if v and v.measured is not None else "") if v else "—"
+            reduced = "none"
         cells = [c.id + (f" (part of {c.part_of})" if c.part_of else ""), c.source,
                  c.their_evidence.kind + (f", n = {c.their_evidence.n}" if c.their_evidence.n else ""),
-                 " / ".join(c.scale), tiny, verdict]
+                 " / ".join(c.scale), reduced, _verdict_cell(by_id.get(c.id))]
+        if medium_by_id is not None:
+            cells.append(_verdict_cell(medium_by_id.get(c.id)))
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _verdict_cell(verdict: Verdict | None) -> str:
+    """The verdict and its estimate (with the interval when there is one), e.g.
+    "inconclusive (-0.012 [-0.106, 0.099])"."""
+    if verdict is None:
+        return "—"
+    if verdict.measured is None:
+        return verdict_label(verdict)
+    ci = f" [{verdict.interval[0]:.3g}, {verdict.interval[1]:.3g}]" if verdict.interval else ""
+    return f"{verdict_label(verdict)} ({verdict.measured:.4g}{ci})"

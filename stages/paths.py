@@ -54,6 +54,12 @@ CONDUCTOR_REWARD_PLOT = PLOTS_DIR / "train_conductor_reward.csv"
 # eval
 COST_QUALITY_PLOT = PLOTS_DIR / "eval_cost_quality.csv"
 
+# the medium profile: run once (too slow for every `dvc repro`), its outputs committed; report reads them
+MEDIUM_RESULTS_DIR = ROOT / "results/medium"
+MEDIUM_VERDICTS = MEDIUM_RESULTS_DIR / "verdicts.json"       # same format as reports/verdicts.json
+MEDIUM_EVAL_METRICS = MEDIUM_RESULTS_DIR / "metrics/eval.json"  # same format as metrics/eval.json
+MEDIUM_RUN = MEDIUM_RESULTS_DIR / "run.json"                 # commit, cpu, wall_s, profile
+
 
 def metrics_file(stage: str) -> Path:
     return METRICS_DIR / f"{stage}.json"

@@ -1,21 +1,26 @@
 """report: run the claim checks (``pytest verify``) and render the evidence-graded HTML report.
 
-A claim that is not reproduced is a finding, not a pipeline failure: pytest's exit code 1
+A claim that is contradicted is a finding, not a pipeline failure: pytest's exit code 1
 (some checks failed) is accepted; any other non-zero code (collection error, usage error)
-stops the stage.
+stops the stage. The medium profile is run once and committed under ``results/medium/``; its
+verdicts and routing numbers are shown beside this run's when present, and the report says it
+has not been run when absent.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from claims import load_claims
 from fugu.data.checksum import sha256_file
 from reports.render import (
     Environment,
+    ProfileResults,
     artifacts_from_metrics,
     claims_markdown,
     declared_curves,
@@ -23,7 +28,15 @@ from reports.render import (
     render_report,
 )
 from stages.common import open_stage, package_versions, write_metrics
-from stages.paths import PARAMS_FILE, ROOT, relative
+from stages.paths import (
+    MEDIUM_EVAL_METRICS,
+    MEDIUM_RUN,
+    MEDIUM_VERDICTS,
+    PARAMS_FILE,
+    ROOT,
+    metrics_file,
+    relative,
+)
 from verify.schemas import declared_metrics_files
 from verify.verdicts import OUTCOMES, read_verdicts
 
@@ -49,6 +62,24 @@ def evidence_digest(files: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
+def routing_section(eval_metrics: Path) -> dict[str, Any] | None:
+    """``metrics.routing`` of an eval metrics file (the central answer's numbers), None when absent."""
+    if not eval_metrics.exists():
+        return None
+    routing = json.loads(eval_metrics.read_text()).get("metrics", {}).get("routing")
+    return routing if isinstance(routing, dict) else None
+
+
+def medium_results(profile: str, verdicts: Path = MEDIUM_VERDICTS, eval_metrics: Path = MEDIUM_EVAL_METRICS,
+                   run: Path = MEDIUM_RUN) -> ProfileResults | None:
+    """The committed medium run, or None when it has not been run (or this run is the medium one:
+    its verdicts are then this run's own)."""
+    if profile == "medium" or not verdicts.exists():
+        return None
+    record = json.loads(run.read_text()) if run.exists() else None
+    return ProfileResults("medium", read_verdicts(verdicts), routing_section(eval_metrics), record)
+
+
 def main() -> None:
     params, _, knobs = open_stage("report")
     verdicts_path = ROOT / knobs["verdicts"]
@@ -58,18 +89,22 @@ def main() -> None:
     verdicts = read_verdicts(verdicts_path)
     curves = [load_curve(ROOT, *spec) for spec in declared_curves(ROOT / "dvc.yaml")]
     metrics_files = [f for f in declared_metrics_files() if Path(f).stem != "report"]
+    medium = medium_results(params["profile"])
+    medium_files = [f for f in (MEDIUM_VERDICTS, MEDIUM_EVAL_METRICS, MEDIUM_RUN) if medium and f.exists()]
     environment = Environment(
-        evidence_digest=evidence_digest([ROOT / f for f in metrics_files] + [PARAMS_FILE]),
+        evidence_digest=evidence_digest([ROOT / f for f in metrics_files] + [PARAMS_FILE] + medium_files),
         versions=package_versions(),
         params=params,
         artifacts=artifacts_from_metrics(ROOT, metrics_files),
     )
-    html = render_report(claims, verdicts, curves, environment, params["profile"])
+    html = render_report(claims, verdicts, curves, environment, params["profile"],
+                         routing_section(metrics_file("eval")), medium)
     output = ROOT / knobs["output"]
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(html)
     table = ROOT / knobs["claims_table"]
-    table.write_text(claims_markdown(claims, verdicts, f"{params['profile']} profile, evidence digest {environment.evidence_digest}"))
+    table.write_text(claims_markdown(claims, verdicts, f"{params['profile']} profile, evidence digest {environment.evidence_digest}",
+                                     medium.verdicts if medium else None))
 
     counts = {o: sum(v.outcome == o for v in verdicts) for o in OUTCOMES}
     write_metrics("report", params["profile"], {"verdicts": counts, "claims": len(claims)}, artifacts={})
