@@ -1,22 +1,11 @@
-"""Eval numbers: intervals contain their estimates; the oracle closes the whole gap, best-single none."""
+"""Eval numbers: intervals contain their estimates; the oracle closes the whole gap, best single none."""
 
 import numpy as np
 import pytest
 
-from fugu.evaluation.compare import bootstrap_ci, compare_to_baselines, route_split
+from fugu.evaluation.compare import Routed, compare_to_baselines, route_split
 from fugu.routing.baselines import BestSingleRouter, OracleRouter, RandomRouter
 from tests.routing.test_baselines import outcomes
-
-
-def test_bootstrap_interval_contains_the_point_estimate():
-    values = np.random.default_rng(0).random(200)
-    low, high = bootstrap_ci(values, n_resamples=500, seed=0)
-    assert low <= values.mean() <= high
-
-
-def test_bootstrap_of_nothing_is_an_error():
-    with pytest.raises(ValueError):
-        bootstrap_ci(np.array([]), 10, 0)
 
 
 def test_oracle_closes_the_gap_and_best_single_closes_none():
@@ -26,11 +15,25 @@ def test_oracle_closes_the_gap_and_best_single_closes_none():
     routers = [BestSingleRouter.fit(data), OracleRouter(data), RandomRouter(3, seed=0)]
     routed = {r.name: route_split(r, data) for r in routers}
     summary = compare_to_baselines(routed, data, "best_single", "oracle", n_resamples=300, seed=0)
-    assert summary["oracle"]["gap_closed"] == pytest.approx(1.0)
-    assert summary["best_single"]["gap_closed"] == pytest.approx(0.0)
-    assert summary["best_single"]["relative_gain_over_best_single"] == pytest.approx(0.0)
+    assert summary["oracle"]["gap_closed"]["estimate"] == pytest.approx(1.0)
+    assert summary["best_single"]["gap_closed"]["estimate"] == pytest.approx(0.0)
+    assert summary["best_single"]["relative_gain"]["estimate"] == pytest.approx(0.0)
     for entry in summary.values():
-        low, high = entry["accuracy_ci"]
-        assert low <= entry["accuracy"] <= high
+        low, high = entry["accuracy"]["ci"]
+        assert low <= entry["accuracy"]["estimate"] <= high
         assert set(entry["per_category"]) == {"a", "b"}
-    assert sum(summary["random"]["workers_chosen"].values()) == 80
+    assert sum(summary["random"]["workers_chosen"]["w0"] + summary["random"]["workers_chosen"]["w1"]
+               + summary["random"]["workers_chosen"]["w2"]) == 80
+
+
+def test_a_router_trained_per_seed_is_judged_on_every_seed_and_shows_each():
+    rng = np.random.default_rng(2)
+    data = outcomes((rng.random((60, 3)) < [0.3, 0.5, 0.4]).astype(float), categories=["a"] * 60)
+    best, oracle = BestSingleRouter.fit(data), OracleRouter(data)
+    runs = Routed.over_seeds([route_split(RandomRouter(3, seed=s), data) for s in (0, 1, 2)])
+    summary = compare_to_baselines({"best_single": route_split(best, data), "oracle": route_split(oracle, data),
+                                    "random": runs}, data, "best_single", "oracle", 300, 0, seeds=(0, 1, 2))
+    accuracy = summary["random"]["accuracy"]
+    assert accuracy["seeds"] == [0, 1, 2] and len(accuracy["per_seed"]) == 3
+    assert accuracy["estimate"] == pytest.approx(np.mean(accuracy["per_seed"]))
+    assert summary["random"]["workers_chosen"]["w0"].__len__() == 3

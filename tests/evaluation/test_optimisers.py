@@ -1,5 +1,7 @@
 """The optimiser comparison: equal budgets, held-out scoring, paired intervals, and twins that tie."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -36,17 +38,27 @@ def test_every_arm_gets_the_same_evaluation_budget_and_is_scored_on_held_out_que
     assert {arms[a]["evaluations"] for a in ("cmaes", "reinforce", "random_search")} == {SETTINGS.evaluations}
     assert result["n_test"] == 80 and result["mock"] is False
     for arm in ("cmaes", "reinforce", "random_search", "sft", "best_single"):
-        low, high = arms[arm]["test_accuracy_ci"]
-        assert low <= arms[arm]["test_accuracy"] <= high
+        low, high = arms[arm]["test_accuracy"]["ci"]
+        assert low <= arms[arm]["test_accuracy"]["estimate"] <= high
     for other in ("reinforce", "random_search", "sft", "best_single"):
-        assert set(result[f"cmaes_vs_{other}"]) == {"delta", "ci"}
+        assert {"estimate", "ci", "n", "seeds", "per_seed"} <= set(result[f"cmaes_vs_{other}"])
+
+
+def test_every_arm_runs_once_per_seed_and_the_comparison_pools_them():
+    data, x = specialist_world()
+    settings = replace(SETTINGS, seeds=(0, 1, 2))
+    result = compare_optimisers(x[:160], data.take(range(160)), x[160:], data.take(range(160, 240)), settings)
+    assert len(result["optimisers"]["cmaes"]["train_accuracy"]) == 3
+    record = result["cmaes_vs_reinforce"]
+    assert record["seeds"] == [0, 1, 2] and record["estimate"] == pytest.approx(np.mean(record["per_seed"]))
 
 
 def test_learned_routing_beats_best_single_when_features_name_the_specialist():
     data, x = specialist_world()
     result = compare_optimisers(x[:160], data.take(range(160)), x[160:], data.take(range(160, 240)), SETTINGS)
     assert result["cmaes_vs_best_single"]["ci"][0] > 0
-    assert result["optimisers"]["sft"]["test_accuracy"] > result["optimisers"]["best_single"]["test_accuracy"]
+    accuracy = {arm: result["optimisers"][arm]["test_accuracy"]["estimate"] for arm in ("sft", "best_single")}
+    assert accuracy["sft"] > accuracy["best_single"]
 
 
 def test_a_head_against_itself_ties_exactly():
@@ -55,7 +67,7 @@ def test_a_head_against_itself_ties_exactly():
     _, te = standardise(x[:160], x[160:])
     head = np.random.default_rng(0).normal(size=(3, 6))
     result = compare_heads({"cmaes": head, "reinforce": head}, te, test, train, SETTINGS)
-    assert result["cmaes_vs_reinforce"] == {"delta": 0.0, "ci": [0.0, 0.0]}
+    assert result["cmaes_vs_reinforce"]["estimate"] == 0.0 and result["cmaes_vs_reinforce"]["ci"] == [0.0, 0.0]
 
 
 def test_standardise_reads_only_the_training_split():

@@ -6,9 +6,9 @@ import pytest
 from stages import compare_optimisers as stage
 from tests.evaluation.test_optimisers import specialist_world
 
-PARAMS = {"profile": "tiny", "seed": 0, "compare_optimisers": {
-    "population_size": 4, "generations": 3, "sigma0": 0.5, "reinforce_learning_rate": 0.5, "sft_epochs": 20,
-    "sft_learning_rate": 0.5, "sft_weight_decay": 0.0, "bootstrap_resamples": 100, "confidence": 0.95}}
+PARAMS = {"profile": "tiny", "seed": 0, "seeds": [0, 1], "bootstrap": {"resamples": 100, "confidence": 0.95},
+          "compare_optimisers": {"population_size": 4, "generations": 3, "sigma0": 0.5, "reinforce_learning_rate": 0.5,
+                                 "sft_epochs": 20, "sft_learning_rate": 0.5, "sft_weight_decay": 0.0}}
 
 
 def test_without_the_features_file_every_comparison_is_not_run_with_the_reason(tmp_path, monkeypatch):

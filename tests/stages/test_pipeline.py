@@ -2,12 +2,20 @@
 
 This is the integration test of the spine: every stage runs through ``dvc repro``, every
 metrics file validates, the report is written, a second ``dvc repro`` runs no stage, and
-``dvc.lock`` comes out as committed (a fresh clone reproduces the same outputs).
+``dvc.lock`` comes out as the README promises.
 
-Claims are judged here too, as findings, not as pass/fail of the build: the verdict of every
-claim must equal the committed table ``verify/expected_verdicts.tiny.yaml``. A claim that does
-not hold is recorded there as ``not_reproduced``; a verdict that flips fails this test, so the
-change is a reviewed diff of that table. (``pytest verify`` is the user's command to see them.)
+What dvc.lock promises on a fresh clone: its commands, code and data deps and params always
+come out as committed. Its outputs' hashes too when the machine computes the committed numeric
+path's bits (the fingerprint in ``results/tiny/verdicts.yaml``, recorded by the features stage);
+on a machine that computes other bits, only the outputs of the stages that compute with floats
+on the backbone's states may differ, so ``git status`` shows ``dvc.lock`` modified and nothing
+else.
+
+Claims are judged here too, as findings, not as pass/fail of the build: every verdict and every
+checked number must match the committed table ``results/tiny/verdicts.yaml`` within the tolerance
+stated next to it (the band the verdict was judged with). A claim that does not hold is recorded
+there as contradicted or inconclusive; a verdict that flips fails this test, so the change is a
+reviewed diff of that table. (``pytest verify`` is the user's command to see them.)
 """
 
 from __future__ import annotations
@@ -26,7 +34,11 @@ from verify.schemas import declared_metrics_files, load_metrics
 from verify.verdicts import read_verdicts
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPECTED_VERDICTS = ROOT / "verify/expected_verdicts.tiny.yaml"
+EXPECTED_VERDICTS = ROOT / "results/tiny/verdicts.yaml"
+# Stages whose outputs are byte-identical on any machine (no float computation on model states):
+# their output hashes must match dvc.lock everywhere.
+FLOAT_FREE_STAGES = {"fetch"}
+SLACK = 1e-9  # the table rounds numbers to 6 decimals
 
 
 def project_files() -> list[str]:
@@ -80,13 +92,34 @@ def test_report_and_verdicts_are_written(first_run, fresh_copy):
     assert "OpenFugu audit report" in html
 
 
-def test_a_fresh_copy_reproduces_the_committed_lock(first_run, fresh_copy):
-    """Every DVC out is a function of its inputs (timings go to metrics/timings/, never an out), so
-    `dvc repro` on a fresh clone leaves dvc.lock, and so `git status`, as committed."""
+def numeric_fingerprint(copy: Path) -> str | None:
+    return (load_metrics(copy / "metrics/features.json").metrics.get("numerics") or {}).get("fingerprint")
+
+
+def lock_stages(text: str) -> dict:
+    return yaml.safe_load(text)["stages"]
+
+
+def test_a_fresh_copy_keeps_the_committed_lock_as_the_readme_promises(first_run, fresh_copy):
+    """dvc.lock: commands, deps and params as committed on any machine; outputs too on the committed
+    numeric path; elsewhere only the float stages' outputs may differ (and git status shows no other file)."""
     changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=fresh_copy,
-                             capture_output=True, text=True, check=True).stdout
-    assert not changed.strip(), "dvc repro on a fresh copy changed tracked files:\n" + changed + subprocess.run(
-        ["git", "diff", "--stat"], cwd=fresh_copy, capture_output=True, text=True).stdout
+                             capture_output=True, text=True, check=True).stdout.split("\n")
+    changed = [line[3:] for line in changed if line.strip()]
+    assert set(changed) <= {"dvc.lock"}, f"dvc repro on a fresh copy changed tracked files besides dvc.lock: {changed}"
+    committed, produced = lock_stages((ROOT / "dvc.lock").read_text()), lock_stages((fresh_copy / "dvc.lock").read_text())
+    assert set(committed) == set(produced)
+    for name, stage in committed.items():
+        for key in ("cmd", "deps", "params"):
+            assert produced[name].get(key) == stage.get(key), f"dvc.lock stage {name}: {key} differs from the commit"
+    same_bits = numeric_fingerprint(fresh_copy) == yaml.safe_load(EXPECTED_VERDICTS.read_text())["produced"][
+        "numeric_fingerprint"]
+    differing = sorted(name for name, stage in committed.items() if produced[name].get("outs") != stage.get("outs"))
+    if same_bits:
+        assert not changed, "on the committed numeric path dvc.lock must come out as committed; outs differ in " + str(
+            differing)
+    else:
+        assert not set(differing) & FLOAT_FREE_STAGES, f"float-free stages changed their outputs: {differing}"
 
 
 def test_second_repro_runs_no_stage(first_run, fresh_copy):
@@ -96,10 +129,28 @@ def test_second_repro_runs_no_stage(first_run, fresh_copy):
     assert "up to date" in second.stdout
 
 
-def test_verdicts_equal_the_committed_table(first_run, fresh_copy):
-    produced = {v.claim_id: v.outcome for v in read_verdicts(fresh_copy / "reports/verdicts.json")}
-    expected = yaml.safe_load(EXPECTED_VERDICTS.read_text())
-    changed = {c: f"{expected.get(c)} -> {produced.get(c)}" for c in sorted(set(produced) | set(expected))
-               if produced.get(c) != expected.get(c)}
-    assert not changed, (f"verdicts differ from {EXPECTED_VERDICTS.name} (review, then commit the new table):\n"
-                         + yaml.safe_dump(dict(sorted(produced.items())), sort_keys=False))
+def test_verdicts_and_numbers_match_the_committed_table(first_run, fresh_copy):
+    produced = {v.claim_id: v for v in read_verdicts(fresh_copy / "reports/verdicts.json")}
+    expected = yaml.safe_load(EXPECTED_VERDICTS.read_text())["claims"]
+    problems = table_differences(expected, produced)
+    assert not problems, (f"the run differs from {EXPECTED_VERDICTS.relative_to(ROOT)} (review, then rewrite it with "
+                          "`python -m tools.verdict_table`):\n" + "\n".join(problems))
+
+
+def table_differences(expected: dict, produced: dict) -> list[str]:
+    """Every claim whose verdict differs, or whose estimate or bound moved beyond its tolerance."""
+    problems = [f"{c}: in the table but not produced" for c in sorted(set(expected) - set(produced))]
+    problems += [f"{c}: produced but not in the table" for c in sorted(set(produced) - set(expected))]
+    for claim in sorted(set(expected) & set(produced)):
+        row, verdict = expected[claim], produced[claim]
+        if row["verdict"] != verdict.outcome or bool(row.get("borderline")) != verdict.borderline:
+            problems.append(f"{claim}: {row['verdict']}{' (borderline)' if row.get('borderline') else ''} -> "
+                            f"{verdict.outcome}{' (borderline)' if verdict.borderline else ''}: {verdict.reason}")
+        tolerance = row.get("tolerance", 0.0) + SLACK
+        numbers = [("estimate", row.get("estimate"), verdict.measured)]
+        if row.get("interval") is not None:
+            numbers += list(zip(("low", "high"), row["interval"], verdict.interval or [None, None]))
+        for name, want, got in numbers:
+            if want is not None and (got is None or abs(got - want) > tolerance):
+                problems.append(f"{claim}: {name} {got} is not within {tolerance:g} of the committed {want}")
+    return problems

@@ -1,0 +1,47 @@
+"""The maintainer tools: params overrides, the jitter table, the committed verdict table and its comparison."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from tests.stages.test_pipeline import table_differences
+from tools.run_profile import parse_value, set_params
+from tools.verdict_table import row
+from verify.jitter import bound_shifts, jitter_table
+from verify.verdicts import Verdict
+
+
+def verdict(claim: str, outcome: str, interval: list[float] | None, measured: float | None = 0.0,
+            jitter: float = 0.0, borderline: bool = False) -> Verdict:
+    return Verdict(claim, outcome, "why", "metrics/eval.json:x", "1 points", measured=measured, interval=interval,
+                   jitter=jitter, borderline=borderline)
+
+
+def test_params_overrides_are_dotted_and_typed(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump({"profile": "tiny", "numerics": {"pin": True, "threads": 2}}))
+    set_params(path, {"profile": parse_value("medium"), "numerics.threads": parse_value("1"),
+                      "numerics.pin": parse_value("false")})
+    assert yaml.safe_load(path.read_text()) == {"profile": "medium", "numerics": {"pin": False, "threads": 1}}
+    with pytest.raises(SystemExit, match="no section 'nothing'"):
+        set_params(path, {"nothing.here": 1})
+
+
+def test_the_jitter_of_a_claim_is_its_largest_bound_shift_times_the_safety_factor():
+    runs = [[verdict("a", "inconclusive", [0.0, 0.2]), verdict("b", "reproduced", None, measured=3.0)],
+            [verdict("a", "inconclusive", [0.01, 0.17]), verdict("b", "reproduced", None, measured=3.0)],
+            [verdict("a", "inconclusive", [-0.02, 0.2])]]
+    assert bound_shifts(runs) == pytest.approx({"a": 0.03})  # b is missing from one run: not tabulated
+    assert jitter_table(runs[:2], safety_factor=2.0)["a"] == {"max_shift": 0.03, "jitter": 0.06}
+
+
+def test_the_committed_table_tolerates_moves_within_the_band_and_nothing_else():
+    committed = {"a": row(verdict("a", "inconclusive", [-0.1, 0.3], measured=0.1, jitter=0.02))}
+    assert committed["a"]["tolerance"] == 0.02
+    assert not table_differences(committed, {"a": verdict("a", "inconclusive", [-0.11, 0.31], measured=0.1)})
+    moved = table_differences(committed, {"a": verdict("a", "inconclusive", [-0.2, 0.3], measured=0.1)})
+    assert moved and "low" in moved[0]
+    flipped = table_differences(committed, {"a": verdict("a", "contradicted", [-0.1, 0.3], measured=0.1)})
+    assert flipped and "inconclusive -> contradicted" in flipped[0]
+    assert table_differences(committed, {}) == ["a: in the table but not produced"]
