@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from fugu.models.backbone import Backbone, load_backbone
 from fugu.trinity.coordinator import Trinity
@@ -45,8 +44,6 @@ from stages.paths import (
 
 def main() -> None:
     params, profile, cfg = open_stage("self_test")
-    if profile == "tiny":
-        torch.set_num_threads(1)  # the tiny profile promises 2 shared cores
     coordinator = stage_params(params, "trinity")
     spec = coordinator_spec(coordinator, coordinator["workers"], PLANTED_VECTOR if profile == "tiny" else vector_file(VECTOR_DIR),
                             trained_on="planted by least squares" if profile == "tiny" else "released")
