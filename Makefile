@@ -2,7 +2,7 @@
 #   make repro  set up .venv and run the whole pipeline (dvc repro) on the embedded tiny profile
 #   make test   set up .venv (and headless Chromium where apt can install it), lint, and run every test
 #               (tests/ includes the whole tiny pipeline, whose claim verdicts must equal the committed
-#               table verify/expected_verdicts.tiny.yaml; `pytest verify` shows the verdicts themselves)
+#               table results/tiny/verdicts.yaml within its tolerances; `pytest verify` shows the verdicts themselves)
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -16,7 +16,7 @@ export DVC_NO_ANALYTICS := 1
 export TOKENIZERS_PARALLELISM := false
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: repro test bench bench-proxy-venv chromium clean
+.PHONY: repro test bench bench-proxy-venv chromium clean medium jitter tables
 
 repro: $(STAMP)
 	dvc repro
@@ -25,6 +25,21 @@ repro: $(STAMP)
 test: $(STAMP) chromium
 	$(PY) -m ruff check .
 	$(PY) -m pytest tests
+
+# The medium CPU profile (>= 1,000 held-out test questions): run once in a fresh copy of the project,
+# never over tiny's outputs; its metrics, verdicts and run record are committed under results/medium/.
+medium: $(STAMP)
+	$(PY) -m tools.run_profile --set profile=medium --out results/medium
+	$(PY) -m tools.verdict_table --profile medium --verdicts results/medium/verdicts.json --metrics results/medium/metrics
+
+# The verdicts' cross-CPU jitter: the whole tiny pipeline rerun in fresh copies on perturbed computations
+# (another thread count, the native instruction set) -> results/tiny/jitter.yaml (the borderline band).
+jitter: $(STAMP)
+	$(PY) -m tools.measure_jitter --profile tiny
+
+# The committed tiny verdict table, from the last `make repro` (results/tiny/verdicts.yaml).
+tables: $(STAMP)
+	$(PY) -m tools.verdict_table --profile tiny
 
 bench: $(STAMP) bench-proxy-venv
 	$(PY) -m benchmarks

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import platform
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +58,22 @@ def is_reduced(profile: str) -> bool:
 
 def open_stage(stage: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
     """Every stage's preamble: (all params, the active profile, this stage's section), with the
-    process set up for the profile (offline in the tiny one)."""
+    process set up for the profile (offline in the tiny one) and torch on ``numerics.threads``."""
     params = load_params()
     enter_profile(params["profile"])
+    set_torch_threads(int(params["numerics"]["threads"]))
     return params, params["profile"], stage_params(params, stage)
+
+
+def set_torch_threads(threads: int) -> None:
+    """torch's intra-op threads, if the stage uses torch (a stage that does not stays free of it).
+
+    ``python -m stages`` already set OMP_NUM_THREADS, which torch reads when it loads; this
+    also holds a stage started another way (a test calling ``main()``) to the same count.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 def enter_profile(profile: str) -> None:
@@ -101,7 +114,7 @@ def write_metrics(
     artifacts: dict[str, str],
     not_run: dict[str, str] | None = None,
     metric_scale: dict[str, str] | None = None,
-    timings: dict[str, float] | None = None,
+    timings: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``metrics/<stage>.json`` in the envelope every stage shares.
 
@@ -109,7 +122,7 @@ def write_metrics(
     reading one is reported *not run* with that reason rather than silently missing.
     ``metric_scale`` marks keys (dotted prefixes) whose numbers are at another scale than the
     profile's, e.g. the reference parameter count computed from the full config in a tiny run.
-    ``timings`` (wall-clock seconds, rates) go to ``metrics/timings/<stage>.json`` instead: they
+    ``timings`` (wall-clock seconds, rates, the CPU) go to ``metrics/timings/<stage>.json`` instead: they
     depend on the machine and its load, and a DVC out must be a function of its inputs alone,
     or a fresh clone's ``dvc repro`` would rewrite ``dvc.lock``.
     """

@@ -11,6 +11,9 @@ Writes, under artifacts/features/:
 - features.npz + meta.json: every recorded real question of the fetched subset (penultimate, last);
 - simulated.npz: the simulated pool's questions (a MOCK, for the mock claims);
 - embeddings.npz: all-MiniLM-L6-v2 sentence embeddings of the real questions (kNN baseline).
+
+metrics/features.json also records the numeric path the states were computed on and its
+fingerprint (fugu/models/fingerprint.py): the same fingerprint on two machines = the same bits.
 """
 
 from __future__ import annotations
@@ -19,15 +22,15 @@ import shutil
 import time
 from typing import Any
 
-import torch
-
 from fugu.data.table import TABLE_FILE, read_outcome_table
 from fugu.models.backbone import load_backbone
+from fugu.models.fingerprint import hidden_state_fingerprint
 from fugu.routing.features import sentence_embeddings
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.features import backbone_features, save_features
 from stages.builders import simulated_world
 from stages.common import checksums, open_stage, stage_params, write_metrics
+from stages.numeric_path import cpu_record, in_effect, read_cpuinfo, this_machine
 from stages.paths import (
     BACKBONE_DIR,
     EMBEDDINGS,
@@ -42,16 +45,17 @@ from stages.paths import (
 def main() -> None:
     params, profile, section = open_stage("features")
     coordinator = stage_params(params, "trinity")
-    if section.get("torch_threads"):
-        torch.set_num_threads(int(section["torch_threads"]))
     shutil.rmtree(FEATURES_DIR, ignore_errors=True)
-    trinity = Trinity.build(load_backbone(BACKBONE_DIR), coordinator["workers"], coordinator["roles"],
+    backbone = load_backbone(BACKBONE_DIR)
+    # Which bits this run computes (the probe's fingerprint), before the coordinator touches the model
+    path = in_effect(this_machine(params["numerics"]))
+    metrics: dict[str, Any] = {"numerics": {**path.describe(), "fingerprint": hidden_state_fingerprint(backbone.model)}}
+    trinity = Trinity.build(backbone, coordinator["workers"], coordinator["roles"],
                             coordinator["svf_layers"], prompt_format=coordinator["prompt_format"],
                             padding_side=coordinator["padding_side"], batch_size=int(coordinator["batch_size"]),
                             max_prompt_tokens=coordinator["max_prompt_tokens"],
                             pad_tolerance=float(coordinator["pad_tolerance"]))
     cap = trinity.max_prompt_tokens  # the coordinator's own cap: what training, eval and serving read
-    metrics: dict[str, Any] = {}
 
     questions = read_outcome_table(ROUTING_DIR / TABLE_FILE).drop_duplicates("question_id")
     ids, texts = list(questions["question_id"]), list(questions["question"])
@@ -64,7 +68,8 @@ def main() -> None:
             "questions": f"{relative(ROUTING_DIR / TABLE_FILE)} (the fetched subset)"}
     save_features(FEATURES_DIR, ids, {"penultimate": penultimate, "last": last}, meta, file=REAL_FEATURES)
     metrics["real"] = meta
-    timings = {"real_s": seconds, "real_s_per_question": seconds / max(len(ids), 1)}
+    # the CPU's flags differ between machines that compute the same bits: machine-dependent, not a DVC out
+    timings = {"real_s": seconds, "real_s_per_question": seconds / max(len(ids), 1), "cpu": cpu_record(read_cpuinfo())}
 
     simulated, _, _ = simulated_world(params)
     sim_convs = [[{"role": "user", "content": q.text}] for q in simulated.questions]

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from fugu.models.backbone import Backbone, load_backbone
 from fugu.stats.estimate import Resamples, mean, pooled_estimate
@@ -46,8 +45,6 @@ from stages.paths import (
 
 def main() -> None:
     params, profile, cfg = open_stage("self_test")
-    if is_reduced(profile):
-        torch.set_num_threads(1)  # a reduced profile promises 2 shared cores
     coordinator = stage_params(params, "trinity")
     spec = coordinator_spec(coordinator, coordinator["workers"], PLANTED_VECTOR if is_reduced(profile) else vector_file(VECTOR_DIR),
                             trained_on="planted by least squares" if is_reduced(profile) else "released")

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from fugu.conductor.recursion import estimate_skill
 from fugu.conductor.task import random_workflow, task_rows, tokenizer_corpus
@@ -50,7 +49,6 @@ def main() -> None:
             train_full(cfg)
         except (GPUMissing, FileNotFoundError, FullScaleUnavailable) as exc:
             sys.exit(f"train_conductor: {exc}")
-    torch.set_num_threads(int(cfg["torch_threads"]))
     started = time.perf_counter()
     metrics, not_run = train_tiny(cfg, *simulated_world(params), [int(s) for s in cfg["seeds"]], params["bootstrap"])
     write_metrics("train_conductor", profile, metrics, checksums(CONDUCTOR_POLICY_DIR), not_run=not_run,

@@ -23,7 +23,7 @@ LAYERS = {
     "fugu.evaluation": 5, "fugu.serving": 5,
     "fugu.cli": 6,
 }
-STAGE_SHARED = {"stages.builders", "stages.common", "stages.paths"}
+STAGE_SHARED = {"stages.builders", "stages.common", "stages.numeric_path", "stages.paths"}
 
 
 def unit(module: str) -> str:

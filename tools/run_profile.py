@@ -98,11 +98,15 @@ def run_pipeline(copy: Path, env: dict[str, str]) -> float:
 
 
 def collect(copy: Path, out: Path, meta: dict[str, Any]) -> None:
-    """Copy what the run produced into ``out`` (replacing an earlier collection) and write run.json."""
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    """Copy what the run produced into ``out`` (replacing an earlier collection; other files, such
+    as a README, stay) and write run.json."""
+    out.mkdir(parents=True, exist_ok=True)
     for item in COLLECTED:
+        target = out / Path(item).name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
         source = copy / item
         if source.is_dir():
             shutil.copytree(source, out / Path(item).name)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from claims import Claim, load_claims
-from verify.schemas import declared_metrics_files, load_metrics
 from verify.jitter import jitter_for
+from verify.schemas import declared_metrics_files, load_metrics
 from verify.verdicts import Verdict, judge
 
 CLAIMS = load_claims()

@@ -1,8 +1,9 @@
 """DVC deps that cannot go stale: every stage depends on exactly the project code it runs.
 
-A stage's import closure (static, :mod:`tests.import_graph`) must be covered by its ``deps``
-in ``dvc.yaml``, and every Python dep must be in that closure, so touching a file a stage
-runs always reruns it and nothing else. Its params must be the sections its code reads.
+A stage's import closure (static, :mod:`tests.import_graph`), with that of the runner that starts
+it (``stages/__main__.py``), must be covered by its ``deps`` in ``dvc.yaml``, and every Python dep
+must be in that closure, so touching a file a stage runs always reruns it and nothing else. Its
+params must be the sections its code (and the runner's) reads.
 Run this file as a script to print the deps each stage should list.
 """
 
@@ -28,14 +29,18 @@ SUBPROCESS_ENTRIES = {
 }
 
 
+RUNNER = ROOT / "stages/__main__.py"  # every stage's entry point: the numeric path, then the stage
+
+
 def stage_module(stage: dict) -> Path:
-    match = re.fullmatch(r"python -m (stages\.\w+)", stage["cmd"])
-    assert match, f"stage command {stage['cmd']!r} is not `python -m stages.<name>`"
-    return ROOT / (match.group(1).replace(".", "/") + ".py")
+    match = re.fullmatch(r"python -m stages (\w+)", stage["cmd"])
+    assert match, f"stage command {stage['cmd']!r} is not `python -m stages <name>`"
+    return ROOT / "stages" / f"{match.group(1)}.py"
 
 
 def code_closure(name: str) -> set[str]:
-    entries = [stage_module(DVC[name])]
+    """The stage module's closure and the runner's, which starts it by name (runpy), not by import."""
+    entries = [stage_module(DVC[name]), RUNNER]
     if name in SUBPROCESS_ENTRIES:
         named, files = SUBPROCESS_ENTRIES[name]
         assert named in entries[0].read_text(), f"{entries[0].name} no longer launches {named}"
@@ -73,8 +78,8 @@ def read_sections(path: Path) -> set[str]:
             found.add(node.slice.value)
         if (isinstance(node, ast.Call)
                 and getattr(node.func, "id", None) in ("stage_params", "simulated_world", "open_stage")):
-            if node.func.id == "open_stage":  # the preamble reads the profile and the stage's own section
-                found.update({"profile", node.args[0].value})
+            if node.func.id == "open_stage":  # the preamble reads the profile, the threads and the stage's own section
+                found.update({"profile", "numerics", node.args[0].value})
             elif node.func.id == "simulated_world":
                 found.update({"simulated_pool", "simulated_split"})
             elif len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
@@ -85,7 +90,13 @@ def read_sections(path: Path) -> set[str]:
 @pytest.mark.parametrize("name", sorted(DVC))
 def test_stage_params_are_the_sections_it_reads(name: str):
     declared = {str(p).split(".")[0] for p in DVC[name].get("params", [])}
-    assert declared == read_sections(stage_module(DVC[name])), name
+    assert declared == read_sections(stage_module(DVC[name])) | read_sections(RUNNER), name
+
+
+def test_the_runner_runs_exactly_the_dvc_stages():
+    from stages.__main__ import stage_names
+
+    assert stage_names() == sorted(DVC)
 
 
 def test_touching_an_imported_file_marks_exactly_its_stages(tmp_path: Path):

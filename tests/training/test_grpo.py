@@ -77,6 +77,7 @@ def test_full_profile_stage_stops_with_a_message_on_cpu(monkeypatch):
     import stages.train_conductor as stage
 
     params = {"profile": "full", "seed": 0, "simulated_pool": {},
+              "numerics": {"pin": True, "threads": torch.get_num_threads()},  # leaves the test process's threads alone
               "train_conductor": {"full": {"model_id": "m", "model_dir": "nowhere", "dataset": "d"}}}
     monkeypatch.setattr(stages.common, "load_params", lambda: params)  # what open_stage reads
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
