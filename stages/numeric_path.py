@@ -4,11 +4,13 @@ Why: float results differ in the last bits by instruction set (MKL, ATen, oneDNN
 OpenBLAS each dispatch to the widest kernels the CPU has) and by thread count (reductions
 split differently), enough to move a knife-edge verdict. The project's machines are either an
 AVX2-class CPU or an Intel Xeon with AVX-512/AMX; restricting every library to its AVX2
-kernels and fixing the thread count makes at least every Intel CPU with AVX2 compute the same
-bits (measured: the Xeon gives the AVX2 machine's kernels' fingerprint, ``549fbe1edad70899``
-with 2 threads). On non-Intel CPUs MKL ignores ``MKL_CBWR`` and picks its own branch, so an
-AMD machine may compute other bits: the features stage records a fingerprint of the bits it
-computed, so that shows instead of hiding.
+kernels and fixing the thread count makes every Intel CPU with AVX2 compute the same bits, as
+Intel documents MKL's reproducibility branch (measured on the Xeon: fingerprint
+``549fbe1edad70899`` with 2 threads, other than its default path's). On non-Intel CPUs MKL
+ignores ``MKL_CBWR`` and picks its own branch, so an AMD machine may compute other bits
+(unmeasured: none was available): the features stage records a fingerprint of the bits it
+computed, so that shows instead of hiding, and the verdicts are judged with a band that covers
+it (verify/decision.py).
 
 The variables are read when each library loads, so they must be set before numpy or torch
 is imported: ``python -m stages <name>`` (stages/__main__.py) sets them first. This module

@@ -1,6 +1,8 @@
 """Write a profile's committed verdict table from the verdicts a run produced.
 
-``results/<profile>/verdicts.yaml`` holds, per claim, the verdict and every checked number (the
+``results/<profile>/results.json`` holds the numbers the README quotes (the central answer, the
+counts, every router's accuracy and gains with intervals, cost, per category and per seed), and
+``results/<profile>/verdicts.yaml``, per claim, the verdict and every checked number (the
 estimate and the interval's bounds) with the tolerance it may move by on another machine: the
 band the verdict itself was judged with (the measured cross-CPU jitter, or the seeds' spread,
 whichever is larger). ``tests/stages/test_pipeline.py`` compares a fresh run with it; a change
@@ -18,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from reports.summary import CENTRAL_CLAIM, QUESTION, central_answer, outcome_counts
 from tools.run_profile import ROOT, commit_of, cpu_description
 from verify.verdicts import Verdict, read_verdicts
 
@@ -41,6 +44,25 @@ def row(verdict: Verdict) -> dict[str, Any]:
     return entry
 
 
+def results_summary(profile: str, verdicts: list[Verdict], metrics_dir: Path, produced: dict[str, Any]) -> dict[str, Any]:
+    """The numbers the README quotes for a profile: the central answer, the verdict counts, and
+    every router's accuracy, gain over best single (relative and in points, with intervals),
+    gap closed, estimated cost, per category and per seed — from the eval stage's routing section."""
+    routing = json.loads((metrics_dir / "eval.json").read_text())["metrics"]["routing"]
+    by_id = {v.claim_id: v for v in verdicts}
+    keep = ("accuracy", "relative_gain", "gain", "gap_closed", "estimated_usd_per_1k", "per_category", "worker")
+    return {
+        "profile": profile, "produced": produced, "question": QUESTION,
+        "central_answer": central_answer(by_id.get(CENTRAL_CLAIM), routing),
+        "counts": outcome_counts(verdicts),
+        "routing": {"pool": routing.get("pool"), "subset": routing.get("subset"), "seeds": routing.get("seeds"),
+                    "n_train": routing["n_train"], "n_validation": routing["n_validation"], "n_test": routing["n_test"],
+                    "routers": {name: {k: entry[k] for k in keep if k in entry}
+                                for name, entry in routing["routers"].items()},
+                    "cost_note": routing.get("cost_note")},
+    }
+
+
 def write_table(profile: str, verdicts: list[Verdict], metrics_dir: Path, path: Path) -> None:
     features = json.loads((metrics_dir / "features.json").read_text())["metrics"]
     table = {
@@ -55,6 +77,10 @@ def write_table(profile: str, verdicts: list[Verdict], metrics_dir: Path, path: 
               "# that does not hold is a finding recorded here, never a red build.\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(header + yaml.safe_dump(table, sort_keys=False, width=110))
+    run = metrics_dir.parent / "run.json"
+    produced = {**table["produced"], **({"wall_s": json.loads(run.read_text()).get("wall_s")} if run.exists() else {})}
+    summary = results_summary(profile, verdicts, metrics_dir, produced)
+    (path.parent / "results.json").write_text(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -34,7 +34,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def tiny_verdicts() -> list[Verdict]:
     """One verdict per crafted claim, every outcome among them, intervals where verify gives one."""
     return [
-        verdict("orchestration-gain", "inconclusive", shape="direction", interval=[-0.106, 0.099], measured=-0.012,
+        verdict("llmrouterbench-heldout-gain", "inconclusive", shape="direction", interval=[-0.106, 0.099], measured=-0.012,
                 n_needed=None, meaning="TRINITY against the best single worker on held-out questions"),
         verdict("gain-effect", "contradicted", interval=[0.02, 0.3], why="smaller than claimed"),
         verdict("level-accuracy", "reproduced_reduced", shape="level", interval=[0.6, 0.9], null=0.25,
@@ -49,7 +49,7 @@ def tiny_verdicts() -> list[Verdict]:
 
 def medium_verdicts() -> list[Verdict]:
     return [
-        verdict("orchestration-gain", "contradicted", shape="direction", interval=[-0.09, -0.01], measured=-0.05,
+        verdict("llmrouterbench-heldout-gain", "contradicted", shape="direction", interval=[-0.09, -0.01], measured=-0.05,
                 scale="medium", n=1200),
         verdict("gain-effect", "contradicted", interval=[0.05, 0.2], why="smaller than claimed", scale="medium"),
         verdict("count-exact", "reproduced_reduced", shape="exact", measured=3.0, why="holds", scale="medium"),
@@ -188,18 +188,18 @@ def test_with_medium_results_the_report_says_where_and_when_it_ran(curve):
     ("inconclusive", "holds 0 and the claim", "Not decided at this n — "),
 ])
 def test_central_answer_opens_with_the_answer_its_verdict_gives(outcome, why, opening):
-    answer = central_answer(verdict("orchestration-gain", outcome, interval=[-0.1, 0.1], why=why, headroom=0.4,
+    answer = central_answer(verdict("llmrouterbench-heldout-gain", outcome, interval=[-0.1, 0.1], why=why, headroom=0.4,
                                     n_needed=2400), routing_section())
     assert answer.startswith(opening)
     assert "TRINITY .700 vs best single (gpt-4o) .708 on 120 held-out questions: −1.2% [−10.6%, +9.9%] relative" in answer
 
 
 def test_a_contradicted_central_answer_says_which_way():
-    other = central_answer(verdict("orchestration-gain", "contradicted", interval=[-0.2, -0.05]), routing_section())
-    smaller = central_answer(verdict("orchestration-gain", "contradicted", interval=[0.02, 0.3],
+    other = central_answer(verdict("llmrouterbench-heldout-gain", "contradicted", interval=[-0.2, -0.05]), routing_section())
+    smaller = central_answer(verdict("llmrouterbench-heldout-gain", "contradicted", interval=[0.02, 0.3],
                                      why="smaller than claimed", claimed=1.07, expected="1.07 ± 0.1 relative gain"),
                              routing_section())
-    beyond = central_answer(verdict("orchestration-gain", "contradicted", interval=[-0.1, 0.1], why="beyond headroom",
+    beyond = central_answer(verdict("llmrouterbench-heldout-gain", "contradicted", interval=[-0.1, 0.1], why="beyond headroom",
                                     headroom=0.31), routing_section())
     assert "worse than the best single model" in other
     assert "excludes the claimed 1.07 ± 0.1 relative gain" in smaller and "smaller than claimed" in smaller
@@ -207,7 +207,7 @@ def test_a_contradicted_central_answer_says_which_way():
 
 
 def test_an_inconclusive_central_answer_says_what_would_decide_it():
-    answer = central_answer(verdict("orchestration-gain", "inconclusive", interval=[-0.1, 0.1], mde=0.14,
+    answer = central_answer(verdict("llmrouterbench-heldout-gain", "inconclusive", interval=[-0.1, 0.1], mde=0.14,
                                     n_needed=2400), routing_section())
     assert "holds both no gain and the claimed" in answer
     assert "at n = 120 the smallest effect detectable with 80% power is 0.14 relative gain" in answer
@@ -215,7 +215,7 @@ def test_an_inconclusive_central_answer_says_what_would_decide_it():
 
 
 def test_a_borderline_central_answer_says_borderline():
-    answer = central_answer(verdict("orchestration-gain", "inconclusive", interval=[0.001, 0.1], borderline=True,
+    answer = central_answer(verdict("llmrouterbench-heldout-gain", "inconclusive", interval=[0.001, 0.1], borderline=True,
                                     why="borderline", jitter=0.004), routing_section())
     assert answer.startswith("Not decided at this n") and "inconclusive (borderline)" in answer
     assert "jitter 0.004 relative gain" in answer
@@ -223,13 +223,13 @@ def test_a_borderline_central_answer_says_borderline():
 
 @pytest.mark.parametrize("outcome", ["not_run", "error"])
 def test_an_unanswered_central_question_says_why(outcome):
-    answer = central_answer(verdict("orchestration-gain", outcome, shape=None, reason="metrics/eval.json is missing"),
+    answer = central_answer(verdict("llmrouterbench-heldout-gain", outcome, shape=None, reason="metrics/eval.json is missing"),
                             routing_section())
     assert answer.startswith("Not answered") and "metrics/eval.json is missing" in answer
 
 
 def test_without_the_routing_section_the_central_answer_uses_the_verdicts_own_numbers():
-    answer = central_answer(verdict("orchestration-gain", "inconclusive", interval=[-0.1, 0.08], measured=-0.01),
+    answer = central_answer(verdict("llmrouterbench-heldout-gain", "inconclusive", interval=[-0.1, 0.08], measured=-0.01),
                             None)
     assert "-0.01 [-0.1, 0.08] relative gain on 120 held-out questions" in answer
 
@@ -323,7 +323,7 @@ def test_every_claim_has_one_card_with_source_evidence_verdict_and_meaning(curve
 
 
 def test_a_reduced_card_shows_what_was_checked_before_the_published_claim(curve):
-    card = card_of(render([curve]), "orchestration-gain")
+    card = card_of(render([curve]), "llmrouterbench-heldout-gain")
     assert card.index("What was checked here") < card.index("The published claim")
 
 
@@ -347,9 +347,9 @@ def test_an_inconclusive_card_shows_mde_n_needed_seeds_and_jitter(curve):
 def test_a_card_shows_the_headroom_when_the_verdict_used_it():
     claims = crafted_claims()
     verdicts = [verdict(c.id, "not_run", shape=None) for c in claims[1:]]
-    central = verdict("orchestration-gain", "contradicted", interval=[-0.1, 0.1], why="beyond headroom",
+    central = verdict("llmrouterbench-heldout-gain", "contradicted", interval=[-0.1, 0.1], why="beyond headroom",
                       headroom=0.31)
-    card = card_of(render_report(claims, [central, *verdicts], [], ENVIRONMENT, "tiny"), "orchestration-gain")
+    card = card_of(render_report(claims, [central, *verdicts], [], ENVIRONMENT, "tiny"), "llmrouterbench-heldout-gain")
     assert "contradicted (beyond headroom)" in card
     assert "the largest effect this data allows: 0.31 relative gain" in card
 
@@ -368,7 +368,7 @@ def test_a_card_keeps_source_labels_mechanism_and_control(curve):
     verdicts = tiny_verdicts()
     verdicts[0] = Verdict(**{**verdicts[0].to_json(), "labels": ["reduced scale", "mock",
                                                                  "their number: mock, not held-out"]})
-    card = card_of(render_report(claims, verdicts, [curve], ENVIRONMENT, "tiny"), "orchestration-gain")
+    card = card_of(render_report(claims, verdicts, [curve], ENVIRONMENT, "tiny"), "llmrouterbench-heldout-gain")
     for label in ("reduced scale", "mock", "their number: mock, not held-out"):
         assert f'<span class="tag">{label}</span>' in card
     assert "<th>mechanism</th>" in card and "test_every_named_control_exists" in card
