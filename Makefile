@@ -31,15 +31,19 @@ test: $(STAMP) chromium
 medium: $(STAMP)
 	$(PY) -m tools.run_profile --set profile=medium --out results/medium
 	$(PY) -m tools.verdict_table --profile medium --verdicts results/medium/verdicts.json --metrics results/medium/metrics
+	$(PY) -m tools.readme_results
 
 # The verdicts' cross-CPU jitter: the whole tiny pipeline rerun in fresh copies on perturbed computations
 # (another thread count, the native instruction set) -> results/tiny/jitter.yaml (the borderline band).
 jitter: $(STAMP)
 	$(PY) -m tools.measure_jitter --profile tiny
 
-# The committed tiny verdict table, from the last `make repro` (results/tiny/verdicts.yaml).
+# The committed results of the last `make repro`: tiny's verdict table and numbers (results/tiny/),
+# the docs' claims table, and the README's results block (generated from results/*/results.json).
 tables: $(STAMP)
 	$(PY) -m tools.verdict_table --profile tiny
+	cp reports/claims.md docs/claims.md
+	$(PY) -m tools.readme_results
 
 bench: $(STAMP) bench-proxy-venv
 	$(PY) -m benchmarks

@@ -20,7 +20,6 @@ reviewed diff of that table. (``pytest verify`` is the user's command to see the
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +29,7 @@ import yaml
 
 from claims import load_claims
 from tests.test_no_network import guarded_env
+from tools.run_profile import copy_project
 from verify.schemas import declared_metrics_files, load_metrics
 from verify.verdicts import read_verdicts
 
@@ -41,26 +41,9 @@ FLOAT_FREE_STAGES = {"fetch"}
 SLACK = 1e-9  # the table rounds numbers to 6 decimals
 
 
-def project_files() -> list[str]:
-    """Tracked and untracked-but-not-ignored files: what a fresh clone of this work would hold."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.splitlines()
-    return [f for f in listed if (ROOT / f).is_file()]
-
-
 @pytest.fixture(scope="module")
 def fresh_copy(tmp_path_factory) -> Path:
-    copy = tmp_path_factory.mktemp("clone")
-    for file in project_files():
-        target = copy / file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / file, target)
-    for command in (["git", "init", "-q"], ["git", "add", "-A"],
-                    ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
-        subprocess.run(command, cwd=copy, check=True)
-    return copy
+    return copy_project(tmp_path_factory.mktemp("clone"))
 
 
 def dvc_repro(copy: Path) -> subprocess.CompletedProcess:
