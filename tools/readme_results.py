@@ -42,7 +42,8 @@ def profile_block(results: dict[str, Any]) -> str:
     seeds = routing.get("seeds") or []
     cpu = produced.get("cpu") or {}
     wall = f", {produced['wall_s'] / 60:.0f} min wall" if produced.get("wall_s") else ""
-    lines = [f"**{results['profile']}** — pool `{routing['pool']}`, train {routing['n_train']:,} / validation "
+    pool = routing["pool"]["name"] if isinstance(routing.get("pool"), dict) else routing.get("pool")
+    lines = [f"**{results['profile']}** — pool `{pool}`, train {routing['n_train']:,} / validation "
              f"{routing['n_validation']:,} / test **{routing['n_test']:,}** questions, {len(seeds)} seeds; produced at "
              f"`{str(produced.get('commit', '?'))[:12]}` on {cpu.get('model', '?')} ({', '.join(cpu.get('isa', []))}"
              f"{wall}; numeric fingerprint `{produced.get('numeric_fingerprint')}`).", "",
