@@ -38,7 +38,7 @@ EXPECTED_VERDICTS = ROOT / "results/tiny/verdicts.yaml"
 # Stages whose outputs are byte-identical on any machine (no float computation on model states):
 # their output hashes must match dvc.lock everywhere.
 FLOAT_FREE_STAGES = {"fetch"}
-SLACK = 1e-9  # the table rounds numbers to 6 decimals
+SLACK = 1e-6  # the table rounds numbers to 6 decimals
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +121,15 @@ def test_verdicts_and_numbers_match_the_committed_table(first_run, fresh_copy):
 
 
 def table_differences(expected: dict, produced: dict) -> list[str]:
-    """Every claim whose verdict differs, or whose estimate or bound moved beyond its tolerance."""
+    """Every claim whose verdict differs, or whose estimate or bound moved beyond its tolerance.
+
+    ``borderline`` qualifies an inconclusive verdict (a bound near a boundary) and is not compared:
+    a bound that moves within its tolerance may leave the band while the verdict stays the same."""
     problems = [f"{c}: in the table but not produced" for c in sorted(set(expected) - set(produced))]
     problems += [f"{c}: produced but not in the table" for c in sorted(set(produced) - set(expected))]
     for claim in sorted(set(expected) & set(produced)):
         row, verdict = expected[claim], produced[claim]
-        if row["verdict"] != verdict.outcome or bool(row.get("borderline")) != verdict.borderline:
+        if row["verdict"] != verdict.outcome:
             problems.append(f"{claim}: {row['verdict']}{' (borderline)' if row.get('borderline') else ''} -> "
                             f"{verdict.outcome}{' (borderline)' if verdict.borderline else ''}: {verdict.reason}")
         tolerance = row.get("tolerance", 0.0) + SLACK

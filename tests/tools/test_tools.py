@@ -45,3 +45,5 @@ def test_the_committed_table_tolerates_moves_within_the_band_and_nothing_else():
     flipped = table_differences(committed, {"a": verdict("a", "contradicted", [-0.1, 0.3], measured=0.1)})
     assert flipped and "inconclusive -> contradicted" in flipped[0]
     assert table_differences(committed, {}) == ["a: in the table but not produced"]
+    near = verdict("a", "inconclusive", [-0.1, 0.3], measured=0.1, borderline=True)
+    assert not table_differences(committed, {"a": near})  # the same verdict, only nearer a boundary
