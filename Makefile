@@ -16,7 +16,7 @@ export DVC_NO_ANALYTICS := 1
 export TOKENIZERS_PARALLELISM := false
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: repro test bench bench-proxy-venv chromium clean medium jitter tables
+.PHONY: repro test test-fast bench bench-proxy-venv chromium clean medium jitter tables
 
 repro: $(STAMP)
 	dvc repro
@@ -44,6 +44,12 @@ tables: $(STAMP)
 	$(PY) -m tools.verdict_table --profile tiny
 	cp reports/claims.md docs/claims.md
 	$(PY) -m tools.readme_results
+
+# The development lane (a few minutes): every test but the slow ones (the whole tiny pipeline, the
+# benchmarks' quick runs, the schemathesis fuzz). CI runs `make test`, the full suite.
+test-fast: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -m "not slow" tests
 
 bench: $(STAMP) bench-proxy-venv
 	$(PY) -m benchmarks

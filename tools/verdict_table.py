@@ -63,6 +63,31 @@ def results_summary(profile: str, verdicts: list[Verdict], metrics_dir: Path, pr
     }
 
 
+SLACK = 1e-6  # the table rounds numbers to 6 decimals
+
+
+def table_differences(expected: dict, produced: dict) -> list[str]:
+    """Every claim whose verdict differs, or whose estimate or bound moved beyond its tolerance.
+
+    ``borderline`` qualifies an inconclusive verdict (a bound near a boundary) and is not compared:
+    a bound that moves within its tolerance may leave the band while the verdict stays the same."""
+    problems = [f"{c}: in the table but not produced" for c in sorted(set(expected) - set(produced))]
+    problems += [f"{c}: produced but not in the table" for c in sorted(set(produced) - set(expected))]
+    for claim in sorted(set(expected) & set(produced)):
+        row, verdict = expected[claim], produced[claim]
+        if row["verdict"] != verdict.outcome:
+            problems.append(f"{claim}: {row['verdict']}{' (borderline)' if row.get('borderline') else ''} -> "
+                            f"{verdict.outcome}{' (borderline)' if verdict.borderline else ''}: {verdict.reason}")
+        tolerance = row.get("tolerance", 0.0) + SLACK
+        numbers = [("estimate", row.get("estimate"), verdict.measured)]
+        if row.get("interval") is not None:
+            numbers += list(zip(("low", "high"), row["interval"], verdict.interval or [None, None]))
+        for name, want, got in numbers:
+            if want is not None and (got is None or abs(got - want) > tolerance):
+                problems.append(f"{claim}: {name} {got} is not within {tolerance:g} of the committed {want}")
+    return problems
+
+
 def write_table(profile: str, verdicts: list[Verdict], metrics_dir: Path, path: Path) -> None:
     features = json.loads((metrics_dir / "features.json").read_text())["metrics"]
     table = {

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from claims import load_claims
-from tests.stages.test_pipeline import table_differences
+from tools.verdict_table import table_differences
 from verify.decision import Claimed, Interval, decide
 from verify.jitter import load_jitter
 from verify.verdicts import Verdict, read_verdicts, seed_jitter

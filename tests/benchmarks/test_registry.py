@@ -24,6 +24,7 @@ def test_every_benchmark_module_is_registered():
 
 
 @pytest.mark.parametrize("name", sorted(set(BENCHMARKS) - RUN_ELSEWHERE))
+@pytest.mark.slow
 def test_benchmark_runs_in_quick_mode_and_writes_its_quick_file(name, tmp_path, monkeypatch, request):
     monkeypatch.setattr(benchmarks.results, "RESULTS_DIR", tmp_path)
     # trinity_features measures the real backbone: the converted SmolLM2 (one session fixture)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from benchmarks import litellm_proxy, serve_overhead
 
 FUGU_TARGETS = ("fugu_priority", "fugu_trinity_tiny", "fugu_trinity_real")
 
 
+@pytest.mark.slow
 def test_quick_run_measures_every_target_at_each_level_and_records_its_findings(tmp_path, smollm2_dir):
     assert serve_overhead.main(["--quick", "--backbone", str(smollm2_dir), "--out-dir", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "serve_overhead_quick.json").read_text())

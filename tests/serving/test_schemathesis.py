@@ -34,6 +34,7 @@ def live_schema():
         yield schemathesis.openapi.from_url(f"{url}/openapi.json")
 
 
+@pytest.mark.slow
 def test_generated_requests_get_no_5xx_and_conform(live_schema):
     """Each operation's strategy driven by hypothesis directly (schemathesis' pytest plugin
     does not load under this pytest); failures raise with schemathesis' own report."""

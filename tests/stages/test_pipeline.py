@@ -30,6 +30,7 @@ import yaml
 from claims import load_claims
 from tests.test_no_network import guarded_env
 from tools.run_profile import copy_project
+from tools.verdict_table import table_differences
 from verify.schemas import declared_metrics_files, load_metrics
 from verify.verdicts import read_verdicts
 
@@ -38,7 +39,8 @@ EXPECTED_VERDICTS = ROOT / "results/tiny/verdicts.yaml"
 # Stages whose outputs are byte-identical on any machine (no float computation on model states):
 # their output hashes must match dvc.lock everywhere.
 FLOAT_FREE_STAGES = {"fetch"}
-SLACK = 1e-6  # the table rounds numbers to 6 decimals
+
+pytestmark = pytest.mark.slow  # minutes: left out by `make test-fast`
 
 
 @pytest.fixture(scope="module")
@@ -118,25 +120,3 @@ def test_verdicts_and_numbers_match_the_committed_table(first_run, fresh_copy):
     problems = table_differences(expected, produced)
     assert not problems, (f"the run differs from {EXPECTED_VERDICTS.relative_to(ROOT)} (review, then rewrite it with "
                           "`python -m tools.verdict_table`):\n" + "\n".join(problems))
-
-
-def table_differences(expected: dict, produced: dict) -> list[str]:
-    """Every claim whose verdict differs, or whose estimate or bound moved beyond its tolerance.
-
-    ``borderline`` qualifies an inconclusive verdict (a bound near a boundary) and is not compared:
-    a bound that moves within its tolerance may leave the band while the verdict stays the same."""
-    problems = [f"{c}: in the table but not produced" for c in sorted(set(expected) - set(produced))]
-    problems += [f"{c}: produced but not in the table" for c in sorted(set(produced) - set(expected))]
-    for claim in sorted(set(expected) & set(produced)):
-        row, verdict = expected[claim], produced[claim]
-        if row["verdict"] != verdict.outcome:
-            problems.append(f"{claim}: {row['verdict']}{' (borderline)' if row.get('borderline') else ''} -> "
-                            f"{verdict.outcome}{' (borderline)' if verdict.borderline else ''}: {verdict.reason}")
-        tolerance = row.get("tolerance", 0.0) + SLACK
-        numbers = [("estimate", row.get("estimate"), verdict.measured)]
-        if row.get("interval") is not None:
-            numbers += list(zip(("low", "high"), row["interval"], verdict.interval or [None, None]))
-        for name, want, got in numbers:
-            if want is not None and (got is None or abs(got - want) > tolerance):
-                problems.append(f"{claim}: {name} {got} is not within {tolerance:g} of the committed {want}")
-    return problems

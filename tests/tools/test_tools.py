@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.stages.test_pipeline import table_differences
 from tools.run_profile import parse_value, set_params
-from tools.verdict_table import row
+from tools.verdict_table import row, table_differences
 from verify.jitter import bound_shifts, jitter_table
 from verify.verdicts import Verdict
 
