@@ -67,7 +67,7 @@ from fugu.conductor.executor import execute
 from fugu.pools.base import Piece, Pool, Reply
 from fugu.routing.base import Router, ranked
 from fugu.serving.counting import count_tokens, count_usage
-from fugu.serving.wire import (
+from fugu.serving.protocol import (
     AssistantMessage,
     ChatCompletion,
     ChatCompletionChunk,
@@ -88,6 +88,8 @@ from fugu.serving.wire import (
     check_token_limit,
     completion_id,
     error_body,
+    finish_reason,
+    message_id,
     now,
     response_id,
     usage_from,
@@ -562,7 +564,7 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
     def chat_completion(reply: Reply, chat: ChatCompletionRequest, usage: Usage) -> dict[str, Any]:
         message = AssistantMessage(content=reply.text if reply.text or not reply.tool_calls else None,
                                    tool_calls=reply.tool_calls or None)
-        finish = "tool_calls" if reply.tool_calls else _finish(reply.finish_reason)
+        finish = "tool_calls" if reply.tool_calls else finish_reason(reply.finish_reason)
         return ChatCompletion(id=completion_id(), created=now(), model=chat.model,
                               choices=[Choice(message=message, finish_reason=finish)],
                               usage=usage).model_dump(exclude_none=True)
@@ -570,7 +572,7 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
     def response_object(reply: Reply, request: ResponsesRequest, usage: Usage) -> dict[str, Any]:
         return ResponseObject(id=response_id(), created_at=now(), model=request.model,
                               instructions=request.instructions,
-                              output=[OutputMessage(id=f"msg_{completion_id()[9:]}", content=[OutputText(text=reply.text)])],
+                              output=[OutputMessage(id=message_id(), content=[OutputText(text=reply.text)])],
                               usage=response_usage(usage)).model_dump(exclude_none=True)
 
     async def relay_pieces(opened: OpenStream) -> AsyncIterator[Piece]:
@@ -609,7 +611,7 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
             message = "the answer was interrupted upstream; retry the request"
             yield f"data: {json.dumps(error_body(message, 'server_error', 'upstream_interrupted'))}\n\n"
             return
-        yield event([ChunkChoice(delta=Delta(), finish_reason="tool_calls" if called else _finish(finish))])
+        yield event([ChunkChoice(delta=Delta(), finish_reason="tool_calls" if called else finish_reason(finish))])
         if chat.stream_options and chat.stream_options.include_usage:
             usage = await usage_of(conversation, "".join(text), counts)
             yield event([], usage=usage)
@@ -618,7 +620,7 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
     async def response_events(opened: OpenStream, request: ResponsesRequest,
                               conversation: list[Message]) -> AsyncIterator[str]:
         """The relayed stream as Responses API events, created → deltas → completed."""
-        ident, item_id, sequence = response_id(), f"msg_{completion_id()[9:]}", 0
+        ident, item_id, sequence = response_id(), message_id(), 0
         base = ResponseObject(id=ident, created_at=now(), status="in_progress", model=request.model, output=[],
                               instructions=request.instructions)
 
@@ -724,10 +726,6 @@ def response_usage(usage: Usage) -> ResponseUsage:
 
 def reply_text(reply: Reply) -> str:
     return reply.text + "".join(json.dumps(c.get("function", {})) for c in reply.tool_calls or [])
-
-
-def _finish(reason: str | None) -> str:
-    return reason if reason in ("stop", "length", "tool_calls", "content_filter") else "stop"
 
 
 async def read_body(request: Request, config: ServeConfig) -> bytes:
