@@ -11,15 +11,65 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import time
+from typing import Callable, Iterator
 
 import numpy as np
 
 from fugu.routing.base import Router
+from fugu.serving.errors import APIError
 from fugu.types import Message
 
 log = logging.getLogger(__name__)
+
+
+class Slot:
+    """One admitted request's place in flight, released exactly once by whoever holds it last."""
+
+    def __init__(self, admission: "Admission"):
+        self._admission = admission
+        self._held = True
+        self.handed_off = False
+        admission.in_flight += 1
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._admission.in_flight -= 1
+
+    def hand_off(self) -> Callable[[], None]:
+        """Pass the slot to something that outlives the handler (a stream): the handler's exit no
+        longer frees it; calling the returned function does."""
+        self.handed_off = True
+        return self.release
+
+
+class Admission:
+    """At most ``limit`` requests in flight; one more gets a 429 carrying ``Retry-After``.
+
+    A counter rather than a semaphore: a request beyond the limit is refused at once, since a
+    client told to retry can back off or go elsewhere, while a queued one only waits.
+    """
+
+    def __init__(self, limit: int, retry_after_s: int, stats: collections.Counter):
+        self.limit, self.retry_after_s, self.stats = limit, retry_after_s, stats
+        self.in_flight = 0
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[Slot]:
+        """A slot for the with-block, freed when it ends unless handed off (``Slot.hand_off``)."""
+        if self.in_flight >= self.limit:
+            self.stats["rate_limited"] += 1
+            raise APIError(429, "server busy: too many requests in flight; retry shortly", type="rate_limit_error",
+                           code="rate_limit_exceeded", headers={"Retry-After": str(self.retry_after_s)})
+        slot = Slot(self)
+        try:
+            yield slot
+        finally:
+            if not slot.handed_off:
+                slot.release()
 
 
 class RouterUndecided(Exception):
