@@ -80,7 +80,7 @@ def api_key_from(args: argparse.Namespace) -> str | None:
 
 
 def serve_config(args: argparse.Namespace):
-    from fugu.serving.app import ServeConfig
+    from fugu.serving.config import ServeConfig
 
     return ServeConfig(
         served_model=args.model, ultra_model=args.ultra_model, api_key=api_key_from(args),
@@ -135,7 +135,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def add_serve_command(commands) -> None:
     """``fugu serve``: every flag of the server, documented in ``fugu serve --help``; defaults from ServeConfig."""
-    from fugu.serving.app import ServeConfig
+    from fugu.serving.config import ServeConfig
     from fugu.trinity.router import DEFAULT_MAX_TOKENS, DEFAULT_PREFIX_CACHE_MB
 
     d = ServeConfig()

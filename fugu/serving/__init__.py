@@ -1,2 +1,2 @@
-"""Serving: the OpenAI-compatible app (app), its wire models (wire), the local worker server
+"""Serving: the OpenAI-compatible app (app), its wire models (protocol), the local worker server
 that puts any pool behind HTTP (worker_server)."""

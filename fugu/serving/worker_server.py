@@ -40,7 +40,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
 from fugu.pools.base import Pool, PoolError
-from fugu.serving.wire import (
+from fugu.serving.protocol import (
     AssistantMessage,
     ChatCompletion,
     ChatCompletionChunk,

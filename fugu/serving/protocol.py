@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -29,6 +29,12 @@ CLOSED = ConfigDict(strict=True, extra="forbid")
 # OpenAI's function-name rule.
 NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 TEXT_ONLY = ("image_url", "input_image", "input_audio", "audio", "file", "input_file")
+
+
+def worker_role(role: str) -> str:
+    """The role as workers read it: ``developer`` is OpenAI's newer name for ``system``, which
+    many workers' chat templates lack."""
+    return "system" if role == "developer" else role
 
 
 class TextPart(BaseModel):
@@ -90,7 +96,7 @@ class ChatMessage(BaseModel):
 
     def for_worker(self) -> dict[str, Any]:
         """The message as pools read it: role (developer → system), text content, tool fields."""
-        message: dict[str, Any] = {"role": "system" if self.role == "developer" else self.role, "content": self.text()}
+        message: dict[str, Any] = {"role": worker_role(self.role), "content": self.text()}
         if self.tool_calls:
             message["tool_calls"] = [call.model_dump() for call in self.tool_calls]
         if self.tool_call_id is not None:
@@ -158,7 +164,7 @@ ResponseFormat = Annotated[Union[TextFormat, JsonObjectFormat, JsonSchemaFormat]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Penalty = Annotated[float, Field(ge=-2.0, le=2.0, allow_inf_nan=False)]
 
-# Forwarded to the chosen worker when set (the pool must say it honours each; see app.py).
+# Forwarded to the chosen worker when set (the pool must say it honours each; see service.py).
 FORWARDED = ("tools", "tool_choice", "parallel_tool_calls", "response_format", "stop", "max_tokens",
              "temperature", "top_p", "seed", "presence_penalty", "frequency_penalty")
 # OpenAI fields no worker behind this server can honour: set to anything but their default → 400.
@@ -262,6 +268,12 @@ def check_token_limit(request: Any, limit: int) -> None:
 # --- chat responses ---------------------------------------------------------------------
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
+
+
+def finish_reason(reason: str | None) -> FinishReason:
+    """A worker's finish reason as OpenAI's enum allows it; anything else (a provider's own
+    ``"eos"``, ``None``) reads as ``"stop"`` rather than failing the client's parser."""
+    return reason if reason in get_args(FinishReason) else "stop"
 
 
 class Usage(BaseModel):
@@ -414,7 +426,7 @@ class ResponsesRequest(BaseModel):
         turns = [{"role": "system", "content": self.instructions}] if self.instructions else []
         if isinstance(self.input, str):
             return turns + [{"role": "user", "content": self.input}]
-        return turns + [{"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in self.input]
+        return turns + [{"role": worker_role(m.role), "content": m.text()} for m in self.input]
 
     def options(self) -> dict[str, Any]:
         chosen = {"max_tokens": self.max_output_tokens, "temperature": self.temperature, "top_p": self.top_p}
@@ -462,6 +474,11 @@ class ResponseObject(BaseModel):
 
 def response_id() -> str:
     return f"resp_{uuid.uuid4().hex}"
+
+
+def message_id() -> str:
+    """An output item's id (``msg_...``), as the Responses API names them."""
+    return f"msg_{uuid.uuid4().hex}"
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -1,0 +1,94 @@
+"""The ASGI plumbing a hostile or impatient client needs: a body deadline and size limit, and
+work cancelled the moment the client disconnects.
+
+Why by hand: FastAPI reads a body however slowly it arrives and keeps a handler running after
+its client has gone, so a slow upload would hold a slot indefinitely and a client that hangs up
+would leave its worker call (and its slot) busy until the worker answered. Here the body must
+arrive within a deadline, and both a plain answer (``unless_client_goes``) and a stream
+(``RelayResponse``) stop their worker as soon as ``http.disconnect`` arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
+
+import anyio
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+
+from fugu.serving.errors import APIError
+
+T = TypeVar("T")
+
+
+class ClientGone(Exception):
+    """The client disconnected before its answer was ready; its work was cancelled."""
+
+
+async def read_body(request: Request, max_bytes: int, timeout_s: float) -> bytes:
+    """The request body within ``timeout_s`` (408), refusing (413) anything over ``max_bytes``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise APIError(413, f"request body of {declared} bytes exceeds the limit of {max_bytes}",
+                       code="body_too_large")
+
+    async def read() -> bytes:
+        body = bytearray()
+        async for block in request.stream():
+            body += block
+            if len(body) > max_bytes:
+                raise APIError(413, f"request body exceeds the limit of {max_bytes} bytes", code="body_too_large")
+        return bytes(body)
+
+    try:
+        return await asyncio.wait_for(read(), timeout_s)
+    except TimeoutError:
+        raise APIError(408, f"the request body did not arrive within {timeout_s:g}s",
+                       code="request_timeout") from None
+
+
+async def until_disconnect(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def unless_client_goes(request: Request, work: Awaitable[T]) -> T:
+    """``work``'s result; if the client disconnects first, ``work`` is cancelled and ClientGone raised."""
+    task, watch = asyncio.ensure_future(work), asyncio.ensure_future(until_disconnect(request))
+    try:
+        done, _ = await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    raise ClientGone
+
+
+class RelayResponse(StreamingResponse):
+    """A stream that stops (cancelling the worker's) the moment the client goes, then runs ``on_close``."""
+
+    def __init__(self, content: AsyncIterator[str], on_close: Callable[[], None], **kwargs: Any):
+        super().__init__(content, **kwargs)
+        self._on_close = on_close
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            async with anyio.create_task_group() as group:
+                async def relay() -> None:
+                    try:
+                        await self.stream_response(send)
+                    except OSError:
+                        pass
+                    group.cancel_scope.cancel()
+
+                group.start_soon(relay)
+                await self.listen_for_disconnect(receive)
+                group.cancel_scope.cancel()
+        finally:
+            self._on_close()
+            with contextlib.suppress(Exception):
+                await self.body_iterator.aclose()
