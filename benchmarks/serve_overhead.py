@@ -52,7 +52,7 @@ from benchmarks import litellm_proxy, router_targets
 from benchmarks.results import write_result
 from fugu.cli import router_threads
 from fugu.pools.simulated import SimulatedPool
-from fugu.serving.app import ServeConfig
+from fugu.serving.config import ServeConfig
 from fugu.serving.worker_server import free_port, spawned
 
 ROOT = Path(__file__).resolve().parent.parent
