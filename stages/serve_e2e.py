@@ -1,298 +1,36 @@
 """serve_e2e: boot `fugu serve`, send real requests with the openai client, check answers and hiding.
 
-The whole serving path runs over real sockets on loopback:
-
     openai client → `fugu serve` (subprocess) → LiteLLMPool (litellm) → local worker server → pool
 
-The worker server (``fugu.serving.worker_server``, in this process) answers from recorded real model
-outputs (``ReplayPool`` over ``artifacts/fetch/routing``) when ``fetch`` produced them;
-otherwise, in the tiny profile, from the simulated pool, a MOCK — then answer correctness
-goes under ``mock`` and the real ``correct_fraction`` is recorded *not run* with the reason.
-With ``pool`` in its params (the full profile: local HF models or API models), `fugu serve`
-calls those real workers directly on the recorded questions. Whether the pool stays hidden
-(``worker_names_leaked``: worker names found in any body, header or stream chunk the client
-received) is measured for real either way. Every server is shut down on success and on failure.
-
-``live``: besides the recorded/mock path, one request is answered LIVE by a real
-local model — SmolLM2-135M-Instruct as fetch converted it — through `fugu serve` over a
-``local_hf`` pool (greedy, bounded ``max_new_tokens``); metrics say so under ``live``.
+The questions are held-out recorded real ones from ``artifacts/fetch/routing`` (fetch copies
+them from ``data/routing``, which ships in the repository), answered by their recorded
+outputs behind the local worker server, or, with ``pool`` in the params (the full profile:
+local HF models or API models), by those real workers. Whether the pool stays hidden
+(``worker_names_leaked``) is measured over everything the client received. ``live``: one more
+request answered LIVE by a real local model (fetch's converted SmolLM2) through `fugu serve`.
+The code is :mod:`fugu.serving.e2e`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import tempfile
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Iterator
 
-import httpx
-import openai
-import yaml
-
-from fugu.data.graders import GraderError, grade_numeric
-from fugu.data.matrix import load_split
-from fugu.data.table import TABLE_FILE, read_outcome_table
-from fugu.pools.base import Pool
-from fugu.pools.replay import ReplayPool
-from fugu.serving.worker_server import create_worker_app, free_port, running, spawned
-from stages.builders import simulated_world
+from fugu.serving.e2e import build_router, live_request, serve_and_ask, served_metrics, worker_source
 from stages.common import checksums, open_stage, write_metrics
 from stages.paths import ROOT, ROUTING_DIR, TRAINED_SPEC
 
-FOLLOW_UP = "Please check your work and state the final answer again."
-VIA_WORKER_SERVER = "LiteLLMPool -> local worker server (HTTP)"
-
-
-@dataclass(frozen=True)
-class Question:
-    question_id: str
-    text: str
-    gold: str
-
-
-@dataclass(frozen=True)
-class WorkerSource:
-    """Who answers, and the questions (with gold answers) to ask."""
-    questions: list[Question]
-    mock: bool                          # True: the simulated pool answers (a MOCK)
-    description: str
-    pool: Pool | None = None            # an offline pool, served by the local worker server; or
-    spec: dict[str, Any] | None = None  # real workers (local HF models, APIs), handed to fugu serve
-
-    @property
-    def worker_names(self) -> list[str]:
-        return [w.name for w in self.pool.workers] if self.pool is not None else [w["name"] for w in self.spec["workers"]]
-
-
-@dataclass(frozen=True)
-class RouterLaunch:
-    """How `fugu serve` builds its router: the flags that select and configure it."""
-    cli_args: list[str]
-
-
-def build_router(section: dict[str, Any], workers: list[str]) -> RouterLaunch:
-    """The router the server runs over ``workers`` (the pool's order).
-
-    ``trinity``: the vector ``train_trinity`` produced, on the fetched backbone — the real
-    coordinator, re-scoring the whole conversation at every turn (per-step). ``priority``: a
-    fixed-order stand-in, kept for debugging the serving path without a trained vector.
-    """
-    if section["router"] == "trinity":
-        return RouterLaunch(["--router", "trinity", "--spec", str(TRAINED_SPEC), "--project", str(ROOT)])
-    if section["router"] == "priority":
-        order = list(section.get("priority") or workers)
-        return RouterLaunch(["--router", "priority", "--priority", ",".join(order)])
-    raise ValueError(f"serve_e2e.router must be 'trinity' or 'priority', got {section['router']!r}")
-
-
-def worker_source(params: dict[str, Any], section: dict[str, Any]) -> WorkerSource:
-    """The workers and questions of this run.
-
-    Questions: held-out (test split) recorded real questions of ``section["category"]`` (GSM8K:
-    the claim's benchmark), graded against their gold answers, when fetch produced them. Without
-    them the tiny profile asks the simulated pool (a MOCK); the full profile stops, naming
-    what to fetch. Workers: ``section["pool"]`` (real models) when given, else the recorded
-    outputs (or the mock) behind the local worker server.
-    """
-    n_questions = int(section["n_questions"])
-    table_file = ROUTING_DIR / TABLE_FILE
-    if table_file.exists() and len(read_outcome_table(table_file)):
-        replay = ReplayPool.from_dir(ROUTING_DIR)
-        test = load_split(ROUTING_DIR, "test")
-        references = replay.table.drop_duplicates("question_id").set_index("question_id")["reference"]
-        category = section.get("category")
-        questions = [Question(q, text, str(references[q]))
-                     for q, text, c in zip(test.question_ids, test.questions, test.categories)
-                     if _is_number(references.get(q)) and category in (None, c)][:n_questions]
-        if len(questions) < n_questions:
-            raise ValueError(f"{ROUTING_DIR}: the test split has {len(questions)} {category or ''} questions with a numeric "
-                             f"reference; serve_e2e.n_questions asks for {n_questions} (raise the fetch subset)")
-        if section.get("pool"):
-            return WorkerSource(questions, mock=False, description=f"{section['pool']['kind']} pool from params (real workers)",
-                                spec=_checked_spec(section["pool"]))
-        return WorkerSource(questions, mock=False, description=f"{VIA_WORKER_SERVER} -> ReplayPool (recorded real model outputs)", pool=replay)
-    if params["profile"] == "full" or section.get("pool"):
-        raise FileNotFoundError(
-            f"serve_e2e needs recorded real outcomes ({table_file} is missing or empty): put the routing data "
-            f"in fetch.routing.data_dir (listed in its README) and run `dvc repro fetch`")
-    # Held-out questions only: the vector being served was trained on the others.
-    pool, _, held_ids = simulated_world(params)
-    by_id = {q.question_id: q for q in pool.questions}
-    questions = [Question(q, by_id[q].text, str(by_id[q].answer)) for q in held_ids[:n_questions]]
-    return WorkerSource(questions, mock=True, description=f"{VIA_WORKER_SERVER} -> SimulatedPool (MOCK: seeded skill matrix)", pool=pool)
-
-
-def _checked_spec(spec: dict[str, Any]) -> dict[str, Any]:
-    if not spec.get("workers"):
-        raise ValueError("serve_e2e.pool lists no workers: name local model directories (kind: local_hf) "
-                         "or API models (kind: litellm) in params.yaml")
-    return dict(spec)
-
-
-def local_worker_spec(worker_url: str, workers: list[str], timeout_s: float) -> dict[str, Any]:
-    """The pool spec that reaches the local worker server through litellm, one model per worker."""
-    return {"kind": "litellm", "timeout_s": timeout_s,
-            "workers": [{"name": w, "model": f"openai/{w}", "api_base": f"{worker_url}/v1", "api_key": "local"}
-                        for w in workers]}
-
-
-@contextlib.contextmanager
-def fugu_server(spec: dict[str, Any], launch: RouterLaunch, section: dict[str, Any], workdir: Path) -> Iterator[str]:
-    """`fugu serve` over the pool ``spec`` as a subprocess on a free loopback port; yields its base URL; always stopped."""
-    spec_file = workdir / "workers.yaml"
-    spec_file.write_text(yaml.safe_dump(spec))
-    port = free_port()
-    command = [sys.executable, "-m", "fugu.cli", "serve", "--workers", str(spec_file), "--port", str(port),
-               "--model", section["served_model"], "--worker-timeout", str(section["worker_timeout_s"]),
-               "--request-timeout", str(section["request_timeout_s"]), "--max-attempts", str(section["max_attempts"]),
-               *launch.cli_args]
-    env = {"FUGU_API_KEY": section["api_key"]}  # not on the command line, where ps shows it
-    url = f"http://127.0.0.1:{port}"
-    with spawned(command, f"{url}/health", workdir / "fugu-serve.log", env=env, cwd=ROOT,
-                 startup_timeout_s=float(section["startup_timeout_s"])):
-        yield url
-
-
-def exercise(url: str, section: dict[str, Any], questions: list[Question]) -> dict[str, Any]:
-    """Per question: one plain, one streaming and one multi-turn request, graded against gold.
-
-    Returns the answers and every surface the client saw (bodies, headers, chunks), for the
-    leak check.
-    """
-    client = openai.OpenAI(base_url=f"{url}/v1", api_key=section["api_key"], max_retries=0,
-                           timeout=float(section["request_timeout_s"]) + 5)
-    model = section["served_model"]
-    surfaces: list[str] = []
-    answers = []
-    stream_chunks = 0
-    for q in questions:
-        user = {"role": "user", "content": q.text}
-        raw = client.chat.completions.with_raw_response.create(model=model, messages=[user])
-        plain = raw.parse().choices[0].message.content or ""
-        surfaces += [raw.http_response.text, _headers(raw.headers)]
-
-        raw = client.chat.completions.with_raw_response.create(model=model, messages=[user], stream=True)
-        chunks = list(raw.parse())
-        stream_chunks += len(chunks)
-        streamed = "".join((c.choices[0].delta.content or "") for c in chunks if c.choices)
-        surfaces += [_headers(raw.headers), *(c.model_dump_json() for c in chunks)]
-
-        # Per-step routing: the router scores the conversation again, with the first reply in it.
-        turns = [user, {"role": "assistant", "content": plain}, {"role": "user", "content": FOLLOW_UP}]
-        raw = client.chat.completions.with_raw_response.create(model=model, messages=turns)
-        follow_up = raw.parse().choices[0].message.content or ""
-        surfaces += [raw.http_response.text, _headers(raw.headers)]
-
-        for kind, text in (("plain", plain), ("stream", streamed), ("multi_turn", follow_up)):
-            answers.append({"question_id": q.question_id, "kind": kind, "gold": q.gold,
-                            "correct": grade_numeric(text, q.gold) == 1.0})
-
-    models = httpx.get(f"{url}/v1/models", headers={"Authorization": f"Bearer {section['api_key']}"}, timeout=10)
-    health = httpx.get(f"{url}/health", headers={"Authorization": f"Bearer {section['api_key']}"}, timeout=10)
-    unauthorized = httpx.post(f"{url}/v1/chat/completions", json={"model": model, "messages": [user]}, timeout=10)
-    surfaces += [models.text, _headers(models.headers), health.text, _headers(health.headers), unauthorized.text]
-    return {"answers": answers, "surfaces": surfaces, "stream_chunks": stream_chunks,
-            "router": health.json()["router"], "unauthorized_status": unauthorized.status_code,
-            "served_models": [m["id"] for m in models.json()["data"]]}
-
-
-def serve_and_ask(source: WorkerSource, launch: RouterLaunch, section: dict[str, Any]) -> dict[str, Any]:
-    """Worker server (for an offline pool) up, `fugu serve` up, the requests of ``exercise``; all down after."""
-    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as servers:
-        spec = source.spec
-        if spec is None:
-            worker_url = servers.enter_context(running(create_worker_app(source.pool)))
-            spec = local_worker_spec(worker_url, source.worker_names, float(section["worker_timeout_s"]))
-        url = servers.enter_context(fugu_server(spec, launch, section, Path(tmp)))
-        return exercise(url, section, source.questions)
-
-
-def live_request(live: dict[str, Any], section: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
-    """One question answered by a real local model through `fugu serve` (a ``local_hf`` pool, priority router):
-    (metrics, timings)."""
-    workers = [dict(w, path=str(ROOT / w["path"])) for w in live["workers"]]
-    spec = {"kind": "local_hf", "max_new_tokens": int(live["max_new_tokens"]), "workers": workers}
-    launch = RouterLaunch(["--router", "priority", "--priority", ",".join(w["name"] for w in workers)])
-    client_section = {**section, "request_timeout_s": float(live["request_timeout_s"])}
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp, fugu_server(spec, launch, client_section, Path(tmp)) as url:
-        booted = time.perf_counter()
-        client = openai.OpenAI(base_url=f"{url}/v1", api_key=section["api_key"], max_retries=0,
-                               timeout=float(live["request_timeout_s"]) + 5)
-        asked = time.perf_counter()
-        raw = client.chat.completions.with_raw_response.create(
-            model=section["served_model"], messages=[{"role": "user", "content": live["question"]}])
-        reply = raw.parse()
-        answered = time.perf_counter()
-    text = reply.choices[0].message.content or ""
-    try:
-        correct = grade_numeric(text, str(live["gold"])) == 1.0
-    except GraderError:
-        correct = False
-    return {
-        "live": True, "answered_by": "a real local model, generating now (not a recording)",
-        "path": "openai client -> fugu serve (subprocess) -> LocalHFPool (greedy)",
-        "models": [w["name"] for w in workers], "question": live["question"], "gold": str(live["gold"]),
-        "answer": text, "correct": correct, "max_new_tokens": int(live["max_new_tokens"]),
-        "completion_tokens": getattr(reply.usage, "completion_tokens", None),
-        "worker_names_leaked": count_leaks([raw.http_response.text, _headers(raw.headers)], [w["name"] for w in workers]),
-    }, {"startup_s": booted - started, "latency_s": answered - asked}
-
-
-def count_leaks(surfaces: list[str], worker_names: list[str]) -> int:
-    """Occurrences of any worker name in anything the client received."""
-    return sum(surface.count(name) for surface in surfaces for name in worker_names)
-
 
 def main() -> None:
-    params, profile, section = open_stage("serve_e2e")
-    source = worker_source(params, section)
-    launch = build_router(section, source.worker_names)
+    _, profile, section = open_stage("serve_e2e")
+    source = worker_source(section, ROUTING_DIR)
+    launch = build_router(section, source.worker_names, TRAINED_SPEC, ROOT)
     started = time.perf_counter()
-    result = serve_and_ask(source, launch, section)
-    answers = result["answers"]
-    correct = {"correct_fraction": sum(a["correct"] for a in answers) / len(answers),
-               "n_requests_graded": len(answers), "answers": answers}
-    metrics: dict[str, Any] = {
-        "router": result["router"],
-        "path": f"openai client -> fugu serve (subprocess) -> {source.description}",
-        "worker_names_leaked": count_leaks(result["surfaces"], source.worker_names),
-        "surfaces_checked": len(result["surfaces"]),
-        "served_models": result["served_models"],
-        "unauthorized_status": result["unauthorized_status"],
-        "stream_chunks": result["stream_chunks"],
-    }
-    not_run: dict[str, str] = {}
-    timings: dict[str, Any] = {}
-    if source.mock:
-        metrics["mock"] = {"mock": True, **correct}
-        not_run["correct_fraction"] = (
-            "no recorded real worker outputs: artifacts/fetch/routing holds no outcomes (the shared routing "
-            "data lists no files; fetch records not_run.routing); the answers came from the simulated pool, "
-            "a MOCK, and are under mock.correct_fraction")
-    else:
-        metrics.update(correct)
-    artifacts = checksums(ROUTING_DIR) if not source.mock else {}
+    metrics = served_metrics(source, serve_and_ask(source, launch, section, ROOT))
+    artifacts, timings = checksums(ROUTING_DIR), {}
     if section.get("live"):
-        metrics["live"], timings["live"] = live_request(section["live"], section)
+        metrics["live"], timings["live"] = live_request(section["live"], section, ROOT)
         artifacts.update(checksums(*(ROOT / w["path"] for w in section["live"]["workers"])))
-    write_metrics("serve_e2e", profile, metrics, artifacts, not_run=not_run,
-                  timings={"wall_s": time.perf_counter() - started, **timings})
-
-
-def _headers(headers: Any) -> str:
-    return "\n".join(f"{k}: {v}" for k, v in headers.items())
-
-
-def _is_number(value: object) -> bool:
-    try:
-        grade_numeric(str(value), str(value))
-    except GraderError:
-        return False
-    return True
+    write_metrics("serve_e2e", profile, metrics, artifacts, timings={"wall_s": time.perf_counter() - started, **timings})
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import yaml
 from tests.import_graph import ROOT, import_closure
 
 DVC = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-# Code a stage runs in a subprocess, not by import: (what the stage's source names, its entry files).
+# Code a stage runs in a subprocess, not by import: (what the code it imports names, its entry files).
 SUBPROCESS_ENTRIES = {
     "serve_e2e": ('"fugu.cli"', ["fugu/cli.py"]),
     "report": ('"verify/test_claims.py"', ["verify/test_claims.py", "verify/conftest.py"]),
@@ -40,12 +40,12 @@ def stage_module(stage: dict) -> Path:
 
 def code_closure(name: str) -> set[str]:
     """The stage module's closure and the runner's, which starts it by name (runpy), not by import."""
-    entries = [stage_module(DVC[name]), RUNNER]
+    closure = {p for entry in (stage_module(DVC[name]), RUNNER) for p in import_closure(entry)}
     if name in SUBPROCESS_ENTRIES:
         named, files = SUBPROCESS_ENTRIES[name]
-        assert named in entries[0].read_text(), f"{entries[0].name} no longer launches {named}"
-        entries += [ROOT / f for f in files]
-    return {str(p.relative_to(ROOT)) for entry in entries for p in import_closure(entry)}
+        assert any(named in p.read_text() for p in closure), f"stage {name} no longer launches {named}"
+        closure |= {p for f in files for p in import_closure(ROOT / f)}
+    return {str(p.relative_to(ROOT)) for p in closure}
 
 
 def deps(stage: dict) -> list[str]:
