@@ -219,7 +219,7 @@ def planted(tiny_backbone_dir):
 
 
 def _selftest_metrics(planted, zero_rows: slice | None) -> dict:
-    from stages.self_test import route_cases
+    from fugu.trinity.self_test import route_cases
 
     trinity, fixture, svf, head = planted
     head = head.copy()

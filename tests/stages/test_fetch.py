@@ -10,7 +10,7 @@ from fugu.models.backbone import load_backbone
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.fixture import save_fixture, tiny_fixture
 from fugu.trinity.vector import VectorError
-from stages import fetch, self_test
+from stages import fetch
 
 WORKERS = ["w0", "w1", "w2", "w3"]
 ROLES = ["solver", "thinker", "verifier"]
@@ -77,25 +77,6 @@ def test_full_fetch_refuses_a_logits_snapshot_in_another_format_naming_it(outs, 
 def test_full_fetch_refuses_a_vector_of_the_wrong_length_naming_it(outs, tiny_backbone_dir):
     with pytest.raises(VectorError, match=r"vector.npy: parameter vector: expected length 2048 .* got shape \(19456,\)"):
         fetch.fetch_trinity(_section(**_local_artifacts(outs, tiny_backbone_dir, vector_length=19456)), TRINITY, "full")
-
-
-def test_self_test_routes_every_case_and_scores_each(tiny_backbone_dir):
-    trinity = Trinity.build(load_backbone(tiny_backbone_dir), WORKERS, ROLES, [0])
-    cases = tiny_fixture(WORKERS, ROLES, n_per_cell=1, held_out_fraction=1.0, seed=0).cases
-    vector = np.random.default_rng(0).normal(0, 0.1, trinity.layout.size).astype(np.float32)
-    rows = self_test.route_cases(trinity, cases, vector)
-    assert [r["id"] for r in rows] == [c.id for c in cases]
-    for row, case in zip(rows, cases):
-        assert row["agent_ok"] == (row["worker"] == WORKERS[case.agent_id])
-        assert row["role_ok"] == (row["role"] == ROLES[case.role_id])
-
-
-def test_self_test_refuses_a_case_outside_the_pool(tiny_backbone_dir):
-    trinity = Trinity.build(load_backbone(tiny_backbone_dir), WORKERS, ROLES, [0])
-    case = tiny_fixture(WORKERS, ROLES, n_per_cell=1, held_out_fraction=1.0, seed=0).cases[0]
-    bad = type(case)(case.id, case.messages, agent_id=9, role_id=0)
-    with pytest.raises(ValueError, match="expects agent 9"):
-        self_test.route_cases(trinity, [bad], np.zeros(trinity.layout.size, np.float32))
 
 
 def test_packaged_worker_models_are_assembled_and_checked(tmp_path, monkeypatch):
