@@ -53,6 +53,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP) bench-proxy-venv
 	$(PY) -m benchmarks
+	$(PY) -m tools.docs_tables
 
 # LiteLLM's own proxy, the serving benchmark's anchor, in a virtualenv of its own: litellm[proxy]
 # does not install as declared, and its pins would fight fugu's (benchmarks/litellm_proxy.py).
