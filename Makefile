@@ -18,9 +18,9 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: repro test test-fast bench bench-proxy-venv chromium clean medium jitter tables
 
+# `fugu audit` is `dvc repro` plus one last line: the verdict counts and the report's path.
 repro: $(STAMP)
-	dvc repro
-	@echo "report: reports/audit.html"
+	fugu audit
 
 test: $(STAMP) chromium
 	$(PY) -m ruff check .
@@ -53,6 +53,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP) bench-proxy-venv
 	$(PY) -m benchmarks
+	$(PY) -m tools.docs_tables
 
 # LiteLLM's own proxy, the serving benchmark's anchor, in a virtualenv of its own: litellm[proxy]
 # does not install as declared, and its pins would fight fugu's (benchmarks/litellm_proxy.py).

@@ -18,9 +18,16 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-# What the pipeline trains, where `fugu serve` and `fugu route --ultra` look by default.
+# What the pipeline trains, where `fugu serve`, `fugu route` and `fugu route --ultra` look by default.
 ULTRA_POLICY = "artifacts/train_conductor/policy"
 TRAINED_SPEC = "artifacts/train_trinity/trinity.json"  # the trained TRINITY coordinator and its pool
+PLANTED_SPEC = "artifacts/self_test/trinity.json"      # self_test's planted vector over its fixture's sim-worker-* pool
+
+
+def verdict_summary(counts: dict[str, int], report: Path) -> str:
+    """One line: the verdict counts (those that occur) and where the report is."""
+    found = ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in counts.items() if n)
+    return f"verdicts: {found or 'none'} ({sum(counts.values())} claims); report: {report}"
 
 
 def audit(args: argparse.Namespace) -> int:
@@ -32,8 +39,7 @@ def audit(args: argparse.Namespace) -> int:
         return code
     verdicts = Path(args.project) / args.verdicts
     counts = json.loads(verdicts.read_text())["counts"]
-    print("verdicts: " + ", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
-    print(f"report: {Path(args.project) / args.report}")
+    print(verdict_summary(counts, Path(args.project) / args.report))
     return 0
 
 
@@ -278,6 +284,17 @@ def route_ultra(args: argparse.Namespace) -> int:
     return 0
 
 
+def route_spec(requested: str | None, project: Path) -> tuple[Path, str]:
+    """The spec `fugu route` uses and what it is: the one asked for, else the trained coordinator when
+    `train_trinity` has run, else the self-test's planted one (a load-and-route check, not a trained router)."""
+    if requested:
+        return Path(requested), "the coordinator spec asked for"
+    if (project / TRAINED_SPEC).exists():
+        return project / TRAINED_SPEC, "the trained coordinator"
+    return project / PLANTED_SPEC, ("the self-test's planted coordinator over its fixture's workers "
+                                    "(`dvc repro train_trinity` trains one over the real pool)")
+
+
 def route(args: argparse.Namespace) -> int:
     if args.ultra:
         return route_ultra(args)
@@ -288,8 +305,10 @@ def route(args: argparse.Namespace) -> int:
 
     hf_logging.disable_progress_bar()  # stdout is the decision, nothing else
 
+    spec_path, which = route_spec(args.spec, Path(args.project))
+    print(f"fugu route: {spec_path}, {which}", file=sys.stderr)  # stderr: stdout stays the decision alone
     try:
-        spec = TrinitySpec.load(args.spec)
+        spec = TrinitySpec.load(spec_path)
         if args.vector:
             spec = TrinitySpec(**{**spec.__dict__, "vector": args.vector})
         trinity, vector = load_trinity(spec, root=args.project)
@@ -308,7 +327,7 @@ def route(args: argparse.Namespace) -> int:
         available = np.array([w in names for w in trinity.workers])
     decision = trinity.decide([conversation], vector, available=available)[0]
     if args.json:
-        print(json.dumps({"worker": decision.worker, "role": decision.role,
+        print(json.dumps({"spec": str(spec_path), "worker": decision.worker, "role": decision.role,
                           "agent_scores": {k: (v if np.isfinite(v) else None) for k, v in decision.agent_scores.items()},
                           "role_scores": decision.role_scores}, indent=2))
         return 0
@@ -327,8 +346,10 @@ def route(args: argparse.Namespace) -> int:
 def add_route_command(subparsers: argparse._SubParsersAction) -> None:
     command = subparsers.add_parser("route", help="which worker and role the TRINITY coordinator picks for a query, and why")
     command.add_argument("query", help="the user's query")
-    command.add_argument("--spec", default="artifacts/self_test/trinity.json",
-                         help="coordinator spec written by the self_test stage (default: %(default)s)")
+    command.add_argument("--spec", default=None, metavar="FILE",
+                         help=f"coordinator spec (default: {TRAINED_SPEC}, the trained coordinator, when "
+                              f"`train_trinity` has run, else {PLANTED_SPEC}, the self-test's planted vector over "
+                              "its fixture's sim-worker-* names; relative to --project; the one used is named on stderr)")
     command.add_argument("--vector", help="a parameter vector (.npy) to use instead of the spec's")
     command.add_argument("--project", default=".", help="project root the spec's paths are relative to (default: .)")
     command.add_argument("--system", help="a system message placed before the query")

@@ -14,13 +14,15 @@ syntax. Which worker to pick for which question is left entirely to GRPO.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
+from tqdm.auto import tqdm
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, PrinterCallback, TrainerCallback
 
 from fugu.stats.estimate import Resamples, percentile_interval
 
@@ -98,6 +100,37 @@ class _RewardLog(TrainerCallback):
             self.rows.append(row)
 
 
+class _RewardBar(TrainerCallback):
+    """One progress bar for the whole run, the latest step's mean reward in its postfix.
+
+    It replaces the trainer's own bar and its per-step dict of some thirty logged values (trl's
+    console logging), which scroll a pipeline run's output away; the values are still logged, and
+    :class:`_RewardLog` keeps the rewards.
+    """
+
+    def __init__(self, description: str):
+        self.description = description
+        self.bar = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.bar = tqdm(total=state.max_steps, desc=self.description, unit="step")
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.bar.update(1)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "reward" in logs:
+            self.bar.set_postfix(mean_reward=f"{float(logs['reward']):.3f}")
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.bar.close()
+
+
+# trl 1.16 itself still calls transformers 5's deprecated `gradient_checkpointing*` names (trl/models/utils.py);
+# our own calls use the new ones, so these are silenced around trl's training loop and nowhere else.
+TRL_INTERNAL_DEPRECATIONS = r"`(is_)?gradient_checkpointing(_enable|_disable)?` is deprecated"
+
+
 def train_grpo(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows: list[dict],
                reward_funcs: list[Callable], settings: GRPOSettings, out_dir: Path,
                use_cpu: bool = True, bf16: bool = False) -> list[dict]:
@@ -121,14 +154,18 @@ def train_grpo(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows:
         report_to=[],
         use_cpu=use_cpu,
         bf16=bf16,
-        disable_tqdm=False,
+        activation_checkpointing=False,  # transformers 5's name; trl's default would set the deprecated one
+        disable_tqdm=True,               # our bar (_RewardBar) instead of the trainer's
         dataloader_num_workers=0,
     )
     log = _RewardLog()
     tokenizer.padding_side = "left"
-    trainer = GRPOTrainer(model=model, reward_funcs=reward_funcs, args=config,
-                          train_dataset=Dataset.from_list(rows), processing_class=tokenizer, callbacks=[log])
-    trainer.train()
+    trainer = GRPOTrainer(model=model, reward_funcs=reward_funcs, args=config, train_dataset=Dataset.from_list(rows),
+                          processing_class=tokenizer, callbacks=[log, _RewardBar(f"GRPO seed {settings.seed}")])
+    trainer.remove_callback(PrinterCallback)  # with disable_tqdm the trainer prints every log dict instead
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=TRL_INTERNAL_DEPRECATIONS, category=FutureWarning)
+        trainer.train()
     model.eval()
     return log.rows
 

@@ -2,7 +2,7 @@
 
 This is the integration test of the spine: every stage runs through ``dvc repro``, every
 metrics file validates, the report is written, a second ``dvc repro`` runs no stage, and
-``dvc.lock`` comes out as the README promises.
+``dvc.lock`` comes out as docs/verdicts.md promises.
 
 What dvc.lock promises on a fresh clone: its commands, code and data deps and params always
 come out as committed. Its outputs' hashes too when the machine computes the committed numeric

@@ -1,5 +1,10 @@
 """GRPO training: the reward is verifiable, and the curve is what the reward functions returned."""
 
+import io
+import warnings
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 import torch
@@ -41,8 +46,21 @@ def test_full_profile_refuses_without_a_gpu(monkeypatch):
         require_gpu("train_conductor with profile: full")
 
 
-def test_grpo_curve_comes_from_real_steps(pool, tmp_path):
+@dataclass
+class GRPORun:
+    curve: list[dict]
+    returned: list[list[float]]   # what the brace reward returned, call by call
+    changed: bool                 # whether any parameter moved
+    warnings: list[warnings.WarningMessage]
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="module")
+def grpo_run(pool, tmp_path_factory) -> GRPORun:
+    """Two GRPO steps of a warm-started tiny policy, its warnings and console recorded."""
     torch.set_num_threads(1)
+    tmp_path = tmp_path_factory.mktemp("grpo")
     train, _ = split_question_ids(pool, 0.25, seed=0)
     rows = task_rows(pool, train)
     directory = build_tiny_backbone(tmp_path / "bb", seed=0, corpus=tokenizer_corpus(rows, 3, 2, 0, n_workflows=50),
@@ -66,10 +84,31 @@ def test_grpo_curve_comes_from_real_steps(pool, tmp_path):
     settings = GRPOSettings(steps=2, prompts_per_step=2, num_generations=4, learning_rate=1e-3,
                             max_completion_length=32, temperature=1.0, beta=0.0, seed=0)
     before = [p.detach().clone() for p in model.parameters()]
-    curve = train_grpo(model, tokenizer, rows, [brace_reward, reward.answer_reward], settings, tmp_path / "grpo")
-    assert [row["step"] for row in curve] == [1, 2]
-    assert [row["brace_reward"] for row in curve] == pytest.approx([np.mean(r) for r in returned])
-    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, redirect_stdout(stdout), redirect_stderr(stderr):
+        warnings.simplefilter("always")
+        curve = train_grpo(model, tokenizer, rows, [brace_reward, reward.answer_reward], settings, tmp_path / "grpo")
+    changed = any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    return GRPORun(curve, returned, changed, caught, stdout.getvalue(), stderr.getvalue())
+
+
+def test_grpo_curve_comes_from_real_steps(grpo_run):
+    assert [row["step"] for row in grpo_run.curve] == [1, 2]
+    assert [row["brace_reward"] for row in grpo_run.curve] == pytest.approx([np.mean(r) for r in grpo_run.returned])
+    assert grpo_run.changed
+
+
+def test_grpo_raises_no_deprecation_warning(grpo_run):
+    deprecations = [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in grpo_run.warnings
+                    if issubclass(w.category, (FutureWarning, DeprecationWarning))]
+    assert deprecations == []
+
+
+def test_grpo_shows_one_progress_bar_with_the_mean_reward_not_the_log_dicts(grpo_run):
+    assert "'loss'" not in grpo_run.stdout + grpo_run.stderr  # the trainer's per-step log dicts
+    assert "train_runtime" not in grpo_run.stdout + grpo_run.stderr
+    assert "GRPO seed 0" in grpo_run.stderr and "2/2" in grpo_run.stderr
+    assert f"mean_reward={grpo_run.curve[-1]['mean_reward']:.3f}" in grpo_run.stderr
 
 
 def test_full_profile_stage_stops_with_a_message_on_cpu(monkeypatch):

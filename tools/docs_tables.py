@@ -1,0 +1,186 @@
+"""The performance tables of ``docs/performance.md``, generated from ``benchmarks/results/*.json``.
+
+A measured number in the docs comes from a results file, never typed in: this renders the block
+between ``<!-- performance:begin -->`` and ``<!-- performance:end -->`` from the committed benchmark
+results (and the committed tiny run's SVF timing), and ``tests/tools/test_docs_tables.py`` fails when
+the page's block differs from what the files give. The words of each row (what is measured, its goal)
+live here; every number in them is read from a file. Rewrite it after ``make bench`` with
+
+    python -m tools.docs_tables
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from tools.run_profile import ROOT
+
+PAGE = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- performance:begin -->", "<!-- performance:end -->"
+TINY_RUN = Path("results/tiny/jitter_runs/committed/run.json")  # the committed tiny run's record (SVF timing)
+PROXY_REQUIREMENTS = Path("benchmarks/litellm_proxy_requirements.txt")  # the proxy's pinned version
+LENGTHS = ("50", "200", "800")
+CLIENTS = ("1", "8", "64")
+LATENCY_TARGETS = (("direct", "worker directly"), ("fugu_priority", "`fugu serve`, fixed order"),
+                   ("fugu_trinity_tiny", "`fugu serve`, TRINITY on the random tiny backbone"),
+                   ("fugu_trinity_real", "`fugu serve`, TRINITY on SmolLM2-135M (no prefix cache: one repeated prompt)"))
+
+
+def load(name: str, root: Path = ROOT) -> dict[str, Any]:
+    return json.loads((root / "benchmarks" / "results" / f"{name}.json").read_text())
+
+
+def ms(value: float) -> str:
+    """Milliseconds as the tables print them: one decimal below 10, else whole, with thousands separators."""
+    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
+
+
+def times(value: float) -> str:
+    return f"×{value:,.2f}" if value < 100 else f"×{value:,.0f}"
+
+
+def yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def proxy_version(root: Path = ROOT) -> str:
+    found = re.search(r"^litellm==(\S+)$", (root / PROXY_REQUIREMENTS).read_text(), re.M)
+    return found.group(1) if found else "?"
+
+
+def forward_rows(features: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    lengths = features["per_length"]
+    best = ", ".join(f"{n} tokens {lengths[n]['best_ratio_to_matmul']:.2f} ({lengths[n]['best'].replace('_', ' ')}; "
+                     f"batch 1: {lengths[n]['batch_1']['ratio_to_matmul']:.2f})" for n in LENGTHS)
+    batch_1_met = [n for n in LENGTHS if lengths[n]["batch_1"]["ratio_to_matmul"] >= 0.7]
+    batch_1 = ("at every length" if len(batch_1_met) == len(LENGTHS) else
+               f"only at {' and '.join(batch_1_met)} tokens" if batch_1_met else "at no length")
+    met = (f"with equal-length batches (features, training): {yes(all(lengths[n]['meets_0_7_of_matmul'] for n in LENGTHS))}; "
+           f"batch 1, what the server runs per request: {batch_1}")
+    policies = features["policies"]
+    mixed = " / ".join(f"{policies[p]['ratio_to_matmul']:.2f}" for p in ("batch_1", "sorted_batch_8_pad_25pct",
+                                                                         "batch_8_any_padding"))
+    tokens = features["prompt_tokens"]
+    return [
+        (f"router forward vs the same run's fp32 matmul ({features['matmul_gflops']['before']:.1f} GFLOP/s), "
+         "best per prompt length (`trinity_features`)", best, "≥ 0.7", met),
+        (f"{features['n_prompts']} prompts of mixed lengths ({tokens['min']}–{tokens['max']} tokens): batch 1 / "
+         "length-sorted batch 8 (≤ 25% padding) / batch 8 with any padding", f"{mixed} of matmul", "pick the fastest",
+         f"`{features['best_policy']}`"),
+    ]
+
+
+def lever_rows(levers: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    reuse, int8, threads, cap = levers["prefix_reuse"], levers["int8"], levers["threads_lever"], levers["prompt_cap"]
+    last = reuse["turns"][-1]
+    largest = max(turn["max_abs_score_diff"] for turn in reuse["turns"])
+    same = "every turn the same decision" if reuse["all_decisions_same"] else "decisions differ on some turn"
+    adopt_at = f"{levers['adopt_at_agreement']:.0%}"
+    return [
+        (f"KV-prefix reuse, turn {last['turn']} of a growing exchange, {last['tokens']:,} tokens (`trinity_levers`)",
+         f"{last['reuse_s']:.2f} s vs {last['full_s']:.2f} s full recompute: **{reuse['last_turn_ratio']:.2f}×**; "
+         f"{last['tokens_computed_with_reuse']:,} of {last['tokens']:,} tokens computed; {same} "
+         f"(scores within {largest:.1e})", reuse["goal"], yes(reuse["meets_goal"])),
+        (f"int8 dynamic quantisation of the Linear layers, {levers['n_conversations']} real test questions, trained vector",
+         f"{times(int8['speedup'])} faster, **{int8['decision_agreement']:.1%} of decisions agree**", f"adopt at ≥ {adopt_at}",
+         "yes: the default" if int8["adopt"] else "no: an option (`Trinity.quantise_int8`), not the default"),
+        (f"torch threads: {threads['compared']} ({threads['n_conversations']} test questions)",
+         f"{times(threads['speedup'])}, {threads['decision_agreement']:.0%} agree", "—",
+         "2 for batch work; the server splits the cores among concurrent passes"),
+        (f"prompt cap: {cap['compared']} ({cap['n_conversations']} test questions, {cap['prompts_longer_than_256']} "
+         "longer than 256 tokens)", f"{times(cap['speedup'])}, {cap['decision_agreement']:.0%} agree", "—",
+         "256 is the tiny profile's cap" if cap["adopt"] else "not adopted"),
+    ]
+
+
+def serving_rows(serve: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    findings = serve["findings"]
+    alone = findings["real_trinity_latency_1_client"]
+    throughput = findings["real_trinity_throughput"]
+    proxy = findings["fixed_order_vs_proxy"]
+    fixed_added = serve["levels"]["1"]["added_latency_ms"]["fugu_priority"]["p50"]
+    threads = serve["router_in_process"]["fugu_trinity_real"]["torch_threads"]
+    fallbacks = {n: sum(throughput[n]["fallbacks"].values()) for n in ("8", "64")}
+    requests = {n: serve["levels"][n]["fugu_trinity_real"]["requests"] for n in ("8", "64")}
+    loaded = " / ".join(f"{throughput[n]['routed_per_s']:.1f}/s ({times(throughput[n]['ratio'])})" for n in ("8", "64"))
+    failures = sum(throughput[n]["failures"] for n in ("8", "64"))
+    fell_back = "; ".join(f"{n} clients: {fallbacks[n]} of {requests[n]} answered in the fallback order (router deadline)"
+                          for n in ("8", "64") if fallbacks[n])
+    return [
+        ("`fugu serve` + TRINITY (SmolLM2) at 1 client, added p50 vs one bare forward (`serve_overhead`)",
+         f"adds {alone['added_p50_ms']:.0f} ms; bare forward {alone['bare_forward_p50_ms']:.0f} ms: "
+         f"{alone['excess_ms']:.0f} ms over", f"≤ forward + {alone['allowance_ms']:.0f} ms",
+         "yes" if alone["meets_goal"] else f"**no**: the serving path alone (fixed order) adds {fixed_added:.0f} ms"),
+        (f"same, 8 / 64 clients: routed decisions/s vs the router's own back-to-back rate "
+         f"({throughput['8']['router_decisions_per_s']:.1f}/s, {threads} thread)",
+         f"{loaded}, {failures} failures" + (f"; {fell_back}" if fell_back else ""), "≥ 0.9×, 0 failures",
+         yes(all(throughput[n]["meets_goal"] for n in ("8", "64")))),
+        ("fixed-order fugu vs LiteLLM's proxy, added p50 at 1 / 8 / 64 clients",
+         " / ".join(f"{proxy[n]['ratio']:.2f}×" for n in CLIENTS) + " the proxy's, at "
+         + " / ".join(f"{proxy[n]['throughput_ratio']:.2f}×" for n in CLIENTS) + " its throughput", "≤ 1×",
+         yes(all(proxy[n]["meets_goal"] for n in CLIENTS))),
+    ]
+
+
+def search_rows(cmaes: dict[str, Any], tiny_run: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    svf = tiny_run["stage_timings"]["train_trinity"]["svf_ablation"]
+    cacheable = cmaes["svf_cacheable_layers"]
+    return [
+        ("sep-CMA-ES generation on cached features vs a per-candidate forward loop (`cmaes`)",
+         times(cmaes["speedup_cached_over_naive"]), "one batched product", "yes"),
+        ("SVF search: layers cacheable below the adapted one",
+         f"{cacheable['below_adaptation']} ({cacheable['why']}); one SmolLM2 candidate over {svf['training_questions']} "
+         f"questions ≈ {svf['per_candidate_s']:.0f} s, a {svf['population_size']}-candidate generation ≈ "
+         f"{svf['per_generation_s'] / 60:.0f} min (the committed tiny run, `{TINY_RUN}`); "
+         f"GPU: {cmaes['gpu']}", "state it", "stated"),
+    ]
+
+
+def goals_table(root: Path = ROOT) -> str:
+    tiny_run = json.loads((root / TINY_RUN).read_text())
+    rows = (forward_rows(load("trinity_features", root)) + lever_rows(load("trinity_levers", root))
+            + serving_rows(load("serve_overhead", root)) + search_rows(load("cmaes", root), tiny_run))
+    lines = ["| what (file) | measured | goal | met |", "|---|---|---|---|"]
+    return "\n".join(lines + [f"| {' | '.join(row)} |" for row in rows])
+
+
+def latency_table(root: Path = ROOT) -> str:
+    levels = load("serve_overhead", root)["levels"]
+    lines = ["| target | " + " | ".join(CLIENTS) + " |", "|---|" + "---|" * len(CLIENTS)]
+    targets = LATENCY_TARGETS + (("litellm_proxy", f"LiteLLM proxy {proxy_version(root)}"),)
+    for key, label in targets:
+        lines.append(f"| {label} | " + " | ".join(ms(levels[n][key]["p50_ms"]) for n in CLIENTS) + " |")
+    return "\n".join(lines)
+
+
+def machines(root: Path = ROOT) -> str:
+    names = sorted(p.stem for p in (root / "benchmarks" / "results").glob("*.json") if not p.stem.endswith("_quick"))
+    seen = {json.dumps(load(n, root)["machine"], sort_keys=True) for n in names}
+    described = "; ".join(f"{m['cpus']} CPUs ({m['machine']}), Python {m['python']}" for m in map(json.loads, sorted(seen)))
+    return f"Measured on {described}, as each file's `machine` records (the CPU model is not recorded)."
+
+
+def render(root: Path = ROOT) -> str:
+    note = f"_Generated by `python -m tools.docs_tables` from `benchmarks/results/*.json` and `{TINY_RUN}`._"
+    return "\n\n".join([BEGIN, machines(root), goals_table(root),
+                        "Latency at 1 / 8 / 64 clients, p50 ms (`benchmarks/results/serve_overhead.json`, same instant worker):",
+                        latency_table(root), note, END])
+
+
+def current_block(text: str) -> str:
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"{PAGE.name} has no {BEGIN} … {END} block")
+    return text[text.index(BEGIN):text.index(END) + len(END)]
+
+
+def main() -> None:
+    text = PAGE.read_text()
+    PAGE.write_text(text.replace(current_block(text), render()))
+    print(f"rewrote the tables of {PAGE.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
