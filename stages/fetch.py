@@ -48,7 +48,6 @@ def main() -> None:
     params, profile, section = open_stage("fetch")
     started = time.perf_counter()
     metrics: dict[str, Any] = {}
-    not_run: dict[str, str] = {}
     produced = []
 
     # --- backbone, released vector, fixture -----------------------------------
@@ -58,12 +57,10 @@ def main() -> None:
     produced.append(WORKER_MODELS_DIR)
 
     # --- recorded routing outcomes --------------------------------------------
-    metrics["routing"], reason = fetch_routing_data(section["routing"], section.get("routing_subset"), profile)
-    if reason:
-        not_run["routing"] = reason
+    metrics["routing"] = fetch_routing_data(section["routing"], section.get("routing_subset"))
     produced.append(ROUTING_DIR)
 
-    write_metrics("fetch", profile, metrics, checksums(*produced), not_run=not_run,
+    write_metrics("fetch", profile, metrics, checksums(*produced),
                   metric_scale={"param_count.reference": "full"}, timings={"wall_s": time.perf_counter() - started})
 
 
@@ -165,9 +162,8 @@ def _destination(name: str, cfg: dict[str, Any]) -> Path:
     return VECTOR_DIR / f"vector{suffix}"
 
 
-def fetch_routing_data(cfg: dict[str, Any], subset: dict[str, int] | None,
-                       profile: str) -> tuple[dict[str, Any], str | None]:
-    """Build artifacts/fetch/routing from the data folder in the repo; (metrics, not-run reason or None).
+def fetch_routing_data(cfg: dict[str, Any], subset: dict[str, int] | None) -> dict[str, Any]:
+    """Build artifacts/fetch/routing from the data folder in the repo; its metrics.
 
     The pool is ``cfg["pool"]``, one of ``cfg["pools"]``; ``subset`` is questions per split
     (None: all). A missing folder, file, column, price or pool model stops the stage naming it.
@@ -185,7 +181,7 @@ def fetch_routing_data(cfg: dict[str, Any], subset: dict[str, int] | None,
         data_dir_label=cfg["data_dir"], pool_name=cfg["pool"], subset=subset,
         prices=cfg.get("prices") or {}, tokenizer_model=cfg["tokenizer"],
     )
-    return prepared.metrics, prepared.not_run
+    return prepared.metrics
 
 
 if __name__ == "__main__":
