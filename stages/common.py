@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from fugu import HUB_OFFLINE, OFFLINE_ENV
 from fugu.data.checksum import sha256_file
 from stages.paths import METRICS_DIR, PARAMS_FILE, TIMINGS_DIR, relative
 
@@ -77,13 +78,12 @@ def set_torch_threads(threads: int) -> None:
 
 
 def enter_profile(profile: str) -> None:
-    """Process-wide settings a profile implies: a reduced profile never touches a hub."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
-    if is_reduced(profile):
-        for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-            os.environ[var] = "1"
+    """Process-wide settings a profile implies (fugu.OFFLINE_ENV): a reduced profile never touches a hub."""
+    for var, value in OFFLINE_ENV.items():
+        if var not in HUB_OFFLINE:
+            os.environ.setdefault(var, value)
+        elif is_reduced(profile):
+            os.environ[var] = value
 
 
 def checksums(*paths: Path) -> dict[str, str]:
