@@ -18,9 +18,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-# What the pipeline trains, where `fugu serve` and `fugu route --ultra` look by default.
-ULTRA_POLICY = "artifacts/train_conductor/policy"
-TRAINED_SPEC = "artifacts/train_trinity/trinity.json"  # the trained TRINITY coordinator and its pool
+# What the pipeline writes, where the commands look by default (the paths the stages write to).
+from fugu.pipeline_paths import CONDUCTOR_POLICY_DIR, REPORT_HTML, SELF_TEST_SPEC, TRAINED_SPEC, VERDICTS
 
 
 def audit(args: argparse.Namespace) -> int:
@@ -173,7 +172,7 @@ def add_serve_command(commands) -> None:
                      help="route: serve the routing model only; ultra: also load the Conductor and serve it as "
                           "--ultra-model (a workflow over the pool, falling back to routing when the plan does not "
                           "parse or the run fails) (default: route)")
-    run.add_argument("--policy", default=ULTRA_POLICY, metavar="DIR",
+    run.add_argument("--policy", default=CONDUCTOR_POLICY_DIR, metavar="DIR",
                      help="ultra mode: the Conductor policy directory (default: %(default)s)")
     run.add_argument("--max-steps", type=int, default=d.ultra_max_steps,
                      help="ultra mode: the most steps a workflow may have (default: %(default)s)")
@@ -327,7 +326,7 @@ def route(args: argparse.Namespace) -> int:
 def add_route_command(subparsers: argparse._SubParsersAction) -> None:
     command = subparsers.add_parser("route", help="which worker and role the TRINITY coordinator picks for a query, and why")
     command.add_argument("query", help="the user's query")
-    command.add_argument("--spec", default="artifacts/self_test/trinity.json",
+    command.add_argument("--spec", default=SELF_TEST_SPEC,
                          help="coordinator spec written by the self_test stage (default: %(default)s)")
     command.add_argument("--vector", help="a parameter vector (.npy) to use instead of the spec's")
     command.add_argument("--project", default=".", help="project root the spec's paths are relative to (default: .)")
@@ -336,7 +335,7 @@ def add_route_command(subparsers: argparse._SubParsersAction) -> None:
     command.add_argument("--json", action="store_true", help="print the decision as JSON")
     command.add_argument("--ultra", action="store_true",
                          help="show the workflow the Conductor (Fugu-Ultra) writes for the query instead")
-    command.add_argument("--policy", default=ULTRA_POLICY, metavar="DIR",
+    command.add_argument("--policy", default=CONDUCTOR_POLICY_DIR, metavar="DIR",
                          help="--ultra: the Conductor policy directory, relative to --project (default: %(default)s)")
     command.add_argument("--worker-names", metavar="A,B,...",
                          help=f"--ultra: the pool, in index order (default: the workers of {TRAINED_SPEC})")
@@ -350,8 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run_audit = commands.add_parser("audit", help="run the pipeline (dvc repro), verify claims, render the report")
     run_audit.add_argument("--project", default=".", help="project directory holding dvc.yaml (default: .)")
-    run_audit.add_argument("--verdicts", default="reports/verdicts.json", help="verdicts file the report stage writes")
-    run_audit.add_argument("--report", default="reports/audit.html", help="report file the report stage writes")
+    run_audit.add_argument("--verdicts", default=VERDICTS, help="verdicts file the report stage writes")
+    run_audit.add_argument("--report", default=REPORT_HTML, help="report file the report stage writes")
     run_audit.set_defaults(handler=audit)
     add_serve_command(commands)
     add_route_command(commands)

@@ -36,6 +36,7 @@ from stages.paths import (
     FIXTURE_DIR,
     FIXTURE_FILE,
     LOGITS_SNAPSHOT_FILE,
+    REFERENCE_CONFIG,
     ROOT,
     ROUTING_DIR,
     VECTOR_DIR,
@@ -78,7 +79,7 @@ def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any],
     # The count is arithmetic on shapes: the reference from the shipped Qwen3-0.6B config,
     # this profile's from the config of the backbone just fetched. No weights are read.
     full = resolve(trinity, "full")
-    reference = layout_for(meta_model(ROOT / section["reference_config"]), len(full["workers"]),
+    reference = layout_for(meta_model(REFERENCE_CONFIG), len(full["workers"]),
                            len(full["roles"]), full["svf_layers"])
     this = layout_for(meta_model(BACKBONE_DIR), len(active["workers"]), len(active["roles"]), active["svf_layers"])
     if profile == "full":

@@ -22,6 +22,7 @@ import yaml
 from tests.import_graph import ROOT, import_closure
 
 DVC = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 # Code a stage runs in a subprocess, not by import: (what the stage's source names, its entry files).
 SUBPROCESS_ENTRIES = {
     "serve_e2e": ('"fugu.cli"', ["fugu/cli.py"]),
@@ -70,7 +71,8 @@ def test_stage_lists_no_python_it_does_not_import(name: str):
 
 
 def read_sections(path: Path) -> set[str]:
-    """Top-level params sections a stage reads: ``params["x"]``, ``stage_params(params, "x")``, ``open_stage("x")``."""
+    """Top-level params sections a stage reads: ``params["x"]``, ``stage_params(params, "x")``, ``open_stage("x")``
+    (a stage's own section is optional: ``open_stage`` reads it only where params.yaml has one)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "params"
@@ -79,7 +81,7 @@ def read_sections(path: Path) -> set[str]:
         if (isinstance(node, ast.Call)
                 and getattr(node.func, "id", None) in ("stage_params", "simulated_world", "open_stage")):
             if node.func.id == "open_stage":  # the preamble reads the profile, the threads and the stage's own section
-                found.update({"profile", "numerics", node.args[0].value})
+                found.update({"profile", "numerics"} | ({node.args[0].value} & set(PARAMS)))
             elif node.func.id == "simulated_world":
                 found.update({"simulated_pool", "simulated_split"})
             elif len(node.args) > 1 and isinstance(node.args[1], ast.Constant):

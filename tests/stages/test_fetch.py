@@ -28,8 +28,7 @@ def outs(tmp_path, monkeypatch):
 
 
 def _section(**paths):
-    return {"reference_config": "configs/qwen3-0.6b",
-            "backbone": {"repo_id": "Qwen/Qwen3-0.6B", "path": paths.get("backbone")},
+    return {"backbone": {"repo_id": "Qwen/Qwen3-0.6B", "path": paths.get("backbone")},
             "vector": {"repo_id": "someone/vectors", "repo_type": "dataset", "filenames": ["model_iter_60.npy"],
                        "path": paths.get("vector")},
             "fixture": {"url": "https://example.invalid/fixture.json", "path": paths.get("fixture")},
