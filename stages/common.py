@@ -1,9 +1,10 @@
 """What every stage shares: reading its params, offline set-up, checksums, and the metrics envelope.
 
-Each stage reads its section of ``params.yaml`` (shared keys, overridden by the active
-profile's sub-section), calls the library, and writes one ``metrics/<stage>.json`` in the
-envelope that ``verify/schemas.py`` validates: ``profile``, ``scale``, package versions and
-the sha256 of every artifact it used, so a number can always be traced to its inputs.
+Each stage reads its section of ``params.yaml`` (shared keys and the active profile's
+sub-section, each key in one of the two), calls the library, and writes one
+``metrics/<stage>.json`` in the envelope that ``verify/schemas.py`` validates: ``profile``,
+``scale``, package versions and the sha256 of every artifact it used, so a number can always
+be traced to its inputs.
 """
 
 from __future__ import annotations
@@ -41,15 +42,26 @@ def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
 
 
 def stage_params(params: dict[str, Any], stage: str) -> dict[str, Any]:
-    """A stage's knobs: its shared keys, overridden by the sub-section of the active profile."""
-    return resolve(params.get(stage) or {}, params["profile"])
+    """A stage's knobs: its shared keys and those of the active profile's sub-section."""
+    return resolve(params.get(stage) or {}, params["profile"], stage)
 
 
-def resolve(section: dict[str, Any], profile: str) -> dict[str, Any]:
-    """One params section for ``profile``: shared keys, then the base profile's, then its own."""
+def resolve(section: dict[str, Any], profile: str, name: str) -> dict[str, Any]:
+    """One params section (``name``) for ``profile``: shared keys, the base profile's, then its own.
+
+    A key lives in one place per profile: set both shared and in a sub-section that applies, the
+    sub-section would silently win (and ``dvc exp run -S name.key=...`` would do nothing), so that
+    is an error naming both places. The profile's own keys may override its base profile's.
+    """
     section = dict(section)
     per_profile = {p: section.pop(p, None) or {} for p in PROFILES}
-    return {**section, **per_profile.get(PROFILE_BASE.get(profile, ""), {}), **per_profile[profile]}
+    applied = [p for p in (PROFILE_BASE.get(profile), profile) if p]
+    for p in applied:
+        if twice := sorted(set(section) & set(per_profile[p])):
+            raise ValueError(f"{', '.join(f'{name}.{k}' for k in twice)} is set both shared "
+                             f"and for the {p} profile ({', '.join(f'{name}.{p}.{k}' for k in twice)}): "
+                             "keep one of the two")
+    return {**section, **{k: v for p in applied for k, v in per_profile[p].items()}}
 
 
 def is_reduced(profile: str) -> bool:

@@ -70,7 +70,7 @@ def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any],
     """Build or obtain backbone, fixture and vector; (parameter counts and layout, backbone provenance)."""
     for out in (BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR):
         shutil.rmtree(out, ignore_errors=True)
-    active = resolve(trinity, profile)
+    active = resolve(trinity, profile, "trinity")
     if is_reduced(profile):
         provenance = build_tiny_artifacts(section, active)
     else:
@@ -78,7 +78,7 @@ def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any],
         provenance = {"source": "fetch.full.backbone (see checksums)"}
     # The count is arithmetic on shapes: the reference from the shipped Qwen3-0.6B config,
     # this profile's from the config of the backbone just fetched. No weights are read.
-    full = resolve(trinity, "full")
+    full = resolve(trinity, "full", "trinity")
     reference = layout_for(meta_model(REFERENCE_CONFIG), len(full["workers"]),
                            len(full["roles"]), full["svf_layers"])
     this = layout_for(meta_model(BACKBONE_DIR), len(active["workers"]), len(active["roles"]), active["svf_layers"])
