@@ -23,7 +23,7 @@ import yaml
 
 from fugu import HUB_OFFLINE, OFFLINE_ENV
 from fugu.data.checksum import sha256_file
-from stages.paths import METRICS_DIR, PARAMS_FILE, TIMINGS_DIR, relative
+from stages.paths import METRICS_DIR, PARAMS_FILE, PROVENANCE_FILE, TIMINGS_DIR, relative
 
 PROFILES = ("tiny", "medium", "full")
 # A profile may build on another: medium is tiny's set-up (real small models, offline, CPU) at a
@@ -39,6 +39,12 @@ def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
     if params.get("profile") not in PROFILES:
         raise ValueError(f"{path}: profile must be one of {PROFILES}, got {params.get('profile')!r}")
     return params
+
+
+def load_provenance(profile: str, path: Path = PROVENANCE_FILE) -> dict[str, Any]:
+    """Where the artifacts of ``profile`` come from (sources, sha256s, licences, prices), resolved
+    like a params section: shared keys and the profile's own."""
+    return resolve(yaml.safe_load(path.read_text()) or {}, profile, "provenance")
 
 
 def stage_params(params: dict[str, Any], stage: str) -> dict[str, Any]:

@@ -95,6 +95,20 @@ def test_stage_params_are_the_sections_it_reads(name: str):
     assert declared == read_sections(stage_module(DVC[name])) | read_sections(RUNNER), name
 
 
+def reads_provenance(path: Path) -> bool:
+    """Whether a stage reads configs/provenance.yaml (``load_provenance`` or ``PROVENANCE_FILE``)."""
+    return any(isinstance(node, ast.Name) and node.id in ("load_provenance", "PROVENANCE_FILE")
+               for node in ast.walk(ast.parse(path.read_text())))
+
+
+@pytest.mark.parametrize("name", sorted(DVC))
+def test_a_stage_depends_on_the_provenance_file_exactly_when_it_reads_it(name: str):
+    from stages.paths import PROVENANCE_FILE, relative
+
+    listed = relative(PROVENANCE_FILE) in deps(DVC[name])
+    assert listed == reads_provenance(stage_module(DVC[name])), name
+
+
 def test_the_runner_runs_exactly_the_dvc_stages():
     from stages.__main__ import stage_names
 

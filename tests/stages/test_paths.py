@@ -33,7 +33,7 @@ OUTPUTS = {name: getattr(paths, name) for name in (
     "ROUTING_DIR", "BACKBONE_DIR", "FIXTURE_DIR", "VECTOR_DIR", "WORKER_MODELS_DIR", "FEATURES_DIR", "SELF_TEST_DIR",
     "SELF_TEST_SPEC", "TRAINED_DIR", "TRAINED_SPEC", "TRINITY_FITNESS_PLOT", "CONDUCTOR_POLICY_DIR",
     "CONDUCTOR_REWARD_PLOT", "COST_QUALITY_PLOT", "REPORT_HTML", "VERDICTS", "CLAIMS_TABLE")}
-INPUTS = {name: getattr(paths, name) for name in ("REFERENCE_CONFIG",)}
+INPUTS = {name: getattr(paths, name) for name in ("PROVENANCE_FILE", "REFERENCE_CONFIG", "ROUTING_DATA_DIR")}
 
 
 @pytest.mark.parametrize("name", sorted(OUTPUTS))
