@@ -23,7 +23,7 @@ import yaml
 
 from fugu import HUB_OFFLINE, OFFLINE_ENV
 from fugu.data.checksum import sha256_file
-from stages.paths import METRICS_DIR, PARAMS_FILE, PROVENANCE_FILE, TIMINGS_DIR, relative
+from stages.paths import METRICS_DIR, PARAMS_FILE, PROVENANCE_FILE, TIMINGS_DIR, metrics_file, relative
 
 PROFILES = ("tiny", "medium", "full")
 # A profile may build on another: medium is tiny's set-up (real small models, offline, CPU) at a
@@ -178,7 +178,7 @@ def write_curve(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> P
 
 def _dump(stage: str, payload: dict[str, Any]) -> Path:
     METRICS_DIR.mkdir(exist_ok=True)
-    path = METRICS_DIR / f"{stage}.json"
+    path = metrics_file(stage)
     path.write_text(json.dumps(payload, indent=2, sort_keys=True, allow_nan=False) + "\n")
     return path
 

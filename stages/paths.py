@@ -73,6 +73,7 @@ MEDIUM_RUN = MEDIUM_RESULTS_DIR / "run.json"                 # commit, cpu, wall
 
 
 def metrics_file(stage: str) -> Path:
+    """The metrics file every stage writes (stages.common) and the report reads."""
     return METRICS_DIR / f"{stage}.json"
 
 
