@@ -117,7 +117,7 @@ def worker_source(params: dict[str, Any], section: dict[str, Any]) -> WorkerSour
     if params["profile"] == "full" or section.get("pool"):
         raise FileNotFoundError(
             f"serve_e2e needs recorded real outcomes ({table_file} is missing or empty): put the routing data "
-            f"in fetch.routing.data_dir (listed in its README) and run `dvc repro fetch`")
+            f"in data/routing (listed in its README) and run `dvc repro fetch`")
     # Held-out questions only: the vector being served was trained on the others.
     pool, _, held_ids = simulated_world(params)
     by_id = {q.question_id: q for q in pool.questions}
