@@ -7,7 +7,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Offline by construction: no hub, no litellm cost-map fetch, no DVC analytics.
+# Offline by construction: no hub, no litellm cost-map fetch, no DVC analytics. The same variables as
+# fugu.OFFLINE_ENV (fugu/__init__.py), the one definition the Python side uses: change both together.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1

@@ -20,7 +20,6 @@ from typing import Sequence
 
 import numpy as np
 import torch
-import yaml
 
 from fugu.models.backbone import build_tiny_backbone, load_backbone
 from fugu.models.gguf import PackagedGGUF, converted_backbone
@@ -29,7 +28,8 @@ from fugu.trinity.router import TrinityRouter
 from fugu.trinity.spec import TrinitySpec, load_trinity
 from fugu.trinity.vector import save_vector
 from fugu.types import Conversation
-from stages.paths import BACKBONE_DIR, ROOT
+from stages.common import load_provenance
+from stages.paths import BACKBONE_DIR
 
 ROLES = ("solver", "thinker", "verifier")  # the reference's roles (params.yaml trinity.roles)
 SMOLLM2_HIDDEN_SIZE = 576
@@ -45,7 +45,7 @@ def real_backbone(out_dir: Path, given: Path | None = None) -> Path:
     project root, else converted into ``out_dir`` (the same function the tests' fixture uses)."""
     if given is not None:
         return given
-    packaged = PackagedGGUF.from_params(yaml.safe_load((ROOT / "params.yaml").read_text())["fetch"]["tiny"]["backbone"])
+    packaged = PackagedGGUF.from_dict(load_provenance("tiny")["backbone"])
     return converted_backbone(packaged, out_dir, fetched=BACKBONE_DIR,
                               hidden_size=SMOLLM2_HIDDEN_SIZE)
 

@@ -33,7 +33,8 @@ CLAIMS_DIR = Path(__file__).resolve().parent
 # Where a check is meaningful: "reduced" (the tiny and medium CPU profiles) or "full" (real weights, GPUs).
 Scale = Literal["reduced", "full"]
 Shape = Literal["exact", "effect", "level", "direction", "tie"]
-Operator = Literal[">=", "<=", ">", "<", "==", "approx"]
+# approx: |measured − value| ≤ tolerance (tolerance 0 is exact equality); the others a direction.
+Operator = Literal[">=", "<=", ">", "<", "approx"]
 # What a source's number was measured on, weakest first:
 #   mock            a synthetic world (seeded skill matrix): no model answered any question
 #   parity          agreement with another implementation's outputs, not correctness
@@ -69,7 +70,7 @@ class Assertion(_Strict):
 
     For an ``exact`` check (a number with no sampling error: arithmetic on a config, a count of
     leaked names) this is the whole check. For every other shape ``op`` gives the direction
-    (``>``/``>=``: more than ``value``; ``<``/``<=``: less; ``approx``/``==``: no difference) and
+    (``>``/``>=``: more than ``value``; ``<``/``<=``: less; ``approx``: no difference) and
     ``value`` the no-effect point (0 for a difference, chance for a level).
     """
 
@@ -85,7 +86,6 @@ class Assertion(_Strict):
             ">": lambda: measured > self.value - tol,
             "<=": lambda: measured <= self.value + tol,
             "<": lambda: measured < self.value + tol,
-            "==": lambda: abs(measured - self.value) <= tol,
             "approx": lambda: abs(measured - self.value) <= tol,
         }
         return bool(checks[self.op]())
@@ -96,6 +96,8 @@ class Assertion(_Strict):
         return {">": 1, ">=": 1, "<": -1, "<=": -1}.get(self.op, 0)
 
     def describe(self) -> str:
+        if self.op == "approx" and not self.tolerance:
+            return f"== {self.value:g}"  # exact equality
         tol = f" ± {self.tolerance:g}" if self.tolerance else ""
         symbol = "≈" if self.op == "approx" else self.op
         return f"{symbol} {self.value:g}{tol}"
@@ -131,7 +133,7 @@ class Effect(_Strict):
             return
         if self.shape == "tie":
             if assertion.direction != 0:
-                raise ValueError(f"a tie asserts no difference (op approx or ==), not {assertion.op!r}")
+                raise ValueError(f"a tie asserts no difference (op approx), not {assertion.op!r}")
             if (self.value or 0.0) <= 0:
                 raise ValueError(f"a tie's equivalence margin must be positive, got {self.value}")
             return

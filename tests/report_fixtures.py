@@ -21,7 +21,7 @@ def claim_record(claim_id: str, shape: str = "effect", **overrides: Any) -> Clai
     """A valid claim of ``shape`` checked at reduced scale on ``metrics/eval.json``."""
     assertion = {"effect": {"op": ">", "value": 0.0}, "level": {"op": ">", "value": 0.25},
                  "direction": {"op": ">", "value": 0.0}, "tie": {"op": "approx", "value": 0.0},
-                 "exact": {"op": "==", "value": 3.0}}[shape]
+                 "exact": {"op": "approx", "value": 3.0}}[shape]
     value = {"effect": 0.5, "level": 0.8, "tie": 0.05}.get(shape)
     record = {
         "id": claim_id,

@@ -1,6 +1,6 @@
 """The architecture as a test: imports point one way, and no stage reaches into another.
 
-    types → data, models, stats → routing, pools → trinity, conductor → training → evaluation, serving → cli
+    types, pipeline_paths → data, models, stats → routing, pools → trinity, conductor → training → evaluation, serving → cli
 
 A module may import its own package and any package of a *lower* layer, never a peer or a
 higher one. ``fugu`` never imports the pipeline (stages, verify, reports, claims, benchmarks).
@@ -15,7 +15,7 @@ import pytest
 from tests.import_graph import ROOT, imported_modules, module_name
 
 LAYERS = {
-    "fugu.types": 0,
+    "fugu.types": 0, "fugu.pipeline_paths": 0,
     "fugu.data": 1, "fugu.models": 1, "fugu.stats": 1,
     "fugu.routing": 2, "fugu.pools": 2,
     "fugu.trinity": 3, "fugu.conductor": 3,

@@ -27,10 +27,10 @@ from typing import Any
 
 import yaml
 
+from fugu import OFFLINE_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTED = ("metrics", "reports/verdicts.json", "reports/audit.html", "reports/claims.md", "dvc.lock")
-OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           "LITELLM_LOCAL_MODEL_COST_MAP": "True", "DVC_NO_ANALYTICS": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
 def project_files(root: Path = ROOT) -> list[str]:
@@ -90,7 +90,7 @@ def commit_of(root: Path = ROOT) -> str:
 def run_pipeline(copy: Path, env: dict[str, str]) -> float:
     """``dvc repro`` in ``copy``, its output streamed (each stage shows its own progress bar)."""
     bin_dir = str(Path(sys.executable).parent)
-    full_env = {**os.environ, **OFFLINE, **env, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}"}
+    full_env = {**os.environ, **OFFLINE_ENV, **env, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}"}
     full_env.pop("PYTHONPATH", None)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=copy, env=full_env, check=True)

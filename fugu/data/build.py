@@ -5,8 +5,8 @@ file and verify its sha256; convert it to the tidy table; check the counts the R
 states; keep the models every file records and the questions every kept model answered (a
 routing comparison needs every worker's outcome on every question); split; write.
 
-When the listing names no file, nothing is invented: an empty (schema-valid) table and
-splits are written, with the reason, so downstream stages can report *not run* themselves.
+The recorded outcomes ship with the project (data/routing), so a folder without its README,
+or a README that lists no file, is an error naming the folder: there is no "no data" path.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import pandas as pd
 
 from fugu.data.card import card_metrics, render_data_card
 from fugu.data.convert import ConversionError, InputFormat, convert_file
-from fugu.data.listing import ListedFile, copy_verified, read_listing
+from fugu.data.listing import ListedFile, ListingError, copy_verified, read_listing
 from fugu.data.pricing import cost_summary, estimate_costs, resolve_prices
 from fugu.data.splits import SPLITS, SPLITS_FILE, assign_splits, write_splits
 from fugu.data.subset import stratified_subset
-from fugu.data.table import TABLE_FILE, empty_outcome_table, validate_outcome_table, write_outcome_table
+from fugu.data.table import TABLE_FILE, validate_outcome_table, write_outcome_table
 
 README = "README.md"
 SOURCES_DIR = "sources"
@@ -35,11 +35,10 @@ CARD_FILE = "data_card.md"
 
 @dataclass
 class PreparedOutcomes:
-    """What was built: the summary metrics, and the reason when there was nothing to build."""
+    """What was built: the summary metrics and the files it was built from."""
 
     metrics: dict[str, Any]
     listed: list[ListedFile] = field(default_factory=list)
-    not_run: str | None = None
 
 
 def prepare_outcomes(
@@ -50,7 +49,6 @@ def prepare_outcomes(
     formats: dict[str, dict] | None = None,
     models: list[str] | None = None,
     data_dir_label: str | None = None,
-    missing_ok: bool = False,
     pool_name: str | None = None,
     subset: dict[str, int] | None = None,
     prices: dict[str, dict] | None = None,
@@ -63,30 +61,24 @@ def prepare_outcomes(
     ``subset`` (questions per split, stratified by category; None = all) picks the questions
     kept after the split is drawn over every question, so a question's split never depends on
     the subset. With ``prices`` (see :mod:`fugu.data.pricing`) each kept row's ``cost`` is the
-    estimated USD of that answer; a pool model without a price is an error naming it. A folder without a README raises
-    FileNotFoundError unless ``missing_ok`` (then: empty outs and the reason); a listed file
-    that is missing, fails its checksum or cannot be converted always raises.
+    estimated USD of that answer; a pool model without a price is an error naming it. A folder without a README
+    raises FileNotFoundError, a README listing no file ListingError; a listed file that is missing,
+    fails its checksum or cannot be converted raises too.
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     label = data_dir_label or str(data_dir)
     readme = data_dir / README
-    if readme.is_file():
-        listed, reason = read_listing(readme), f"no recorded outcomes listed in {label}/{README}"
-    elif missing_ok:
-        listed, reason = [], f"no recorded-outcomes folder with a {README} at {label} (resolved to {data_dir.resolve()})"
-    else:
+    if not readme.is_file():
         raise FileNotFoundError(f"no {README} in the recorded-outcomes folder {label} (resolved to {data_dir.resolve()})")
+    listed = read_listing(readme)
+    if not listed:
+        raise ListingError(f"{label}/{README} lists no recorded-outcomes file")
     shutil.rmtree(out_dir / SOURCES_DIR, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    if not listed:
-        table = empty_outcome_table()
-        counts: dict[str, Any] = {"files": 0}
-    else:
-        reason = None
-        tables = [_convert_listed(item, data_dir, out_dir / SOURCES_DIR, (formats or {}).get(item.file)) for item in listed]
-        table, counts = _complete(pd.concat(tables, ignore_index=True), tables, models, [i.file for i in listed])
-        counts["files"] = len(listed)
+    tables = [_convert_listed(item, data_dir, out_dir / SOURCES_DIR, (formats or {}).get(item.file)) for item in listed]
+    table, counts = _complete(pd.concat(tables, ignore_index=True), tables, models, [i.file for i in listed])
+    counts["files"] = len(listed)
 
     all_splits = assign_splits(table, fractions, seed)
     splits = stratified_subset(all_splits, subset, seed)
@@ -105,11 +97,12 @@ def prepare_outcomes(
     write_outcome_table(table, out_dir / TABLE_FILE)
     write_splits(splits, out_dir / SPLITS_FILE)
     metrics = {**counts, **card_metrics(table, splits)}
-    (out_dir / CARD_FILE).write_text(render_data_card(listed, metrics, label, reason))
-    manifest = {"data_dir": label, "listed": [f.to_dict() for f in listed], "sha256_verified": bool(listed),
-                "split_seed": seed, "fractions": fractions, "not_run": reason, "metrics": metrics}
+    (out_dir / CARD_FILE).write_text(render_data_card(listed, metrics, label))
+    # "not_run" is always null now; kept so the manifest (a fetch out every later stage hashes) keeps its bytes
+    manifest = {"data_dir": label, "listed": [f.to_dict() for f in listed], "sha256_verified": True,
+                "split_seed": seed, "fractions": fractions, "not_run": None, "metrics": metrics}
     (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return PreparedOutcomes(metrics, listed, reason)
+    return PreparedOutcomes(metrics, listed)
 
 
 def _convert_listed(item: ListedFile, data_dir: Path, sources: Path, fmt: dict | None) -> pd.DataFrame:

@@ -48,20 +48,13 @@ def card_metrics(table: pd.DataFrame, splits: pd.DataFrame) -> dict[str, Any]:
     return metrics
 
 
-def render_data_card(listed: Sequence[ListedFile], metrics: dict[str, Any], data_dir: str,
-                     not_run: str | None = None) -> str:
+def render_data_card(listed: Sequence[ListedFile], metrics: dict[str, Any], data_dir: str) -> str:
     """Markdown data card from the README listing and :func:`card_metrics`."""
     lines = ["# Data card: recorded routing outcomes", ""]
     lines += [f"Source folder: `{data_dir}` (its README lists each file with source, license and sha256).", ""]
-    if not_run:
-        lines += ["**No recorded outcomes.** " + not_run + ".", "",
-                  "Nothing below is measured: the replay pool has no records and every metric",
-                  "that needs them is reported *not run* with this reason.", ""]
     lines += ["## Files", "", "| file | source | license | questions (listed) | models (listed) | sha256 |",
               "|---|---|---|---|---|---|"]
     lines += [f"| {f.file} | {f.source} | {f.license} | {f.questions} | {f.models} | `{f.sha256[:12]}…` |" for f in listed]
-    if not listed:
-        lines.append("| (none listed) | | | | | |")
     if not metrics.get("rows"):
         return "\n".join(lines) + "\n"
     lines += ["", "## Contents", "",

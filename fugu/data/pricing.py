@@ -6,9 +6,10 @@ cost(question, model) = prompt tokens × input price + response tokens × output
   tiktoken underneath, offline) applied to the recorded question and response text. The
   sources do not record the instruction/few-shot template each model saw, so the prompt side
   counts the question only: a lower bound on what was paid.
-- Prices are USD per million tokens, one entry per pool model in params: ``litellm_key`` (read
-  from litellm's bundled cost map, offline) or else ``list_price: [input, output]`` with the
-  ``source`` it was published in. A pool model with neither is an error naming it.
+- Prices are USD per million tokens, one entry per pool model (the pipeline's are in
+  configs/provenance.yaml): ``litellm_key`` (read from litellm's bundled cost map, offline) or
+  else ``list_price: [input, output]`` with the ``source`` it was published in. A pool model
+  with neither is an error naming it.
 
 Every figure derived from these numbers is an *estimate*, and metrics say so.
 """
@@ -46,7 +47,7 @@ def resolve_prices(models: Sequence[str], prices: Mapping[str, Mapping[str, Any]
     for model in models:
         entry = prices.get(model)
         if not entry:
-            raise PricingError(f"pool model {model!r} has no price in params (fetch.routing.prices.{model}: "
+            raise PricingError(f"pool model {model!r} has no price (routing.prices.{model} in configs/provenance.yaml: "
                                "give litellm_key or list_price [input, output] with its source)")
         resolved[model] = _price(model, entry)
     return resolved
@@ -68,7 +69,7 @@ def _price(model: str, entry: Mapping[str, Any]) -> Price:
             return Price(model, float(prompt), float(completion), f"litellm cost map: {key}")
     listed = entry.get("list_price")
     if not listed or len(listed) != 2:
-        raise PricingError(f"pool model {model!r}: no litellm_key and no list_price [input, output] in params")
+        raise PricingError(f"pool model {model!r}: its price gives no litellm_key and no list_price [input, output]")
     if not entry.get("source"):
         raise PricingError(f"pool model {model!r}: a list_price needs its `source` (where it was published)")
     return Price(model, float(listed[0]), float(listed[1]), f"list price: {entry['source']}")

@@ -75,12 +75,6 @@ def validate_outcome_table(table: pd.DataFrame) -> pd.DataFrame:
     return valid[list(COLUMNS)].reset_index(drop=True)
 
 
-def empty_outcome_table() -> pd.DataFrame:
-    """A valid table with no rows: what fetch writes when no recorded outcomes are listed."""
-    frame = pd.DataFrame({c: pd.Series(dtype=float if c in ("score", "cost") else str) for c in COLUMNS})
-    return validate_outcome_table(frame)
-
-
 def write_outcome_table(table: pd.DataFrame, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ class PackagedGGUF:
     license: str = "unspecified"
 
     @classmethod
-    def from_params(cls, cfg: dict[str, Any]) -> "PackagedGGUF":
+    def from_dict(cls, cfg: dict[str, Any]) -> "PackagedGGUF":
         cfg = dict(cfg)
         cfg["parts"] = tuple(tuple(p) for p in cfg.get("parts") or ())
         return cls(**cfg)
@@ -109,7 +109,7 @@ def verify_sha256(path: str | Path, expected: str) -> str:
     """The file's sha256, or a :class:`GGUFError` naming the file when it is not ``expected``."""
     actual = sha256_file(path)
     if actual != expected.lower():
-        raise GGUFError(f"{path}: sha256 {actual} differs from the pinned {expected} (params.yaml): "
+        raise GGUFError(f"{path}: sha256 {actual} differs from the pinned {expected} (configs/provenance.yaml): "
                         "a different or corrupt model file; reinstall the package or update the pin knowingly")
     return actual
 

@@ -98,7 +98,7 @@ def worker_source(section: dict[str, Any], routing_dir: Path) -> WorkerSource:
     if not (table_file.exists() and len(read_outcome_table(table_file))):
         raise FileNotFoundError(
             f"serve_e2e needs recorded real outcomes ({table_file} is missing or empty): put the routing data "
-            f"in fetch.routing.data_dir (listed in its README) and run `dvc repro fetch`")
+            f"in data/routing (listed in its README) and run `dvc repro fetch`")
     replay = ReplayPool.from_dir(routing_dir)
     test = load_split(routing_dir, "test")
     references = replay.table.drop_duplicates("question_id").set_index("question_id")["reference"]

@@ -48,6 +48,9 @@ from fugu.types import Conversation
 
 PROMPT_FORMATS = ("transcript", "chat_template")
 POSITIONS = ("penultimate", "last")
+# A batch may hold at most this much padding per real token: a quarter keeps most batches full
+# without spending much of a forward pass on pad tokens (on 2 CPU cores padding is pure loss).
+DEFAULT_PAD_TOLERANCE = 0.25
 
 
 def layout_for(model: torch.nn.Module | Backbone, n_agents: int, n_roles: int,
@@ -108,7 +111,7 @@ class Trinity:
         padding_side: str = "left",
         batch_size: int = 16,
         max_prompt_tokens: int | None = None,
-        pad_tolerance: float = 0.25,
+        pad_tolerance: float = DEFAULT_PAD_TOLERANCE,
         tied_embeddings: str = "lm_head",
         prefix_cache_mb: float = 0.0,
     ):

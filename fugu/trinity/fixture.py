@@ -145,7 +145,3 @@ def tiny_fixture(workers: Sequence[str], roles: Sequence[str], *, n_per_cell: in
                 ))
     return Fixture(cases, list(workers), list(roles))
 
-
-def fixture_corpus(fixture: Fixture) -> list[str]:
-    """Every message of every case as a ``role: content`` line: text for the tiny tokenizer."""
-    return [f"{m['role']}: {m['content']}" for case in fixture.cases for m in case.messages]

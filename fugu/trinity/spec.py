@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from fugu.models.backbone import Backbone, load_backbone
-from fugu.trinity.coordinator import Trinity
+from fugu.trinity.coordinator import DEFAULT_PAD_TOLERANCE, Trinity
 from fugu.trinity.vector import load_vector
 
 
@@ -29,7 +29,7 @@ class TrinitySpec:
     padding_side: str = "left"
     batch_size: int = 16
     max_prompt_tokens: int | None = None  # cap keeping the end (the reference: 4,096)
-    pad_tolerance: float = 0.25           # the most padding a batch may hold, as a fraction of its real tokens
+    pad_tolerance: float = DEFAULT_PAD_TOLERANCE  # the most padding a batch may hold, per real token
     tied_embeddings: str = "lm_head"      # which write of a tied embed/lm_head pair counts (fugu.trinity.svf)
     trained_on: str = "unspecified"  # what produced the vector, in words (a planted, released or trained one)
     mock: bool = False               # trained on the simulated pool, never on real outcomes

@@ -6,6 +6,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from claims import Assertion, ClaimError, load_claim, load_claims
 
@@ -187,5 +188,12 @@ def test_operators_mean_what_they_say():
     assert Assertion(op=">", value=1).holds(1.5) and not Assertion(op=">", value=1).holds(1)
     assert Assertion(op="<", value=1).holds(0.5) and not Assertion(op="<", value=1).holds(1)
     assert Assertion(op="<=", value=1).holds(1) and not Assertion(op="<=", value=1).holds(1.01)
-    assert Assertion(op="==", value=0).holds(0) and not Assertion(op="==", value=0).holds(1)
+    assert Assertion(op="approx", value=0).holds(0) and not Assertion(op="approx", value=0).holds(1)  # exact
     assert not Assertion(op="approx", value=1.64, tolerance=0.1).holds(1.21)
+
+
+def test_equality_is_approx_with_no_tolerance_and_reads_as_such():
+    with pytest.raises(ValidationError):
+        Assertion(op="==", value=0)  # one operator for "no difference": approx
+    assert Assertion(op="approx", value=0).describe() == "== 0"
+    assert Assertion(op="approx", value=19500, tolerance=500).describe() == "≈ 19500 ± 500"

@@ -85,7 +85,7 @@ def test_a_size_beyond_the_datas_headroom_is_contradicted_naming_it(tmp_path):
 
 
 def test_an_exact_check_is_judged_by_its_assertion(tmp_path):
-    claim = make_claim(**{"assert": {"op": "==", "value": 0}},
+    claim = make_claim(**{"assert": {"op": "approx", "value": 0}},
                        effect={"shape": "exact", "unit": "names leaked", "from": "none leaked"})
     write_metrics(tmp_path, "eval", produced("eval", {"router": {"gain": 0}}))
     assert judge(claim, tmp_path).outcome == "reproduced_reduced"

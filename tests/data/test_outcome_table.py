@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from fugu.data.table import (
     COLUMNS,
     OutcomeTableError,
-    empty_outcome_table,
     read_outcome_table,
     validate_outcome_table,
     write_outcome_table,
@@ -90,11 +89,6 @@ def test_missing_cost_and_response_are_allowed():
     table["response"] = None
     table["reference"] = None
     assert validate_outcome_table(table)["cost"].isna().all()
-
-
-def test_the_empty_table_is_valid_and_round_trips(tmp_path):
-    path = write_outcome_table(empty_outcome_table(), tmp_path / "t.parquet")
-    assert len(read_outcome_table(path)) == 0
 
 
 def test_a_table_round_trips_through_parquet_unchanged(tmp_path):

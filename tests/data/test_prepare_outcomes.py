@@ -8,7 +8,7 @@ import pytest
 
 from fugu.data.build import CARD_FILE, MANIFEST_FILE, prepare_outcomes
 from fugu.data.convert import ConversionError
-from fugu.data.listing import ChecksumError
+from fugu.data.listing import ChecksumError, ListingError
 from fugu.data.matrix import best_single_index, load_split
 from fugu.data.pricing import PricingError
 from fugu.data.splits import SPLITS, read_splits
@@ -27,7 +27,6 @@ def prepare(data, out, **kwargs):
 def test_listed_files_become_one_table_with_splits_card_and_manifest(tmp_path):
     data = write_data_folder(tmp_path / "data", {"bench.csv": long_records(40), "more.jsonl": long_records(20, seed=1)})
     prepared = prepare(data, tmp_path / "out")
-    assert prepared.not_run is None
     table = read_outcome_table(tmp_path / "out/outcomes.parquet")
     assert len(table) == 60 * 3 and prepared.metrics["questions"] == 60 and prepared.metrics["files"] == 2
     assert (tmp_path / "out/sources/bench.csv").read_bytes() == (data / "bench.csv").read_bytes()
@@ -73,21 +72,15 @@ def test_the_replay_pool_over_the_built_table_answers_every_pair(tmp_path):
         assert (reply.text, reply.score, reply.cost) == (row.response, float(row.correct), row.cost)
 
 
-def test_an_empty_listing_writes_valid_empty_outs_and_a_reason_not_numbers(tmp_path):
+def test_a_listing_that_names_no_file_is_an_error_naming_the_folder(tmp_path):
     data = write_data_folder(tmp_path / "data", {})
-    prepared = prepare(data, tmp_path / "out", data_dir_label="../shared/data/routing")
-    assert prepared.not_run == "no recorded outcomes listed in ../shared/data/routing/README.md"
-    assert prepared.metrics["rows"] == 0 and prepared.metrics["splits"] == {}
-    assert len(read_outcome_table(tmp_path / "out/outcomes.parquet")) == 0
-    assert "No recorded outcomes" in (tmp_path / f"out/{CARD_FILE}").read_text()
+    with pytest.raises(ListingError, match="data/routing/README.md lists no recorded-outcomes file"):
+        prepare(data, tmp_path / "out", data_dir_label="data/routing")
 
 
-def test_a_missing_folder_is_an_error_unless_allowed(tmp_path):
+def test_a_folder_without_its_readme_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no README.md"):
         prepare(tmp_path / "nowhere", tmp_path / "out")
-    prepared = prepare(tmp_path / "nowhere", tmp_path / "out", missing_ok=True)
-    assert "no recorded-outcomes folder" in prepared.not_run
-    assert (tmp_path / "out/splits.csv").exists()
 
 
 def test_a_checksum_mismatch_stops_with_file_expected_and_got(tmp_path):

