@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fugu.cli import PLANTED_SPEC, TRAINED_SPEC, main, verdict_summary
+from fugu.cli import main, verdict_summary
 from fugu.models.backbone import load_backbone
+from fugu.pipeline_paths import SELF_TEST_SPEC as PLANTED_SPEC
+from fugu.pipeline_paths import TRAINED_SPEC
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.spec import TrinitySpec
 from fugu.trinity.vector import save_vector
