@@ -29,9 +29,9 @@ import numpy as np
 from fugu.conductor.recursion import mock_recursion
 from fugu.data.matrix import Outcomes, load_split
 from fugu.evaluation.compare import Routed, compare_to_baselines, route_split
-from fugu.evaluation.mock_experiments import adaptive_pool, perstep_subset, train_head
+from fugu.evaluation.mock_experiments import adaptive_pool, perstep_subset
 from fugu.pools.simulated import SimulatedPool
-from fugu.routing.base import choose, question_text
+from fugu.routing.base import question_text
 from fugu.routing.baselines import (
     BestPerCategoryRouter,
     BestSingleRouter,
@@ -44,6 +44,7 @@ from fugu.routing.baselines import (
     mean_cost_per_1k,
 )
 from fugu.routing.features import CachedFeatures
+from fugu.training.agent_head import head_from, route_with_head, train_head
 from fugu.training.cmaes import CMAESConfig
 from fugu.trinity.features import FeatureTable
 from fugu.trinity.router import TrinityRouter
@@ -258,9 +259,9 @@ def mock_twin(train_x: np.ndarray, train: Outcomes, test_x: np.ndarray, test: Ou
     twin, seeds, bootstrap = section["mock_twin"], section["seeds"], section["bootstrap"]
     runs = []
     for run_seed in seeds:
-        result = train_head(train_x, train.scores, train.costs, len(train.workers), cmaes_config(twin, run_seed))
-        choices = choose(test_x @ result.best_vector.reshape(len(train.workers), train_x.shape[1]).T)
-        runs.append(Routed("trinity", choices, *test.routed(choices)))
+        head = head_from(train_head(train_x, train.scores, train.costs, cmaes_config(twin, run_seed)), len(train.workers))
+        routes = route_with_head(test_x, head, test)
+        runs.append(Routed("trinity", routes.choices, routes.scores, routes.costs))
     routers = [BestSingleRouter.fit(train), OracleRouter(test)]
     routed = {r.name: route_split(r, test) for r in routers}
     routed["random"] = Routed.over_seeds([route_split(RandomRouter(len(test.workers), s), test) for s in seeds])

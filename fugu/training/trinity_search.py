@@ -10,7 +10,7 @@ The honest protocol the orchestration claim needs, as code:
 4. the test split is read by eval only, never here.
 
 Hidden states are the cached features (SVF offsets zero), so a generation is one batched
-matrix product. Costs enter in USD per 1,000 questions, the unit λ is quoted in.
+matrix product; λ is per 1,000 questions (:mod:`fugu.training.agent_head`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from typing import Sequence
 import numpy as np
 
 from fugu.data.matrix import Outcomes
-from fugu.training.cmaes import CMAESConfig, CMAESResult, cached_head_fitness, head_choices, sep_cmaes
-
-PER_1K = 1000.0  # λ multiplies the estimated cost in USD per 1,000 questions
+from fugu.training.agent_head import head_from, route_with_head, train_head
+from fugu.training.cmaes import CMAESConfig, CMAESResult
 
 
 @dataclass(frozen=True)
@@ -36,21 +35,6 @@ class TrainedHead:
     validation_cost_per_1k: float
 
 
-def train_head_on(hidden: np.ndarray, outcomes: Outcomes, config: CMAESConfig, cost_penalty: float,
-                  progress: bool = True) -> CMAESResult:
-    """sep-CMA-ES over the agent head on ``outcomes`` (the train split) and its cached states."""
-    fitness = cached_head_fitness(hidden, outcomes.scores, np.nan_to_num(outcomes.costs) * PER_1K,
-                                  len(outcomes.workers), cost_penalty)
-    return sep_cmaes(fitness, np.zeros(len(outcomes.workers) * hidden.shape[1]), config, progress=progress)
-
-
-def routed_on(hidden: np.ndarray, outcomes: Outcomes, head: np.ndarray) -> tuple[float, float]:
-    """(accuracy, estimated USD per 1,000 questions) of ``head`` routing ``outcomes``."""
-    choices = head_choices(hidden, head[None])[0]
-    scores, costs = outcomes.routed(choices)
-    return float(scores.mean()), float(np.nan_to_num(costs).mean() * PER_1K)
-
-
 def fit_and_select(train_x: np.ndarray, train: Outcomes, validation_x: np.ndarray, validation: Outcomes,
                    generation_grid: Sequence[int], cost_penalties: Sequence[float], population_size: int,
                    sigma0: float, seed: int) -> tuple[TrainedHead, list[TrainedHead], list[TrainedHead]]:
@@ -59,10 +43,11 @@ def fit_and_select(train_x: np.ndarray, train: Outcomes, validation_x: np.ndarra
         raise ValueError("features and outcomes must have one row per question")
 
     def run(generations: int, penalty: float) -> TrainedHead:
-        result = train_head_on(train_x, train, CMAESConfig(population_size, int(generations), sigma0, seed), penalty)
-        head = result.best_vector.reshape(len(train.workers), train_x.shape[1])
-        accuracy, cost = routed_on(validation_x, validation, head)
-        return TrainedHead(int(generations), float(penalty), head, result, accuracy, cost)
+        config = CMAESConfig(population_size, int(generations), sigma0, seed)
+        result = train_head(train_x, train.scores, train.costs, config, penalty, progress=True)
+        head = head_from(result, len(train.workers))
+        routes = route_with_head(validation_x, head, validation)
+        return TrainedHead(int(generations), float(penalty), head, result, routes.accuracy, routes.cost_per_1k)
 
     first = float(cost_penalties[0])
     candidates = [run(g, first) for g in generation_grid]
