@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from fugu.data.matrix import Outcomes
-from fugu.training.trinity_search import fit_and_select
+from fugu.training.trinity_search import fit_and_select, train_over_seeds
 from fugu.trinity.features import FeatureTable
 from stages import eval as eval_stage
 
@@ -54,6 +54,7 @@ def poisoned(o: Outcomes) -> Outcomes:
 def test_the_fitting_code_takes_no_test_split():
     assert "test" not in inspect.signature(eval_stage.fit_routers).parameters
     assert not any("test" in p for p in inspect.signature(fit_and_select).parameters)
+    assert not any("test" in p for p in inspect.signature(train_over_seeds).parameters)
 
 
 def test_baselines_read_only_train_and_validation_questions_and_validation_only_to_choose():
