@@ -23,15 +23,9 @@ from fugu.data.matrix import Outcomes
 from fugu.routing.base import choose
 from fugu.routing.features import Featurizer
 from fugu.stats.estimate import Resamples, difference, mean, pooled_estimate, ratio, relative, seed_estimate
-from fugu.training.cmaes import CMAESConfig, CMAESResult, cached_head_fitness, head_choices, sep_cmaes
+from fugu.training.agent_head import head_from, route_with_head, train_head
+from fugu.training.cmaes import CMAESConfig, CMAESResult, cached_head_fitness, sep_cmaes
 from fugu.types import Conversation
-
-
-def train_head(hidden: np.ndarray, scores: np.ndarray, costs: np.ndarray, n_workers: int, config: CMAESConfig,
-               cost_penalty: float = 0.0, available: np.ndarray | None = None, progress: bool = False) -> CMAESResult:
-    """sep-CMA-ES over an agent head [n_workers, h] on cached hidden states (frozen SVF)."""
-    fitness = cached_head_fitness(hidden, scores, costs, n_workers, cost_penalty, available)
-    return sep_cmaes(fitness, np.zeros(n_workers * hidden.shape[1]), config, progress=progress)
 
 
 def chance_to_optimal(hidden: np.ndarray, outcomes: Outcomes, config: CMAESConfig,
@@ -50,7 +44,7 @@ def chance_to_optimal(hidden: np.ndarray, outcomes: Outcomes, config: CMAESConfi
     where the best of one random population is already optimal it is 0, and "optimal in ~5
     generations" says nothing about sep-CMA-ES there.
     """
-    result = train_head(hidden, outcomes.scores, outcomes.costs, len(outcomes.workers), config)
+    result = train_head(hidden, outcomes.scores, outcomes.costs, config)
     optimal = outcomes.oracle_accuracy()
     reached = [g.generation for g in result.history if g.best_fitness >= optimal - tolerance]
     cmaes_generations = reached[0] if reached else config.generations + 1
@@ -153,24 +147,22 @@ def adaptive_pool(train_hidden: np.ndarray, train: Outcomes, test_hidden: np.nda
     train_subsets, heldout = split_subsets(worker_subsets(n, k), n_heldout_subsets, seed)
     test_rows = np.repeat(np.arange(len(test)), len(heldout))
     test_masks = masks_from(heldout, np.tile(np.arange(len(heldout)), len(test)), n)
-    hidden, scores = test_hidden[test_rows], test.scores[test_rows]
-    index = np.arange(len(test_rows))
-    fallback = (scores * test_masks).sum(axis=1) / test_masks.sum(axis=1)
-    oracle_case = np.where(test_masks, scores, -np.inf).max(axis=1)
+    hidden, cases = test_hidden[test_rows], test.take(test_rows)  # one case per (test question, held-out subset)
+    fallback = (cases.scores * test_masks).sum(axis=1) / test_masks.sum(axis=1)
+    oracle_case = np.where(test_masks, cases.scores, -np.inf).max(axis=1)
 
     def one_run(run_seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rng = np.random.default_rng(run_seed)
         rows = np.repeat(np.arange(len(train)), replicas)
         train_masks = masks_from(train_subsets, rng.integers(0, len(train_subsets), len(rows)), n)
         run_config = CMAESConfig(config.population_size, config.generations, config.sigma0, run_seed)
-        adaptive = train_head(train_hidden[rows], train.scores[rows], train.costs[rows], n, run_config,
-                              available=train_masks if train_under_masks else None)
-        full_pool = train_head(train_hidden, train.scores, train.costs, n, run_config)
-        heads = lambda r: r.best_vector.reshape(1, n, -1)  # noqa: E731
-        adaptive_case = scores[index, head_choices(hidden, heads(adaptive), test_masks)[0]]
-        unaware_case = scores[index, head_choices(hidden, heads(full_pool), test_masks)[0]]
-        blind_pick = head_choices(hidden, heads(full_pool))[0]
-        blind_case = np.where(test_masks[index, blind_pick], scores[index, blind_pick], fallback)
+        adaptive = head_from(train_head(train_hidden[rows], train.scores[rows], train.costs[rows], run_config,
+                                        available=train_masks if train_under_masks else None), n)
+        full_pool = head_from(train_head(train_hidden, train.scores, train.costs, run_config), n)
+        adaptive_case = route_with_head(hidden, adaptive, cases, test_masks).scores
+        unaware_case = route_with_head(hidden, full_pool, cases, test_masks).scores
+        blind = route_with_head(hidden, full_pool, cases)
+        blind_case = np.where(test_masks[np.arange(len(cases)), blind.choices], blind.scores, fallback)
         return adaptive_case, unaware_case, blind_case
 
     adaptive_case, unaware_case, blind_case = (np.stack(arm) for arm in zip(*(one_run(s) for s in seeds)))

@@ -1,6 +1,6 @@
 """The shape of TRINITY Table 4 at reduced scale: four optimisers, one head, one budget.
 
-sep-CMA-ES (:mod:`fugu.training.cmaes`), REINFORCE (:mod:`fugu.training.reinforce`), random
+sep-CMA-ES (:mod:`fugu.training.agent_head`), REINFORCE (:mod:`fugu.training.reinforce`), random
 search (:mod:`fugu.training.random_search`) and a supervised head on best-worker labels
 (:mod:`fugu.training.sft`) all train the same linear agent head [n_workers, h] over the same
 cached backbone features of the *training* questions; every head is then used greedily on the
@@ -24,7 +24,8 @@ import numpy as np
 
 from fugu.data.matrix import Outcomes
 from fugu.evaluation.compare import accuracy_estimate, paired_difference
-from fugu.training.cmaes import CMAESConfig, cached_head_fitness, sep_cmaes
+from fugu.training.agent_head import head_from, route_with_head, train_head
+from fugu.training.cmaes import CMAESConfig, cached_head_fitness
 from fugu.training.random_search import RandomSearchConfig, random_search
 from fugu.training.reinforce import ReinforceConfig, reinforce
 from fugu.training.sft import SFTConfig, fit_sft
@@ -62,16 +63,15 @@ def train_heads(train_x: np.ndarray, train: Outcomes, settings: OptimiserSetting
                 arms: tuple[str, ...] = ARMS) -> dict[str, dict[str, Any]]:
     """Each arm's head [k, h] and what it cost, trained on ``train`` only."""
     k, h = len(train.workers), train_x.shape[1]
-    fitness = cached_head_fitness(train_x, train.scores, train.costs, k)
     budget = settings.evaluations
     out: dict[str, dict[str, Any]] = {}
     for arm in arms:
         if arm == "cmaes":
-            result = sep_cmaes(fitness, np.zeros(k * h),
-                               CMAESConfig(settings.population_size, settings.generations, settings.sigma0, settings.seed),
-                               progress=False)
-            out[arm] = {"head": result.best_vector.reshape(k, h), "evaluations": budget}
+            config = CMAESConfig(settings.population_size, settings.generations, settings.sigma0, settings.seed)
+            out[arm] = {"head": head_from(train_head(train_x, train.scores, train.costs, config), k),
+                        "evaluations": budget}
         elif arm == "random_search":
+            fitness = cached_head_fitness(train_x, train.scores, train.costs, k)  # the same fitness, no adaptation
             result = random_search(fitness, k * h, RandomSearchConfig(budget, settings.sigma0, settings.seed))
             out[arm] = {"head": result.best_vector.reshape(k, h), "evaluations": budget}
         elif arm == "reinforce":
@@ -83,13 +83,8 @@ def train_heads(train_x: np.ndarray, train: Outcomes, settings: OptimiserSetting
             out[arm] = {"head": head, "evaluations": 1}  # one read of the training outcome matrix
         else:
             raise ValueError(f"unknown optimiser {arm!r}; known: {ARMS}")
-        out[arm]["train_accuracy"] = routed_scores(train_x, out[arm]["head"], train).mean().item()
+        out[arm]["train_accuracy"] = route_with_head(train_x, out[arm]["head"], train).accuracy
     return out
-
-
-def routed_scores(x: np.ndarray, head: np.ndarray, outcomes: Outcomes) -> np.ndarray:
-    """Per-question score when each question goes to the head's argmax worker."""
-    return outcomes.routed(np.argmax(x @ head.T, axis=1))[0]
 
 
 def compare_optimisers(train_x: np.ndarray, train: Outcomes, test_x: np.ndarray, test: Outcomes,
@@ -108,15 +103,15 @@ def compare_optimisers(train_x: np.ndarray, train: Outcomes, test_x: np.ndarray,
                          f"{len(test_x)}/{len(test)} test rows")
     tr, te = standardise(np.asarray(train_x, dtype=float), np.asarray(test_x, dtype=float))
     runs = [train_heads(tr, train, replace(settings, seed=s), arms) for s in settings.seeds]
-    routed = {arm: np.stack([routed_scores(te, run[arm]["head"], test) for run in runs]) for arm in arms}
+    routed = {arm: np.stack([route_with_head(te, run[arm]["head"], test).scores for run in runs]) for arm in arms}
     result = compare_routed(routed, test, train, settings)
     for arm in arms:
         result["optimisers"][arm].update(evaluations=runs[0][arm]["evaluations"],
                                          train_accuracy=[run[arm]["train_accuracy"] for run in runs])
     if train_last is not None and test_last is not None:
         lt, le = standardise(np.asarray(train_last, dtype=float), np.asarray(test_last, dtype=float))
-        last = np.stack([routed_scores(le, train_heads(lt, train, replace(settings, seed=s), ("cmaes",))["cmaes"]["head"],
-                                       test) for s in settings.seeds])
+        last_heads = [train_heads(lt, train, replace(settings, seed=s), ("cmaes",))["cmaes"]["head"] for s in settings.seeds]
+        last = np.stack([route_with_head(le, head, test).scores for head in last_heads])
         result["penultimate_vs_last"] = {"penultimate": float(routed["cmaes"].mean()), "last": float(last.mean()),
                                          **_paired(routed["cmaes"], last, settings)}
     result.update({
@@ -134,7 +129,8 @@ def compare_heads(heads: dict[str, np.ndarray], test_x: np.ndarray, test: Outcom
     """Held-out accuracy of each head (one seed) and "cmaes" against every other head and the best
     single worker. ``test_x`` is already standardised. Best single is picked on ``train``."""
     single = replace(settings, seeds=(settings.seed,))
-    return compare_routed({arm: routed_scores(test_x, head, test) for arm, head in heads.items()}, test, train, single)
+    return compare_routed({arm: route_with_head(test_x, head, test).scores for arm, head in heads.items()}, test,
+                          train, single)
 
 
 def compare_routed(routed: dict[str, np.ndarray], test: Outcomes, train: Outcomes,

@@ -8,8 +8,9 @@ that does not depend on the seed (best single, the oracle, kNN) is one row, shar
 seed. With one seed this is the ordinary paired bootstrap over questions.
 
 Every estimate is written as one record — ``estimate``, ``ci``, ``n`` (the units resampled:
-what "the n needed" counts), ``level``, ``seeds`` and ``per_seed`` (each seed's own number, so a
-card can show the spread) — the shape ``verify/schemas.py`` validates and verify decides on.
+what "the n needed" counts), ``level``, ``resamples`` (the bootstrap's draws, params'
+``bootstrap.resamples``), ``seeds`` and ``per_seed`` (each seed's own number, so a card can show
+the spread) — the shape ``verify/schemas.py`` validates and verify decides on.
 Counts and 0/1 outcomes make the resampled means exact sums in float64, so an interval does not
 move with the BLAS a machine happens to have.
 """
@@ -79,6 +80,10 @@ class Resamples:
     def n_seeds(self) -> int:
         return self.seed_counts.shape[0]
 
+    @property
+    def n_resamples(self) -> int:
+        return self.question_counts.shape[1]
+
     def rows(self, values: np.ndarray) -> np.ndarray:
         """``values`` as [S, n]: one row per seed (a seed-free arm is repeated)."""
         values = np.asarray(values, dtype=float)
@@ -115,7 +120,8 @@ def pooled_estimate(statistic: Statistic, arms: Sequence[np.ndarray], resamples:
     boot = np.asarray(statistic(*(resamples.means(r) for r in rows)), dtype=float)
     low, high = percentile_interval(boot, resamples.level)
     return {"estimate": point, "ci": [low, high], "n": resamples.n, "level": resamples.level,
-            "seeds": [int(s) for s in seeds], "per_seed": [v if np.isfinite(v) else None for v in per_seed]}
+            "resamples": resamples.n_resamples, "seeds": [int(s) for s in seeds],
+            "per_seed": [v if np.isfinite(v) else None for v in per_seed]}
 
 
 def seed_estimate(per_seed: Sequence[float], seeds: Sequence[int], n_resamples: int, seed: int,

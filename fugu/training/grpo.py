@@ -197,5 +197,6 @@ def window_gain_estimate(curves: Sequence[Sequence[float]], window: int, n_resam
                           draw_first.seed_counts, level)
     low, high = percentile_interval(draw_last.means(last) - draw_first.means(first), level)
     return {"estimate": float(last.mean() - first.mean()), "ci": [low, high], "n": window, "level": level,
-            "seeds": [int(s) for s in seeds], "per_seed": [float(b - a) for a, b in zip(first.mean(1), last.mean(1))],
+            "resamples": n_resamples, "seeds": [int(s) for s in seeds],
+            "per_seed": [float(b - a) for a, b in zip(first.mean(1), last.mean(1))],
             "unit_resampled": "GRPO steps of one window"}

@@ -12,12 +12,12 @@ from types import SimpleNamespace
 import numpy as np
 
 from fugu.data.matrix import Outcomes
-from fugu.training.trinity_search import fit_and_select
+from fugu.evaluation.router_comparison import BaselineSettings, fit_routers
+from fugu.training.trinity_search import fit_and_select, train_over_seeds
 from fugu.trinity.features import FeatureTable
-from stages import eval as eval_stage
 
-SECTION = {"knn_k_grid": [1, 3], "logistic": {"epochs": 20, "learning_rate": 0.1, "weight_decay": 0.0},
-           "mf": {"dim": 4, "epochs": 20, "learning_rate": 0.05, "weight_decay": 0.0}}
+SETTINGS = BaselineSettings(knn_k_grid=(1, 3), logistic_epochs=20, logistic_learning_rate=0.1, logistic_weight_decay=0.0,
+                            mf_dim=4, mf_epochs=20, mf_learning_rate=0.05, mf_weight_decay=0.0)
 
 
 def split(name: str, n: int, seed: int) -> Outcomes:
@@ -52,19 +52,20 @@ def poisoned(o: Outcomes) -> Outcomes:
 
 
 def test_the_fitting_code_takes_no_test_split():
-    assert "test" not in inspect.signature(eval_stage.fit_routers).parameters
+    assert "test" not in inspect.signature(fit_routers).parameters
     assert not any("test" in p for p in inspect.signature(fit_and_select).parameters)
+    assert not any("test" in p for p in inspect.signature(train_over_seeds).parameters)
 
 
 def test_baselines_read_only_train_and_validation_questions_and_validation_only_to_choose():
     splits = {"train": split("train", 30, 1), "validation": split("validation", 10, 2), "test": split("test", 10, 3)}
     cached = cached_for(splits)
-    fitted = eval_stage.fit_routers(splits["train"], splits["validation"], cached, SECTION, seed=0)
+    fitted = fit_routers(splits["train"], splits["validation"], cached, SETTINGS, seed=0)
     asked = set(cached.hidden_table.meta["asked"]) | set(cached.embedding_table.meta["asked"])
     assert not asked & set(splits["test"].question_ids)
     assert asked <= set(splits["train"].question_ids) | set(splits["validation"].question_ids)
 
-    again = eval_stage.fit_routers(splits["train"], poisoned(splits["validation"]), cached_for(splits), SECTION, seed=0)
+    again = fit_routers(splits["train"], poisoned(splits["validation"]), cached_for(splits), SETTINGS, seed=0)
     np.testing.assert_array_equal(fitted["best_single"].train_accuracy, again["best_single"].train_accuracy)
     assert fitted["best_per_category"].per_category == again["best_per_category"].per_category
     np.testing.assert_array_equal(fitted["logistic_hidden"].weight, again["logistic_hidden"].weight)

@@ -21,16 +21,7 @@ def test_without_recorded_outcomes_training_stops_instead_of_using_the_mock(no_r
         train_trinity.real_split("train")
 
 
-def test_the_svf_ablation_is_measured_and_recorded_not_run_with_its_cost(tiny_backbone_dir):
-    from fugu.models.backbone import load_backbone
-    from fugu.training.cmaes import CMAESConfig
-    from fugu.trinity.coordinator import Trinity
-
-    trinity = Trinity.build(load_backbone(tiny_backbone_dir), ["a", "b"], ["solver", "thinker", "verifier"], [0])
-    conversations = [[{"role": "user", "content": f"question number {i} about math"}] for i in range(6)]
-    section = {"trainable": "head", "svf_ablation": {"sample_questions": 2, "sigma": 0.05, "seed": 0}}
-    shape, measured, reason = train_trinity.svf_ablation_cost(trinity, conversations, section, CMAESConfig(8, 10, 0.5, 0))
-    assert shape["run"] is False and shape["training_questions"] == 6
-    assert measured["per_candidate_s"] > 0
-    assert measured["per_generation_s"] == pytest.approx(8 * measured["per_candidate_s"], abs=0.1)
+def test_the_svf_ablation_is_recorded_not_run_with_where_its_measured_cost_is():
+    reason = train_trinity.svf_not_run(6)
     assert "not run" in reason and "per candidate" in reason and "timings" in reason
+    assert "all 6 training questions" in reason
