@@ -62,7 +62,7 @@ from fugu.pools.base import Pool
 from fugu.routing.base import Router
 from fugu.serving.config import ServeConfig
 from fugu.serving.errors import APIError
-from fugu.serving.openapi import generation_docs, install_schema
+from fugu.serving.openapi import ServerLimits, generation_docs, install_schema
 from fugu.serving.protocol import ModelList
 from fugu.serving.rendering import CHAT, RESPONSES
 from fugu.serving.service import FuguService
@@ -132,5 +132,7 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
     app.add_exception_handler(APIError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.include_router(routes)
-    install_schema(app, secured=config.api_key is not None)
+    install_schema(app, ServerLimits(secured=config.api_key is not None, honoured=service.supported,
+                                     ultra_model=config.ultra_model if conductor is not None else None,
+                                     max_tokens=config.max_tokens_limit))
     return app

@@ -46,6 +46,9 @@ Verbosity = Literal["low", "medium", "high"]
 NOT_NULL = {"not": {"type": "null"}}
 # Rules spanning fields, as JSON Schema (the validators below enforce the same).
 USER_TURN = {"contains": {"type": "object", "required": ["role"], "properties": {"role": {"const": "user"}}}}
+# On Responses, a user turn is a message item (its type "message" or unset), not a call's output.
+USER_MESSAGE = {"contains": {"type": "object", "required": ["role"],
+                             "properties": {"role": {"const": "user"}, "type": {"enum": ["message", None]}}}}
 TOOL_CHOICE_NEEDS_TOOLS = {
     "if": {"required": ["tool_choice"], "properties": {"tool_choice": {"not": {"enum": [None, "none"]}}}},
     "then": {"required": ["tools"], "properties": {"tools": {"type": "array", "minItems": 1}}}}
@@ -518,7 +521,7 @@ class ResponsesRequest(BaseModel):
                               json_schema_extra={"allOf": [TOOL_CHOICE_NEEDS_TOOLS, STREAM_OPTIONS_NEED_STREAM]})
     api: ClassVar[str] = "responses"
     model: str = Field(min_length=1, max_length=256)
-    input: Annotated[str, Field(min_length=1)] | Annotated[list[InputItem], Field(min_length=1, json_schema_extra=USER_TURN)]
+    input: Annotated[str, Field(min_length=1)] | Annotated[list[InputItem], Field(min_length=1, json_schema_extra=USER_MESSAGE)]
     instructions: str | None = None
     stream: bool = False
     stream_options: ResponsesStreamOptions | None = None
