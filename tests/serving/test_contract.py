@@ -293,3 +293,6 @@ def test_openapi_documents_bodies_errors_and_the_bearer_scheme(server):
         assert {"200", "400", "401", "429", "502", "504"} <= set(operation["responses"])
         assert operation["security"] == [{"bearerAuth": []}]
     assert "ChatCompletionRequest" in schema["components"]["schemas"]
+    for path in ("/v1/models", "/metrics"):  # the key guards them too
+        assert schema["paths"][path]["get"]["security"] == [{"bearerAuth": []}]
+        assert "401" in schema["paths"][path]["get"]["responses"]
