@@ -21,6 +21,7 @@ from fastapi.openapi.utils import get_openapi
 
 from fugu.serving.fields import Api, refused_fields
 from fugu.serving.protocol import (
+    TOKEN_FIELDS,
     ChatCompletion,
     ChatCompletionRequest,
     ErrorBody,
@@ -80,14 +81,14 @@ def only_unset(api: Api, honoured: frozenset[str]) -> dict[str, Any]:
     return schema
 
 
-def request_rules(api: Api, limits: ServerLimits) -> list[dict[str, Any]]:
-    """This server's rules for an ``api`` request body beyond its wire model, as JSON Schema."""
-    tokens = {"max_tokens", "max_completion_tokens"} if api == "chat" else {"max_output_tokens"}
+def request_rules(model: type[ChatCompletionRequest | ResponsesRequest], limits: ServerLimits) -> list[dict[str, Any]]:
+    """This server's rules for a request body beyond its wire model, as JSON Schema."""
+    tokens = [name for name in TOKEN_FIELDS if name in model.model_fields]
     rules = [{"properties": {name: {"maximum": limits.max_tokens} for name in tokens}},
-             only_unset(api, limits.honoured)]
+             only_unset(model.api, limits.honoured)]
     if limits.ultra_model is not None:
         rules.append({"if": {"required": ["model"], "properties": {"model": {"const": limits.ultra_model}}},
-                      "then": only_unset(api, frozenset())})
+                      "then": only_unset(model.api, frozenset())})
     return rules
 
 
@@ -104,7 +105,7 @@ def complete_schema(app: FastAPI, limits: ServerLimits) -> dict[str, Any]:
         components.update(model_schema.pop("$defs", {}))
         components[model.__name__] = model_schema
     for model in (ChatCompletionRequest, ResponsesRequest):
-        components[model.__name__].setdefault("allOf", []).extend(request_rules(model.api, limits))
+        components[model.__name__].setdefault("allOf", []).extend(request_rules(model, limits))
     if limits.secured:
         schema["components"]["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer"}}
         for path, operations in schema["paths"].items():

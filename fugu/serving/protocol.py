@@ -270,9 +270,12 @@ class ChatCompletionRequest(BaseModel):
         return [m.for_worker() for m in self.messages]
 
 
+TOKEN_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens")  # capped by max_tokens_limit
+
+
 def check_token_limit(request: Any, limit: int) -> None:
     """Raise ValueError when the requested token budget exceeds what the server allows."""
-    for field in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
+    for field in TOKEN_FIELDS:
         value = getattr(request, field, None)
         if value is not None and value > limit:
             raise ValueError(f"{field}={value} exceeds this server's limit of {limit}")
