@@ -159,6 +159,12 @@ def test_a_responses_field_no_worker_honours_is_a_400_naming_it(stack, body, nam
     assert len(worker.state.requests) == before
 
 
+def test_responses_tool_choice_without_tools_is_a_400_naming_it(stack):
+    url, _ = stack
+    response = post(url, "responses", {"model": "fugu-mini", "input": "hi", "tool_choice": "required"})
+    assert response.status_code == 400 and response.json()["error"]["param"] == "tool_choice"
+
+
 @pytest.mark.parametrize("part", [{"type": "input_image", "image_url": "https://example.com/a.png"},
                                   {"type": "input_file", "file_id": "file_1"}])
 def test_a_non_text_part_on_responses_gets_the_text_only_400(stack, part):
