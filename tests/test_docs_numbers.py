@@ -204,6 +204,7 @@ QUOTES = [
     # --- docs/serving.md ---------------------------------------------------------------------------------
     Quote("docs/serving.md", "the spec's cap, else {:,}, the reference's", lambda: (_router_default("DEFAULT_MAX_TOKENS"),)),
     Quote("docs/serving.md", "(`--router-prefix-cache-mb`, default {}; 0 = off)", lambda: (_router_default("DEFAULT_PREFIX_CACHE_MB"),)),
+    Quote("docs/serving.md", "JSON nested more than {} objects and arrays deep", lambda: (_max_json_depth(),)),
     # --- docs/conductor.md --------------------------------------------------------------------------------
     Quote("docs/conductor.md", "({} independent {:.0f} ms steps + one combiner: {:.0f} ms against {:.0f} ms sequential) and the overhead ({:.0f} µs per step;",
           lambda: (bench("conductor_executor")["fan_out"]["width"], bench("conductor_executor")["fan_out"]["delay_ms"],
@@ -260,6 +261,12 @@ def _router_default(name: str) -> Any:
     import fugu.trinity.router
 
     return getattr(fugu.trinity.router, name)
+
+
+def _max_json_depth() -> int:
+    from fugu.serving.parsing import MAX_JSON_DEPTH
+
+    return MAX_JSON_DEPTH
 
 
 def normalised(text: str) -> str:

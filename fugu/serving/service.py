@@ -33,6 +33,7 @@ from fugu.serving.config import ServeConfig
 from fugu.serving.counting import count_tokens, count_usage
 from fugu.serving.errors import APIError
 from fugu.serving.fallback import AllWorkersFailed, OpenStream, answer_with_fallback, fallback_order, open_stream
+from fugu.serving.fields import NotHonoured, worker_options
 from fugu.serving.parsing import parse_request
 from fugu.serving.protocol import ChatCompletionRequest, ModelCard, ModelList, ResponsesRequest, Usage, usage_from
 from fugu.serving.rendering import Endpoint, StreamRenderer, counted_text
@@ -121,18 +122,19 @@ class FuguService:
                 return Response(status_code=499)
 
     def mode_and_options(self, parsed: ChatCompletionRequest | ResponsesRequest) -> tuple[str, dict[str, Any]]:
-        """The mode the model name selects and the generation fields to forward: 404 for a model not
-        served; 400 naming a field no worker here can honour (ultra mode forwards none: a
-        workflow's steps take no generation fields)."""
+        """The mode the model name selects and the worker options the request sets (``fields``):
+        404 for a model not served; 400 naming a field its workers cannot honour (ultra mode
+        honours none: a workflow's steps take no generation fields)."""
         if parsed.model not in self.modes:
             raise APIError(404, f"The model {parsed.model[:100]!r} does not exist; this server serves "
                                 f"{sorted(self.modes)}.", code="model_not_found", param="model")
-        mode, options = self.modes[parsed.model], parsed.options()
-        refused = parsed.unsupported() or next((name for name in options if name not in self.supported), None) \
-            or (next(iter(options), None) if mode == "ultra" else None)
-        if refused:
-            raise APIError(400, f"{refused}: not supported by {parsed.model!r} on this server (its workers "
-                                "cannot honour it); remove the field", code="unsupported_parameter", param=refused)
+        mode = self.modes[parsed.model]
+        try:
+            options = worker_options(parsed, parsed.api, self.supported if mode == "route" else frozenset())
+        except NotHonoured as refused:
+            raise APIError(400, f"{refused.path}: not supported by {parsed.model!r} on this server (its workers "
+                                "cannot honour it); remove the field", code="unsupported_parameter",
+                           param=refused.path) from None
         return mode, options
 
     async def until_answered(self, request: Request, work: Awaitable[T]) -> T:
