@@ -8,7 +8,8 @@ fallback order, the requests in flight and the ``/metrics`` counters. The route 
 A generation request is read and checked (``asgi``, ``parsing``), its model name picks the
 mode, it is admitted, and then answered: ultra mode runs the Conductor's workflow
 (``ultra``); routing, or ultra mode whose workflow failed, asks the router for an order (the
-fallback order when it cannot decide in time) and tries the workers best-first
+fallback order when it cannot decide in time; a short prompt never waits behind long ones,
+``admission``) and tries the workers best-first
 (``fallback``). The reply goes out in the endpoint's wire format (``rendering``), whole or as
 one stream.
 """
@@ -64,7 +65,9 @@ class FuguService:
         self.modes = {config.served_model: "route", **({config.ultra_model: "ultra"} if conductor is not None else {})}
         self.stats: collections.Counter[str] = collections.Counter()
         self.admission = Admission(config.max_concurrency, config.retry_after_s, self.stats)
-        self.bounded = BoundedRouter(router, len(self.workers), config.router_timeout_s, config.router_concurrency)
+        self.bounded = BoundedRouter(router, len(self.workers), config.router_timeout_s, config.router_concurrency,
+                                     long_tokens=config.router_long_tokens,
+                                     long_concurrency=config.router_long_concurrency)
         count_tokens("")  # load the tokenizer now (seconds, once per process), not on a request's clock
 
     # --- the small endpoints -----------------------------------------------------------------
@@ -95,7 +98,11 @@ class FuguService:
                                for name, mode in self.modes.items()])
 
     def metrics(self) -> dict[str, int]:
-        return {"in_flight": self.admission.in_flight, **{k: self.stats[k] for k in sorted(self.stats)}}
+        """Counters, and what runs now: requests in flight, and router passes whose thread is alive
+        (a pass past its deadline still counts until it ends)."""
+        running = {"router_passes_running": self.bounded.short.running,
+                   "router_long_passes_running": self.bounded.long.running}
+        return {"in_flight": self.admission.in_flight, **running, **{k: self.stats[k] for k in sorted(self.stats)}}
 
     # --- a generation request ------------------------------------------------------------------
 
