@@ -91,6 +91,8 @@ def serve_config(args: argparse.Namespace):
         request_timeout_s=args.request_timeout, worker_timeout_s=args.worker_timeout,
         router_timeout_s=args.router_timeout, router_concurrency=args.router_concurrency,
         router_long_tokens=args.router_long_tokens, router_long_concurrency=args.router_long_concurrency,
+        conductor_timeout_s=args.conductor_timeout, conductor_concurrency=args.conductor_concurrency,
+        conductor_max_tokens=args.conductor_max_tokens,
         body_timeout_s=args.body_timeout, max_attempts=args.max_attempts, max_concurrency=args.max_concurrency,
         max_body_bytes=args.max_body_bytes, max_tokens_limit=args.max_tokens_limit,
         expose_worker=args.expose_worker, ultra_max_steps=args.max_steps, ultra_time_budget_s=args.workflow_budget,
@@ -127,7 +129,7 @@ def serve(args: argparse.Namespace) -> int:
         if args.mode == "ultra":
             from fugu.conductor.ultra import UltraConductor
 
-            conductor = UltraConductor(args.policy)
+            conductor = UltraConductor(args.policy, max_prompt_tokens=config.conductor_max_tokens)
         app = create_app(router, pool, config, conductor)
     except (FileNotFoundError, ValueError) as exc:  # a missing file, an empty key, a spec that does not fit the pool
         print(f"fugu serve: {exc}", file=sys.stderr)
@@ -192,6 +194,15 @@ def add_serve_command(commands) -> None:
                      help="ultra mode: the most steps a workflow may have (default: %(default)s)")
     run.add_argument("--workflow-budget", type=float, default=d.ultra_time_budget_s, metavar="S",
                      help="ultra mode: seconds for one workflow run, all steps (default: %(default)s)")
+    run.add_argument("--conductor-timeout", type=float, default=d.conductor_timeout_s, metavar="S",
+                     help="ultra mode: the Conductor's deadline to write a plan; past it its generation stops and "
+                          "the request is routed (default: %(default)s)")
+    run.add_argument("--conductor-concurrency", type=int, default=d.conductor_concurrency, metavar="N",
+                     help="ultra mode: plans written at once; a request finding none free is routed at once "
+                          "(default: %(default)s)")
+    run.add_argument("--conductor-max-tokens", type=int, default=d.conductor_max_tokens, metavar="N",
+                     help="ultra mode: the Conductor reads at most N tokens, the end of a longer question "
+                          "(default: %(default)s, lowered to fit the policy's positions)")
     run.add_argument("--priority", default="", metavar="W1,W2,...",
                      help="priority router: worker order, best first (default: the pool's order)")
     run.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, loopback only)")

@@ -21,7 +21,11 @@ small requests behind it.
 
 **Modes by model name.** ``fugu-mini`` (``served_model``) routes; with a Conductor given,
 ``fugu-ultra`` (``ultra_model``) runs its workflow over the same pool (the last step's output
-is the answer), falling back to routing when the plan does not parse or the run fails.
+is the answer), falling back to routing when the plan does not parse or the run fails. The plan
+is bounded like a router pass: the Conductor reads at most ``conductor_max_tokens`` tokens,
+writes at most ``conductor_concurrency`` plans at once (none free: routed at once) and stops
+generating when ``conductor_timeout_s`` passes or the client leaves; each reason for falling
+back is counted in ``GET /metrics``.
 
 **Generation fields** (tools, tool_choice, response_format, stop, max_tokens, temperature,
 top_p, seed, ...) are forwarded to the chosen worker when the pool says it honours them
