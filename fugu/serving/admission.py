@@ -121,11 +121,14 @@ class PassLane:
     caller may ask it to stop, ``abandon``): that is what keeps a flood of huge prompts from
     piling up passes. ``running`` counts the passes whose thread has not ended.
 
-    Queued (``queue=True``), a request waits for a slot within its deadline; one that gets a
-    slot with less of its deadline left than recent passes took (their median) does not start
-    a pass: its result would come too late and be thrown away, and the requests queued behind it
-    need that compute (measured: 64 clients on a 3-pass/s router with a 10 s deadline threw away
-    over half the passes it started; benchmarks/serve_overhead.py).
+    A request that finds a slot free takes it at once. Otherwise, unqueued (``queue=False``), it
+    is refused; queued, it waits for a slot within its deadline, and one that gets a slot with
+    less of its deadline left than recent passes took (their median) does not start a pass: its
+    result would come too late and be thrown away, and the requests queued behind it need that
+    compute (measured: 64 clients on a 3-pass/s router with a 10 s deadline threw away over half
+    the passes it started; benchmarks/serve_overhead.py). Only a request that waited is refused so:
+    passes that overran their deadline (stopped plans, a loaded machine) would otherwise keep the
+    median above it, and the lane would refuse every request for good.
     """
 
     RECENT_PASSES = 16
@@ -142,18 +145,18 @@ class PassLane:
         own exception is raised as is. ``abandon`` is called when the caller stops waiting for a
         started pass (its deadline passed, or the caller was cancelled: the client left)."""
         started = time.monotonic()
-        if not queue:
-            if self._slots.locked():
-                raise PassRefused("busy")
+        if not self._slots.locked():
             await self._slots.acquire()  # free: taken at once, without yielding to the loop
+        elif not queue:
+            raise PassRefused("busy")
         else:
             try:
                 await asyncio.wait_for(self._slots.acquire(), timeout_s)
             except TimeoutError:
                 raise PassRefused("busy") from None
-        if self._recent_s and timeout_s - (time.monotonic() - started) < float(np.median(self._recent_s)):
-            self._slots.release()
-            raise PassRefused("busy")
+            if self._recent_s and timeout_s - (time.monotonic() - started) < float(np.median(self._recent_s)):
+                self._slots.release()
+                raise PassRefused("busy")
         pass_started = time.monotonic()
 
         def pass_ended() -> None:
