@@ -20,11 +20,6 @@ from fugu.conductor.parser import ParseError, parse_workflow
 from fugu.conductor.prompts import conductor_prompt
 from fugu.conductor.schema import Workflow
 
-# A token covers at least one character, so the last N tokens of a text lie in its last
-# N × 16 characters unless tokens average longer (as in fugu.trinity.coordinator): cutting
-# there first keeps tokenising a 1 MB question from costing seconds.
-CHARS_PER_TOKEN_BOUND = 16
-
 
 @dataclass(frozen=True)
 class UltraPlan:
@@ -60,10 +55,12 @@ class UltraConductor:
     def prompt_ids(self, question: str, n_workers: int) -> list[int]:
         """The Conductor's prompt, tokenised, at most ``max_prompt_tokens`` long: a question that
         does not fit keeps its end; the pool line and the cue are kept whole."""
+        from fugu.models.backbone import text_tail
+
         cap = self.max_prompt_tokens
         if cap is None:
             return self._encode(conductor_prompt(question, n_workers))
-        cut = question[-cap * CHARS_PER_TOKEN_BOUND:]
+        cut = text_tail(question, cap)  # so tokenising a 1 MB question costs what a short one does
         ids = self._encode(conductor_prompt(cut, n_workers))
         if len(ids) <= cap and len(cut) == len(question):
             return ids  # the common case: the prompt exactly as in training
