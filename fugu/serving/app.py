@@ -8,7 +8,9 @@ sees one answer or one OpenAI-style error, and never which worker answered — t
 hidden unless the operator turns on ``expose_worker`` for debugging.
 
 **When the router cannot decide.** The router runs off the event loop with a deadline of its
-own (``router_timeout_s``) and at most ``router_concurrency`` forward passes at once (no global
+own (``router_timeout_s``), in two lanes: a pass that reads more than ``router_long_tokens``
+tokens runs among at most ``router_long_concurrency`` long passes, any other among at most
+``router_concurrency``, so a small request never waits for a slot behind long ones (no global
 lock: a pass that overruns keeps its slot until it ends, the request does not wait for it).
 A request whose slot comes with less deadline left than recent passes took does not start
 one (it would overrun). If it overruns, has no free slot in time, or fails, the request is answered in the
@@ -19,7 +21,11 @@ small requests behind it.
 
 **Modes by model name.** ``fugu-mini`` (``served_model``) routes; with a Conductor given,
 ``fugu-ultra`` (``ultra_model``) runs its workflow over the same pool (the last step's output
-is the answer), falling back to routing when the plan does not parse or the run fails.
+is the answer), falling back to routing when the plan does not parse or the run fails. The plan
+is bounded like a router pass: the Conductor reads at most ``conductor_max_tokens`` tokens,
+writes at most ``conductor_concurrency`` plans at once (none free: routed at once) and stops
+generating when ``conductor_timeout_s`` passes or the client leaves; each reason for falling
+back is counted in ``GET /metrics``.
 
 **Generation fields** (tools, tool_choice, response_format, reasoning_effort, stop,
 max_tokens, temperature, top_p, seed, ...; on the Responses API as spelled there) are
