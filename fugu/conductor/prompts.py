@@ -1,5 +1,9 @@
 """What the Conductor reads: the question and pool size (round 0), plus its last round (revision).
 
+An instruct policy (SmolLM2-135M-Instruct, the recorded pool) reads round 0 as chat messages
+(:func:`conductor_messages`) through its own chat template; the mock twin's tiny policy reads the
+plain text of :func:`conductor_prompt`.
+
 Workers appear only as indices 0..n-1: the Conductor never learns their names, so the same
 policy runs over any pool of that size (and the pool stays hidden from clients).
 """
@@ -11,6 +15,14 @@ from fugu.conductor.schema import Workflow
 
 def conductor_prompt(question: str, n_workers: int) -> str:
     return f"Pool: {n_workers} workers (0-{n_workers - 1}).\nQuestion: {question}\nWorkflow: "
+
+
+def conductor_messages(question: str, n_workers: int) -> list[dict[str, str]]:
+    """Round 0 for an instruct policy: the pool by index only (names hidden, as the paper does) and
+    the workflow's JSON shape in the system turn, the question as the user turn."""
+    system = (f"Plan a workflow over {n_workers} workers numbered 0-{n_workers - 1}. Reply with JSON only: "
+              '{"steps": [{"worker": <index>, "instruction": "<task>", "access": []}]}')
+    return [{"role": "system", "content": system}, {"role": "user", "content": question}]
 
 
 def revision_prompt(question: str, n_workers: int, workflow: Workflow | None, outputs: dict[int, str],

@@ -39,10 +39,3 @@ def random_workflow(rng: np.random.Generator, n_workers: int, max_steps: int) ->
         steps.append(Step(worker=int(rng.integers(n_workers)),
                           instruction=INSTRUCTIONS[int(rng.integers(len(INSTRUCTIONS)))], access=access))
     return Workflow(steps=steps)
-
-
-def tokenizer_corpus(rows: list[dict], n_workers: int, max_steps: int, seed: int, n_workflows: int = 400) -> list[str]:
-    """Text for the tiny policy's BPE tokenizer: the prompts and many workflows, so the JSON
-    keys become single tokens and completions stay short."""
-    rng = np.random.default_rng([seed, 8])
-    return [r["prompt"] for r in rows] + [random_workflow(rng, n_workers, max_steps).to_json() for _ in range(n_workflows)]
