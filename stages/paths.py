@@ -56,6 +56,8 @@ TRINITY_FITNESS_PLOT = PLOTS_DIR / "train_trinity_fitness.csv"
 # train_conductor
 CONDUCTOR_POLICY_DIR = ROOT / pipeline_paths.CONDUCTOR_POLICY_DIR
 CONDUCTOR_REWARD_PLOT = PLOTS_DIR / "train_conductor_reward.csv"
+CONDUCTOR_SEEDS = ROOT / "artifacts/train_conductor/seeds"  # each seed's trained tensors: what eval judges
+CONDUCTOR_SEEDS_INDEX = CONDUCTOR_SEEDS / "index.json"
 
 # eval
 COST_QUALITY_PLOT = PLOTS_DIR / "eval_cost_quality.csv"

@@ -1,14 +1,15 @@
-"""GRPO for the Conductor with ``trl.GRPOTrainer``: the policy writes workflows, the pool grades them.
+"""GRPO for the Conductor with ``trl.GRPOTrainer``: the policy writes workflows, the recorded outcomes grade them.
 
 Group Relative Policy Optimisation samples ``num_generations`` workflows per prompt, scores
-each with the verifiable reward (format + executed answer, :mod:`fugu.training.conductor_reward`)
-and pushes up the log-probability of the ones that beat their group's mean. Nothing here is
-specific to the tiny profile: the stage hands in a model, rows and a reward.
+each with the verifiable reward (format + the answering worker's recorded correctness,
+:mod:`fugu.training.recorded_reward`) and pushes up the log-probability of the ones that beat
+their group's mean. Nothing here is specific to a profile: the stage hands in a model, rows and
+a reward.
 
-A randomly initialised tiny model never writes valid JSON, so the tiny profile first runs a
-short *format warm start* (supervised, on workflows whose workers are drawn uniformly at
-random): it plays the part of the reference's instruct model, which already knows the
-syntax. Which worker to pick for which question is left entirely to GRPO.
+SmolLM2-135M-Instruct wrote no parseable workflow zero-shot (params.yaml says where that was
+measured), so the reduced profiles first run a short *format warm start* (supervised, on
+workflows whose workers are drawn uniformly at random): it teaches the syntax a 3B instruct
+model would already know. Which worker to pick for which question is left entirely to GRPO.
 """
 
 from __future__ import annotations
