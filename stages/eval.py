@@ -3,6 +3,8 @@
 - Routing (claim orchestration-gain) and the cost–quality curve: every router, TRINITY among
   them, fit on train, chosen on validation, scored on the recorded *test* split
   (fugu/evaluation/router_comparison.py, fugu/evaluation/cost_quality.py); costs are ESTIMATED.
+- The trained Conductor (claim conductor-grpo): each seed's SmolLM2 policy writes greedy plans for
+  the test questions, judged next to the routers (fugu/evaluation/conductor_judgement.py).
 - Mock twin (``mock_routing``): the same comparison on the simulated pool (MOCK).
 - Mock experiments on the simulated pool: adaptive k-of-n pool, per-step subset routing
   (fugu/evaluation/mock_experiments.py); the Conductor's recursion (fugu/conductor/recursion.py).
@@ -17,6 +19,8 @@ from typing import Any
 
 from fugu.conductor.recursion import mock_recursion
 from fugu.data.matrix import Outcomes, load_split
+from fugu.conductor.recorded_task import greedy_plans
+from fugu.evaluation.conductor_judgement import judge_conductor
 from fugu.evaluation.cost_quality import CURVE_COLUMNS, curve_plot_rows
 from fugu.evaluation.mock_experiments import adaptive_pool, perstep_subset
 from fugu.evaluation.router_comparison import (
@@ -28,6 +32,7 @@ from fugu.evaluation.router_comparison import (
 )
 from fugu.routing.features import CachedFeatures, Featurizer
 from fugu.training.cmaes import CMAESConfig
+from fugu.training.conductor_policy import load_trained
 from fugu.trinity.features import FeatureTable
 from fugu.trinity.router import TrinityRouter
 from fugu.trinity.spec import TrinitySpec, load_trinity
@@ -35,6 +40,9 @@ from fugu.trinity.vector import load_vector
 from stages.builders import simulated_world
 from stages.common import checksums, open_stage, write_curve, write_metrics
 from stages.paths import (
+    BACKBONE_DIR,
+    CONDUCTOR_SEEDS,
+    CONDUCTOR_SEEDS_INDEX,
     COST_QUALITY_PLOT,
     EMBEDDINGS,
     FEATURES_DIR,
@@ -69,14 +77,30 @@ def main() -> None:
     fetch_meta = json.loads((ROUTING_DIR / "manifest.json").read_text())["metrics"]
     routing = compare_routers(splits, features, trinity_runs, trinity_sweep, settings)
     routing.update({"pool": fetch_meta.get("pool"), "subset": fetch_meta.get("subset"), "cost_note": ESTIMATED})
+    conductor = conductor_metrics(splits["train"], splits["test"], settings)
+    routing["routers"]["conductor"] = conductor
     write_curve(COST_QUALITY_PLOT, CURVE_COLUMNS, curve_plot_rows(routing["cost_quality"]["points"]))
     # per-step routing grows the conversation turn by turn: those contexts need the live backbone
     svf_offsets, _ = trinity.layout.unpack(vector)
     live = CachedFeatures(lambda conversations: trinity.hidden_states(conversations, svf_offsets))
     mock = mock_metrics(params, section, settings, FeatureTable.load(FEATURES_DIR, SIMULATED_FEATURES), live,
                         trinity.layout.hidden_size)
-    write_metrics("eval", profile, {"routing": routing, "trinity": routing["routers"]["trinity"], **mock},
-                  checksums(TRAINED_DIR, ROUTING_DIR, FEATURES_DIR), not_run={"recursion_real": RECURSION_REAL})
+    write_metrics("eval", profile, {"routing": routing, "trinity": routing["routers"]["trinity"],
+                                    "conductor": conductor, **mock},
+                  checksums(TRAINED_DIR, ROUTING_DIR, FEATURES_DIR, CONDUCTOR_SEEDS),
+                  not_run={"recursion_real": RECURSION_REAL})
+
+
+def conductor_metrics(train: Outcomes, test: Outcomes, settings: ComparisonSettings) -> dict[str, Any]:
+    """Each of train_conductor's seeds rebuilt from its trained tensors, its greedy plans on test, judged."""
+    index = json.loads(CONDUCTOR_SEEDS_INDEX.read_text())
+    plans = []
+    for entry in index["seeds"]:
+        model, tokenizer = load_trained(BACKBONE_DIR, CONDUCTOR_SEEDS / entry["tensors"], index["trainable_layers"])
+        plans.append(greedy_plans(model, tokenizer, test, index["question_chars"], index["max_steps"],
+                                  index["max_new_tokens"], index["batch_size"]))
+    seeds = [e["seed"] for e in index["seeds"]]
+    return judge_conductor(plans, train, test, seeds, settings.bootstrap_resamples, settings.seed, settings.confidence)
 
 
 def mock_metrics(params: dict[str, Any], section: dict[str, Any], settings: ComparisonSettings,

@@ -1,8 +1,11 @@
 """Ultra mode: the trained Conductor writes a workflow for a query; show it, or run it.
 
 For ``fugu route --ultra`` (show the emitted workflow) and the server's ultra mode (run it
-over the pool, return the last step's answer). The policy is any causal LM directory
-``fugu.models.backbone.load_backbone`` reads, e.g. ``artifacts/train_conductor/policy``.
+over the pool, return the last step's answer). The policy is any causal LM directory with a chat
+template that ``fugu.models.backbone.load_backbone`` reads; by default
+``artifacts/train_conductor/policy``, the SmolLM2-135M-Instruct Conductor trained on the recorded
+pool (the seed chosen on validation). It reads the prompt it was trained on
+(:func:`fugu.conductor.prompts.conductor_messages` through its chat template).
 
 Serving bounds: the Conductor reads at most ``max_prompt_tokens`` tokens, and of a longer
 question its *end* (as the router does; the pool line before it and the cue after it are kept
@@ -17,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from fugu.conductor.parser import ParseError, parse_workflow
-from fugu.conductor.prompts import conductor_prompt
+from fugu.conductor.prompts import conductor_messages
 from fugu.conductor.schema import Workflow
 
 
@@ -42,12 +45,16 @@ class UltraConductor:
         if positions is not None:  # beyond its positions a policy's output is garbage (or an error)
             fits = positions - max_new_tokens
             max_prompt_tokens = fits if max_prompt_tokens is None else min(max_prompt_tokens, fits)
-        frame = len(self._encode(conductor_prompt("", 1_000_000)))  # the prompt around the question, any pool
+        frame = len(self._encode(self._prompt("", 1_000_000)))  # the prompt around the question, any pool
         if max_prompt_tokens is not None and max_prompt_tokens <= frame:
             raise ValueError(f"the Conductor's prompt cap ({max_prompt_tokens} tokens, within the policy's "
                              f"{positions} positions less {max_new_tokens} new) leaves no room for a question "
                              f"after the {frame}-token prompt frame")
         self.max_prompt_tokens = max_prompt_tokens
+
+    def _prompt(self, question: str, n_workers: int) -> str:
+        return self.tokenizer.apply_chat_template(conductor_messages(question, n_workers), tokenize=False,
+                                                  add_generation_prompt=True)
 
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]  # a long one is cut next
@@ -59,19 +66,19 @@ class UltraConductor:
 
         cap = self.max_prompt_tokens
         if cap is None:
-            return self._encode(conductor_prompt(question, n_workers))
+            return self._encode(self._prompt(question, n_workers))
         cut = text_tail(question, cap)  # so tokenising a 1 MB question costs what a short one does
-        ids = self._encode(conductor_prompt(cut, n_workers))
+        ids = self._encode(self._prompt(cut, n_workers))
         if len(ids) <= cap and len(cut) == len(question):
             return ids  # the common case: the prompt exactly as in training
-        room = cap - len(self._encode(conductor_prompt("", n_workers)))
+        room = cap - len(self._encode(self._prompt("", n_workers)))
         question_ids = self._encode(cut)
         while room > 0:  # re-tokenised in place, the kept tail may merge differently at its edges
-            ids = self._encode(conductor_prompt(self.tokenizer.decode(question_ids[-room:]), n_workers))
+            ids = self._encode(self._prompt(self.tokenizer.decode(question_ids[-room:]), n_workers))
             if len(ids) <= cap:
                 return ids
             room -= len(ids) - cap
-        return self._encode(conductor_prompt("", n_workers))
+        return self._encode(self._prompt("", n_workers))
 
     def plan(self, question: str, n_workers: int, max_steps: int,
              stop: Callable[[], bool] | None = None) -> UltraPlan:

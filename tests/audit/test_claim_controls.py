@@ -16,9 +16,13 @@ import numpy as np
 import pytest
 
 from claims import load_claims
+from fugu.conductor.recorded_task import Plan, format_targets, read_plan
 from fugu.conductor.recursion import mock_recursion
+from fugu.conductor.schema import Step, Workflow
+from fugu.data.matrix import Outcomes
 from fugu.data.graders import grade_numeric
 from fugu.evaluation.compare import Routed, accuracy_estimate, compare_to_baselines
+from fugu.evaluation.conductor_judgement import judge_conductor
 from fugu.evaluation.mock_experiments import adaptive_pool, chance_to_optimal_over_seeds, perstep_subset
 from fugu.evaluation.optimisers import (
     OptimiserSettings,
@@ -31,7 +35,6 @@ from fugu.evaluation.optimisers import (
 from fugu.pools.simulated import SimulatedPool, split_question_ids
 from fugu.stats.estimate import seed_estimate
 from fugu.training.cmaes import CMAESConfig
-from fugu.training.grpo import window_gain_estimate
 from verify.verdicts import Verdict, judge
 
 CLAIMS = {c.id: c for c in load_claims()}
@@ -244,15 +247,27 @@ def test_selftest_role_check_fails_without_the_planted_head(planted, tmp_path):
     assert on["role_accuracy"]["estimate"] > off["role_accuracy"]["estimate"]
 
 
-# --- train_conductor.json ---------------------------------------------------------------
+# --- eval.json: the trained Conductor ----------------------------------------------------
 
-def test_reward_gain_check_fails_for_a_stationary_curve(tmp_path):
-    flat = list(np.random.default_rng(3).normal(1.2, 0.2, 120))  # what no update (learning rate 0) gives
-    metrics = {"reward_gain": window_gain_estimate([flat], 10, 2000, 0, [0])}
-    assert verdict("conductor-grpo", "train_conductor", metrics, tmp_path).outcome in NOT_REPRODUCED
-    rising = list(np.linspace(1.0, 1.6, 120) + np.random.default_rng(3).normal(0, 0.05, 120))
-    metrics = {"reward_gain": window_gain_estimate([rising], 10, 2000, 0, [0])}
-    assert verdict("conductor-grpo", "train_conductor", metrics, tmp_path).outcome == "reproduced_reduced"
+def format_only_plans(test: Outcomes, rng: np.random.Generator) -> list[Plan]:
+    """What a policy that learned only the format writes: valid one-step workflows, uniformly random workers."""
+    return [read_plan(w, len(test.workers), 4) for w in format_targets(rng, len(test), len(test.workers))]
+
+
+def test_conductor_check_fails_for_a_policy_that_only_learned_the_format(tmp_path):
+    _, data, _ = separable_world(400, n_workers=4)
+    train, test = data.take(range(160)), data.take(range(160, 400))
+    seeds = [0, 1, 2]
+    plans = [format_only_plans(test, np.random.default_rng(s)) for s in seeds]
+    judged = judge_conductor(plans, train, test, seeds, 2000, 0, 0.95)
+    assert judged["parse_failure_rate"] == [0.0, 0.0, 0.0]  # the format is perfect ...
+    verdict("conductor-grpo", "train_conductor", {}, tmp_path)  # the scale is read off the GRPO run's file
+    assert verdict("conductor-grpo", "eval", {"conductor": judged}, tmp_path).outcome in NOT_REPRODUCED  # ... yet
+    # a policy that asks each question's best worker (what the answer reward pays for) passes
+    best = [[read_plan(Workflow(steps=[Step(worker=int(w), instruction="solve")]).to_json(), len(test.workers), 4)
+             for w in test.scores.argmax(axis=1)]]
+    judged = judge_conductor(best, train, test, [0], 2000, 0, 0.95)
+    assert verdict("conductor-grpo", "eval", {"conductor": judged}, tmp_path).outcome == "reproduced_reduced"
 
 
 # --- serve_e2e.json ---------------------------------------------------------------------
