@@ -12,6 +12,7 @@ BENCHMARKS = {
     "trinity_features": "benchmarks.trinity_features",
     "trinity_levers": "benchmarks.trinity_levers",
     "conductor_executor": "benchmarks.conductor_executor",
+    "conductor_grpo_step": "benchmarks.conductor_grpo_step",
     "serve_overhead": "benchmarks.serve_overhead",
 }
 

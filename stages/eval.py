@@ -60,10 +60,11 @@ from stages.paths import (
 
 ESTIMATED = ("costs are ESTIMATED: tokens of the recorded question and response (litellm tokenizer) × per-token "
              "prices from params (litellm cost map or list price); no source recorded a bill")
-# still true: held-out recorded real outcomes exist (data/routing), but the only Conductor is the
-# tiny GRPO policy trained on round-0 prompts of the simulated pool; none is trained to revise
-RECURSION_REAL = ("held-out recorded real outcomes exist (data/routing), but no Conductor is trained to revise a "
-                  "workflow on them: the tiny GRPO policy is trained on round-0 prompts of the simulated pool only")
+# still true: held-out recorded real outcomes exist (data/routing) and the Conductor is trained on them, but on
+# round-0 prompts only: none is trained to revise a workflow
+RECURSION_REAL = ("held-out recorded real outcomes exist (data/routing) and the Conductor is trained on them, but on "
+                  "round-0 prompts only: no Conductor is trained to revise a workflow, and with a recorded pool a "
+                  "revision could only change which worker answers")
 
 
 def main() -> None:
