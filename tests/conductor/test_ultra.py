@@ -24,12 +24,13 @@ def test_untrained_policy_plan_is_reported_not_raised(tiny_backbone_dir):
 
 
 def test_a_served_plan_is_the_plan_training_decodes_for_its_prompt(tiny_backbone_dir):
-    from fugu.conductor.prompts import conductor_prompt
+    from fugu.conductor.recorded_task import chat_prompt
     from fugu.models.generation import generate
 
     conductor = UltraConductor(tiny_backbone_dir, max_new_tokens=8)
-    question = "What is 2 + 3?"
-    trained = generate(conductor.model, conductor.tokenizer, [conductor_prompt(question, 2)], 8, sample=False)[0]
+    question = "What is 2 + 3?"  # shorter than train_conductor's question_chars: shown whole in both
+    prompt = chat_prompt(conductor.tokenizer, question, 2, question_chars=len(question))
+    trained = generate(conductor.model, conductor.tokenizer, [prompt], 8, sample=False)[0]
     assert conductor.plan(question, 2, 3).text == trained
 
 
