@@ -21,7 +21,7 @@ from fugu.conductor.recursion import mock_recursion
 from fugu.data.matrix import Outcomes, load_split
 from fugu.conductor.recorded_task import greedy_plans
 from fugu.evaluation.conductor_judgement import judge_conductor
-from fugu.evaluation.cost_quality import CURVE_COLUMNS, curve_plot_rows
+from fugu.evaluation.cost_quality import CURVE_COLUMNS, curve_plot_rows, curve_row
 from fugu.evaluation.mock_experiments import adaptive_pool, perstep_subset
 from fugu.evaluation.router_comparison import (
     BaselineSettings,
@@ -78,8 +78,10 @@ def main() -> None:
     fetch_meta = json.loads((ROUTING_DIR / "manifest.json").read_text())["metrics"]
     routing = compare_routers(splits, features, trinity_runs, trinity_sweep, settings)
     routing.update({"pool": fetch_meta.get("pool"), "subset": fetch_meta.get("subset"), "cost_note": ESTIMATED})
-    conductor = conductor_metrics(splits["train"], splits["test"], settings)
+    conductor, cost_weight = conductor_metrics(splits["train"], splits["test"], settings)
     routing["routers"]["conductor"] = conductor
+    # the Conductor as one point of the cost–quality plot (its seeds pooled), at the cost weight it was trained with
+    routing["cost_quality"]["points"].append(curve_row(f"conductor@{cost_weight:g}", conductor))
     write_curve(COST_QUALITY_PLOT, CURVE_COLUMNS, curve_plot_rows(routing["cost_quality"]["points"]))
     # per-step routing grows the conversation turn by turn: those contexts need the live backbone
     svf_offsets, _ = trinity.layout.unpack(vector)
@@ -92,8 +94,9 @@ def main() -> None:
                   not_run={"recursion_real": RECURSION_REAL})
 
 
-def conductor_metrics(train: Outcomes, test: Outcomes, settings: ComparisonSettings) -> dict[str, Any]:
-    """Each of train_conductor's seeds rebuilt from its trained tensors, its greedy plans on test, judged."""
+def conductor_metrics(train: Outcomes, test: Outcomes, settings: ComparisonSettings) -> tuple[dict[str, Any], float]:
+    """(each of train_conductor's seeds rebuilt from its trained tensors, its greedy plans on test, judged;
+    the cost weight of its reward)."""
     index = json.loads(CONDUCTOR_SEEDS_INDEX.read_text())
     plans = []
     for entry in index["seeds"]:
@@ -101,7 +104,8 @@ def conductor_metrics(train: Outcomes, test: Outcomes, settings: ComparisonSetti
         plans.append(greedy_plans(model, tokenizer, test, index["question_chars"], index["max_steps"],
                                   index["max_new_tokens"], index["batch_size"]))
     seeds = [e["seed"] for e in index["seeds"]]
-    return judge_conductor(plans, train, test, seeds, settings.bootstrap_resamples, settings.seed, settings.confidence)
+    judged = judge_conductor(plans, train, test, seeds, settings.bootstrap_resamples, settings.seed, settings.confidence)
+    return judged, float(index["cost_weight"])
 
 
 def mock_metrics(params: dict[str, Any], section: dict[str, Any], settings: ComparisonSettings,

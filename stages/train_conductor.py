@@ -74,7 +74,7 @@ def save_seeds(runs, cfg) -> None:
         save_trained(run.model, CONDUCTOR_SEEDS / f"seed_{run.seed}.safetensors")
     index = {"trainable_layers": int(cfg["trainable_layers"]), "question_chars": int(cfg["question_chars"]),
              "max_steps": int(cfg["max_steps"]), "max_new_tokens": int(cfg["grpo"]["max_completion_length"]),
-             "batch_size": int(cfg["eval_batch_size"]),
+             "batch_size": int(cfg["eval_batch_size"]), "cost_weight": float(cfg["cost_weight"]),
              "seeds": [{"seed": r.seed, "tensors": f"seed_{r.seed}.safetensors"} for r in runs]}
     CONDUCTOR_SEEDS_INDEX.write_text(json.dumps(index, indent=2) + "\n")
 
