@@ -13,6 +13,7 @@ import numpy as np
 
 from fugu.data.matrix import Outcomes
 from fugu.evaluation.router_comparison import BaselineSettings, fit_routers
+from fugu.training.conductor_training import train_one
 from fugu.training.trinity_search import fit_and_select, train_over_seeds
 from fugu.trinity.features import FeatureTable
 
@@ -55,6 +56,7 @@ def test_the_fitting_code_takes_no_test_split():
     assert "test" not in inspect.signature(fit_routers).parameters
     assert not any("test" in p for p in inspect.signature(fit_and_select).parameters)
     assert not any("test" in p for p in inspect.signature(train_over_seeds).parameters)
+    assert not any("test" in p for p in inspect.signature(train_one).parameters)  # the Conductor: seed chosen on validation
 
 
 def test_baselines_read_only_train_and_validation_questions_and_validation_only_to_choose():
