@@ -7,8 +7,9 @@ most ``--completion-tokens`` tokens, prompts as train_conductor writes them) tra
 GRPO steps, once with every parameter trainable and once with the top ``--trainable-layers``
 layers only (fugu/training/conductor_policy.py). The reward is trivial (does the text name a worker?): what is measured is generation + forward +
 backward, not the reward.
-The machine's load average is recorded next to the times: on a 2-core machine another process
-makes two-thread kernels wait, and the times are then upper bounds.
+It computes on the pipeline's pinned numeric path (params.yaml ``numerics``; set before torch loads,
+and recorded as in effect); the machine's load average is recorded next to the times: on a 2-core
+machine another process makes two-thread kernels wait, and the times are then upper bounds.
 Writes benchmarks/results/conductor_grpo_step.json; needs artifacts/fetch/backbone and
 artifacts/fetch/routing (``dvc repro fetch``).
 """
@@ -22,9 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.results import write_result
+import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.results import write_result
+from stages.numeric_path import apply, in_effect, this_machine
+from stages.paths import BACKBONE_DIR, PARAMS_FILE, ROUTING_DIR
 
 
 def _names_a_worker(prompts, completions, **_) -> list[float]:
@@ -39,9 +42,9 @@ def seconds_per_step(trainable_layers: int | None, args: argparse.Namespace) -> 
     from fugu.training.conductor_policy import load_policy
     from fugu.training.grpo import GRPOSettings, train_grpo
 
-    backbone = ROOT / "artifacts/fetch/backbone"
-    model, tokenizer = load_backbone(backbone) if trainable_layers is None else load_policy(backbone, trainable_layers)
-    rows = task_rows(load_split(ROOT / "artifacts/fetch/routing", "train"), tokenizer, args.question_chars)
+    model, tokenizer = (load_backbone(BACKBONE_DIR) if trainable_layers is None
+                        else load_policy(BACKBONE_DIR, trainable_layers))
+    rows = task_rows(load_split(ROUTING_DIR, "train"), tokenizer, args.question_chars)
     settings = GRPOSettings(args.steps, args.prompts, args.generations, 1e-5, args.completion_tokens, 1.0, 0.0, 0)
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
@@ -61,13 +64,17 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.steps = 1
+    path = this_machine(yaml.safe_load(PARAMS_FILE.read_text())["numerics"])
+    apply(path)  # effective only if torch and numpy are not loaded yet (recorded below)
     import torch
+
+    torch.set_num_threads(path.threads)
 
     load_before = os.getloadavg()[0]
     result = {
         "shape": {"prompts": args.prompts, "generations": args.generations, "completion_tokens": args.completion_tokens,
                   "question_chars": args.question_chars, "steps": args.steps},
-        "threads": torch.get_num_threads(),
+        "numeric_path": in_effect(path).describe(),
         "s_per_step": {"full_fine_tune": seconds_per_step(None, args),
                        f"top_{args.trainable_layers}_layers": seconds_per_step(args.trainable_layers, args)},
         "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
