@@ -223,6 +223,10 @@ QUOTES = [
                    bench("conductor_executor")["fan_out"]["wall_ms"],
                    bench("conductor_executor")["fan_out"]["sequential_ms"], bench("conductor_executor")["overhead"]["us_per_step"])),
     Quote("docs/conductor.md", "({} GRPO steps per seed)", lambda: (params()["train_conductor"]["tiny"]["grpo"]["steps"],)),
+    Quote("docs/conductor.md", "{:.0f} s per step with a full fine-tune, {:.0f} s with the\ntop 2 layers, at a load average of {:.1f}",
+          lambda: (bench("conductor_grpo_step")["s_per_step"]["full_fine_tune"],
+                   bench("conductor_grpo_step")["s_per_step"]["top_2_layers"],
+                   bench("conductor_grpo_step")["load_average_1min"]["before"])),
     Quote("docs/conductor.md", "`train_conductor.full.grpo` ({} steps, {} prompts × {} generations, lr {}, β {}, completions up to {} tokens",
           lambda: tuple(f"{grpo[k]:.0e}".replace("e-0", "e-") if k == "learning_rate" else grpo[k]
                         for grpo in [params()["train_conductor"]["full"]["grpo"]]
