@@ -45,14 +45,15 @@ class UltraConductor:
         if positions is not None:  # beyond its positions a policy's output is garbage (or an error)
             fits = positions - max_new_tokens
             max_prompt_tokens = fits if max_prompt_tokens is None else min(max_prompt_tokens, fits)
-        frame = len(self._encode(self._prompt("", 1_000_000)))  # the prompt around the question, any pool
+        frame = len(self._encode(self.prompt_text("", 1_000_000)))  # the prompt around the question, any pool
         if max_prompt_tokens is not None and max_prompt_tokens <= frame:
             raise ValueError(f"the Conductor's prompt cap ({max_prompt_tokens} tokens, within the policy's "
                              f"{positions} positions less {max_new_tokens} new) leaves no room for a question "
                              f"after the {frame}-token prompt frame")
         self.max_prompt_tokens = max_prompt_tokens
 
-    def _prompt(self, question: str, n_workers: int) -> str:
+    def prompt_text(self, question: str, n_workers: int) -> str:
+        """The prompt it was trained on: the round-0 messages through the policy's chat template."""
         return self.tokenizer.apply_chat_template(conductor_messages(question, n_workers), tokenize=False,
                                                   add_generation_prompt=True)
 
@@ -66,19 +67,19 @@ class UltraConductor:
 
         cap = self.max_prompt_tokens
         if cap is None:
-            return self._encode(self._prompt(question, n_workers))
+            return self._encode(self.prompt_text(question, n_workers))
         cut = text_tail(question, cap)  # so tokenising a 1 MB question costs what a short one does
-        ids = self._encode(self._prompt(cut, n_workers))
+        ids = self._encode(self.prompt_text(cut, n_workers))
         if len(ids) <= cap and len(cut) == len(question):
             return ids  # the common case: the prompt exactly as in training
-        room = cap - len(self._encode(self._prompt("", n_workers)))
+        room = cap - len(self._encode(self.prompt_text("", n_workers)))
         question_ids = self._encode(cut)
         while room > 0:  # re-tokenised in place, the kept tail may merge differently at its edges
-            ids = self._encode(self._prompt(self.tokenizer.decode(question_ids[-room:]), n_workers))
+            ids = self._encode(self.prompt_text(self.tokenizer.decode(question_ids[-room:]), n_workers))
             if len(ids) <= cap:
                 return ids
             room -= len(ids) - cap
-        return self._encode(self._prompt("", n_workers))
+        return self._encode(self.prompt_text("", n_workers))
 
     def plan(self, question: str, n_workers: int, max_steps: int,
              stop: Callable[[], bool] | None = None) -> UltraPlan:

@@ -86,9 +86,10 @@ def test_the_conductor_keeps_the_end_of_a_long_question_and_its_prompt_frame(tin
     ids = planner.prompt_ids("x " * 400_000 + "the question's end", 3)
     text = planner.tokenizer.decode(ids)
     assert len(ids) <= planner.max_prompt_tokens
-    assert text.startswith("Pool: 3 workers (0-2).\nQuestion: ") and text.endswith("the question's end\nWorkflow: ")
+    frame = planner.prompt_text("\0", 3).split("\0")  # the chat prompt around the question: system turn, then the cue
+    assert text.startswith(frame[0]) and text.endswith("the question's end" + frame[1])
     short = planner.prompt_ids("What is 2 + 3?", 3)
-    assert planner.tokenizer.decode(short) == "Pool: 3 workers (0-2).\nQuestion: What is 2 + 3?\nWorkflow: "
+    assert planner.tokenizer.decode(short) == planner.prompt_text("What is 2 + 3?", 3)
 
 
 def test_a_plan_past_its_deadline_stops_generating_and_the_request_is_routed(tiny_backbone_dir):
