@@ -53,7 +53,8 @@ class UltraConductor:
         self.max_prompt_tokens = max_prompt_tokens
 
     def prompt_text(self, question: str, n_workers: int) -> str:
-        """The prompt it was trained on: the round-0 messages through the policy's chat template."""
+        """The round-0 messages through the policy's chat template, as in training (which shows only a
+        question's first ``question_chars`` characters; serving shows it whole, within the token cap)."""
         return self.tokenizer.apply_chat_template(conductor_messages(question, n_workers), tokenize=False,
                                                   add_generation_prompt=True)
 
