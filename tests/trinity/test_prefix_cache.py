@@ -82,3 +82,28 @@ def test_common_prefix_length():
     assert common_prefix_length(np.array([1, 2, 3]), np.array([1, 2, 4, 5])) == 2
     assert common_prefix_length(np.array([1, 2]), np.array([1, 2, 3])) == 2
     assert common_prefix_length(np.array([9]), np.array([1])) == 0
+
+
+def held_bytes(cache: PrefixCache) -> int:
+    """The bytes every tensor the cache holds keeps alive, each storage counted once, computed here."""
+    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes()
+                for entry in cache._entries.values() for pair in entry.layers for t in pair}
+    return sum(storages.values())
+
+
+def test_accounted_bytes_are_the_real_storage_bytes_and_never_exceed_the_cap():
+    cache = PrefixCache(max_bytes=2 * 2 * 2 * 64 * 4 * 5)  # room for five 64-token entries
+    rng = np.random.default_rng(0)
+    for n in rng.integers(2, 64, size=40):
+        base = torch.randn(1, 2, 4096, 4)  # a slice of it would keep all 4,096 tokens alive
+        layers = tuple((base[:, :1, :n], base[:, 1:, :n].transpose(2, 3).transpose(2, 3)) for _ in range(2))
+        cache.store(rng.integers(0, 10**6, size=n), layers, weights_revision=0)
+        assert cache.nbytes == held_bytes(cache) <= cache.max_bytes
+    assert len(cache) >= 5  # what is held is the slices' bytes, not their bases'
+
+
+def test_a_coordinators_entries_are_counted_by_their_real_bytes(backbone):
+    trinity = Trinity.build(backbone, WORKERS, ROLES, [0], prefix_cache_mb=1)
+    for k in range(12):
+        trinity.hidden_states([[{"role": "user", "content": f"Distinct question {k}: " + "word " * (5 * k)}]])
+        assert trinity.prefix_cache.nbytes == held_bytes(trinity.prefix_cache) <= trinity.prefix_cache.max_bytes
