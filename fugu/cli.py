@@ -208,8 +208,9 @@ def add_serve_command(commands) -> None:
     run.add_argument("--max-concurrency", type=int, default=d.max_concurrency,
                      help="requests in flight at once; more get 429 with Retry-After (default: %(default)s)")
     run.add_argument("--max-connections", type=int, default=d.max_connections,
-                     help="open connections at once; more are answered 503 and closed, after idle kept-alive "
-                          "ones are closed to make room. Needs this + --max-concurrency + 128 open files: the "
+                     help="open connections at once; at the cap an idle kept-alive one, else the one waiting "
+                          "longest for its request head, is closed to make room; when all are busy a newcomer gets "
+                          "503 and is closed. Needs this + --max-concurrency + 128 open files: the "
                           "soft ulimit -n is raised that far, or the server refuses to start (default: %(default)s)")
     run.add_argument("--header-timeout", type=float, default=d.header_timeout_s, metavar="S",
                      help="seconds for a request's head (request line and headers) to arrive, from connecting or "

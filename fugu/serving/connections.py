@@ -12,8 +12,11 @@ uvicorn's h11 protocol with three additions):
 - **headers within ``header_timeout_s``** of connecting, or of the first byte of a next request
   on a kept-alive connection; else ``408`` and close (counted ``header_timeout``);
 - **at most ``max_connections`` open**: beyond it an idle kept-alive connection is closed to
-  make room (``keep_alive_reclaimed``), and when none is idle the newcomer gets ``503`` and is
-  closed at once (``connection_refused``): its file descriptor is released, not held;
+  make room (``connections_reclaimed_idle``), else the one that has waited longest for its
+  request head (``connections_reclaimed_no_head``, answered 408): a client that sends its head
+  at once is served while half-open connections fill the cap, and an attacker's newcomers
+  displace its own oldest. Only when every connection is busy with a request does the newcomer
+  get ``503`` and is closed at once (``connections_refused``): its descriptor is released;
 - **idle kept-alive connections close after ``keep_alive_timeout_s``**: longer than common clients'
   own idle expiry (httpx: 5 s), so it is the client that drops an idle connection, never the
   server under a client that is just reusing it (uvicorn's default of 5 s equals httpx's: at 96
@@ -87,11 +90,12 @@ class GuardedH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self.limits, self.events = limits, events
         self.header_deadline: asyncio.TimerHandle | None = None
+        self.waiting_since = 0.0  # when the head now awaited was first awaited (loop time)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if len(self.connections) >= self.limits.max_connections and not self.reclaim_idle():
             self.transport = transport
-            self.events.record("connection_refused", f"refused connections beyond --max-connections "
+            self.events.record("connections_refused", f"refused connections beyond --max-connections "
                                                      f"{self.limits.max_connections} (503)")
             transport.write(raw_response(503, "Service Unavailable", "too many open connections; retry later",
                                          "too_many_connections", f"retry-after: {self.limits.retry_after_s}\r\n"))
@@ -101,14 +105,22 @@ class GuardedH11Protocol(H11Protocol):
         self.await_headers()
 
     def reclaim_idle(self) -> bool:
-        """Close one kept-alive connection that waits for nothing; False when every one is busy."""
-        for other in self.connections:
-            if isinstance(other, GuardedH11Protocol) and other.timeout_keep_alive_task is not None:
-                other.timeout_keep_alive_handler()
-                other._unset_keepalive_if_required()
-                self.events.record("keep_alive_reclaimed", "closed idle kept-alive connections to make room")
-                return True
-        return False
+        """Close an idle kept-alive connection, else the one waiting longest for its request head;
+        False when every connection is busy with a request."""
+        guarded = [c for c in self.connections if isinstance(c, GuardedH11Protocol) and not c.transport.is_closing()]
+        idle = next((c for c in guarded if c.timeout_keep_alive_task is not None), None)
+        if idle is not None:
+            idle.timeout_keep_alive_handler()
+            idle._unset_keepalive_if_required()
+            self.events.record("connections_reclaimed_idle", "closed idle kept-alive connections to make room")
+            return True
+        waiting = [c for c in guarded if c.header_deadline is not None]
+        if not waiting:
+            return False
+        min(waiting, key=lambda c: c.waiting_since).close_for_no_head("connections_reclaimed_no_head",
+                                                                      "closed connections still without a request "
+                                                                      "head to make room (408)")
+        return True
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -123,6 +135,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def await_headers(self) -> None:
         if self.header_deadline is None:
+            self.waiting_since = self.loop.time()
             self.header_deadline = self.loop.call_later(self.limits.header_timeout_s, self.headers_overdue)
 
     def stop_header_deadline(self) -> None:
@@ -132,12 +145,14 @@ class GuardedH11Protocol(H11Protocol):
 
     def headers_overdue(self) -> None:
         self.header_deadline = None
-        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
-            return
-        self.events.record("header_timeout", f"closed connections that sent no complete request head within "
-                                             f"--header-timeout {self.limits.header_timeout_s:g}s (408)")
-        self.transport.write(raw_response(408, "Request Timeout", "the request head did not arrive within "
-                                          f"{self.limits.header_timeout_s:g}s", "request_timeout"))
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self.close_for_no_head("header_timeout", "closed connections that sent no complete request head "
+                                                     f"within --header-timeout {self.limits.header_timeout_s:g}s (408)")
+
+    def close_for_no_head(self, kind: str, what: str) -> None:
+        self.stop_header_deadline()
+        self.events.record(kind, what)
+        self.transport.write(raw_response(408, "Request Timeout", "no complete request head in time", "request_timeout"))
         self.transport.close()
 
 

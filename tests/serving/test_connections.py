@@ -108,33 +108,47 @@ def test_a_kept_alive_connection_trickling_its_next_head_is_closed():
         assert closed and b"HTTP/1.1 408" in sent and stats["header_timeout"] == 1
 
 
-def test_beyond_the_connection_cap_newcomers_get_503_while_a_normal_request_still_works(caplog):
-    server, stats = serve(max_connections=8, header_timeout_s=3)
+def test_at_the_cap_half_open_connections_make_room_for_a_normal_request(caplog):
+    server, stats = serve(max_connections=8)
     with server as url, caplog.at_level(logging.WARNING):
         held = [connect(url) for _ in range(8)]
         for s in held:
             s.sendall(HALF_HEAD)
         time.sleep(0.3)
+        assert httpx.post(f"{url}/v1/chat/completions", json=CHAT).status_code == 200
+        closed, sent = closed_by_server_within(held[0], BOUND_S)  # the oldest waiting made room
+        assert closed and sent.startswith(b"HTTP/1.1 408")
+        assert stats["connections_reclaimed_no_head"] == 1 and stats["connections_refused"] == 0
+    assert no_tracebacks(caplog)
+
+
+def test_beyond_the_cap_of_busy_connections_newcomers_get_503_and_later_ones_are_served(caplog):
+    server, stats = serve(max_connections=8, body_timeout_s=1.0)
+    with server as url, caplog.at_level(logging.WARNING):
+        busy = [connect(url) for _ in range(8)]
+        for s in busy:  # a head, then a body that stalls: busy with a request until the body deadline
+            s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{")
+        time.sleep(0.3)
         refused = [connect(url) for _ in range(5)]
         results = [closed_by_server_within(s, BOUND_S) for s in refused]
-        assert all(closed and sent.startswith(b"HTTP/1.1 503") for closed, sent in results)
-        assert stats["connection_refused"] == 5
-        for s in held:  # the header deadline frees the cap; then a normal client is served
+        assert all(closed and sent.startswith(b"HTTP/1.1 503") and b"retry-after" in sent for closed, sent in results)
+        assert stats["connections_refused"] == 5
+        for s in busy:  # the body deadline (408, close) frees the cap; then a normal client is served
             assert closed_by_server_within(s, BOUND_S)[0]
         assert httpx.post(f"{url}/v1/chat/completions", json=CHAT).status_code == 200
     assert no_tracebacks(caplog)
 
 
-def test_at_the_cap_an_idle_kept_alive_connection_makes_room():
+def test_at_the_cap_an_idle_kept_alive_connection_makes_room_first():
     server, stats = serve(max_connections=2)
     with server as url:
         with httpx.Client() as idle:
             assert idle.get(f"{url}/health").status_code == 200  # now kept alive, idle
-            busy = connect(url)
-            busy.sendall(HALF_HEAD)
+            waiting = connect(url)
+            waiting.sendall(HALF_HEAD)
             time.sleep(0.2)
             assert httpx.post(f"{url}/v1/chat/completions", json=CHAT).status_code == 200
-            assert stats["keep_alive_reclaimed"] == 1 and stats["connection_refused"] == 0
+            assert stats["connections_reclaimed_idle"] == 1 and stats["connections_reclaimed_no_head"] == 0
 
 
 def test_the_keep_alive_timeout_flag_is_applied():
