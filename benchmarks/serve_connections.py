@@ -9,9 +9,10 @@ closed every one, whether normal requests made during the attack got 200, the se
 requests failed with ``EMFILE``, 169k log lines).
 
 **Keep-alive** (``KEEP_ALIVE_CLIENTS`` clients, one kept-alive connection each): each sends
-``REQUESTS_PER_CLIENT`` requests, pausing ~5 s (httpx's own idle expiry, and uvicorn's old
-fixed keep-alive) before every ``PAUSE_EVERY``-th, so connections are reused just when a 5 s
-server timer fires. Run once with ``--keep-alive-timeout 5`` (uvicorn's default before the flag)
+32 requests, pausing 4.98–5.02 s before every ``PAUSE_EVERY``-th: httpx's own idle expiry and
+uvicorn's old fixed keep-alive are both 5 s, and the server's timer starts a moment before the
+client's (at its response, not the client's read of it), so a reuse in that moment meets a
+closing connection. Run once with ``--keep-alive-timeout 5`` (uvicorn's default before the flag)
 and once at the flag's default; ``errors`` counts requests that did not get a 200.
 
     python -m benchmarks.serve_connections [--quick] [--out-dir DIR]
@@ -45,7 +46,7 @@ SEED, N_WORKERS = 0, 2
 SERVER_NOFILE = 1024  # the common default ulimit -n, which the attack used to exhaust
 SLOW_CONNECTIONS = 1100
 HALF_HEAD = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
-KEEP_ALIVE_CLIENTS, PAUSE_EVERY, PAUSE_S = 96, 8, (4.9, 5.1)
+KEEP_ALIVE_CLIENTS, PAUSE_EVERY, PAUSE_S = 96, 8, (4.98, 5.02)
 
 
 def fugu_command(spec: Path, port: int, *flags: str) -> list[str]:
