@@ -5,7 +5,10 @@ counted without a traceback in the log."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import resource
 import socket
 import time
 
@@ -204,3 +207,27 @@ def test_the_file_limit_needed_covers_the_cap_the_requests_in_flight_and_a_reser
     assert fd_limit_needed(config) == 512 + 64 + FD_RESERVE <= 1024  # the defaults fit the common ulimit -n
     with pytest.raises(ValueError, match="ulimit -n"):
         ensure_fd_limit(ServeConfig(max_connections=10**9))
+
+
+def test_running_out_of_file_descriptors_is_a_counted_line_not_a_traceback_per_accept(caplog):
+    server, stats = serve(max_connections=10_000)
+    with server as url, caplog.at_level(logging.WARNING):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        clients = []
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 20, hard))
+            with contextlib.suppress(OSError):
+                for _ in range(40):  # each takes a descriptor here and one in the server: accept() runs out
+                    clients.append(connect(url))
+            deadline = time.monotonic() + BOUND_S
+            while stats["accept_out_of_files"] == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            for s in clients:
+                s.close()
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        assert stats["accept_out_of_files"] >= 1
+        time.sleep(1.5)  # asyncio retries accepting after 1 s
+        assert httpx.post(f"{url}/v1/chat/completions", json=CHAT).status_code == 200
+    assert no_tracebacks(caplog)
+    assert sum("out of file descriptors" in r.getMessage() for r in caplog.records) == 1
