@@ -1,5 +1,7 @@
 """KV-prefix reuse: every turn of a growing exchange scores as a full recompute does, reading fewer tokens."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -107,3 +109,19 @@ def test_a_coordinators_entries_are_counted_by_their_real_bytes(backbone):
     for k in range(12):
         trinity.hidden_states([[{"role": "user", "content": f"Distinct question {k}: " + "word " * (5 * k)}]])
         assert trinity.prefix_cache.nbytes == held_bytes(trinity.prefix_cache) <= trinity.prefix_cache.max_bytes
+
+
+def rss_mib() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")
+def test_memory_of_evicted_entries_goes_back_so_rss_stays_within_the_cap():
+    cache = PrefixCache(max_bytes=16 * 2**20)
+    source = torch.randn(1, 2, 4096, 64)  # 2 MiB: an entry of (keys, values) is 4 MiB
+    before = rss_mib()
+    for i in range(50):  # 200 MiB of entries pass through a 16 MiB cache
+        cache.store(np.arange(i * 10, i * 10 + 8), ((source, source),), weights_revision=0)
+    assert cache.nbytes <= cache.max_bytes
+    assert rss_mib() - before <= 16 + 8  # the cap, plus slack for the interpreter's own allocations
