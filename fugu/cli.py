@@ -90,6 +90,9 @@ def serve_config(args: argparse.Namespace):
         served_model=args.model, ultra_model=args.ultra_model, api_key=api_key_from(args),
         request_timeout_s=args.request_timeout, worker_timeout_s=args.worker_timeout,
         router_timeout_s=args.router_timeout, router_concurrency=args.router_concurrency,
+        router_long_tokens=args.router_long_tokens, router_long_concurrency=args.router_long_concurrency,
+        conductor_timeout_s=args.conductor_timeout, conductor_concurrency=args.conductor_concurrency,
+        conductor_max_tokens=args.conductor_max_tokens,
         body_timeout_s=args.body_timeout, max_attempts=args.max_attempts, max_concurrency=args.max_concurrency,
         max_body_bytes=args.max_body_bytes, max_tokens_limit=args.max_tokens_limit,
         expose_worker=args.expose_worker, ultra_max_steps=args.max_steps, ultra_time_budget_s=args.workflow_budget,
@@ -99,13 +102,13 @@ def serve_config(args: argparse.Namespace):
     )
 
 
-def router_threads(requested: int | None, router_concurrency: int) -> int:
+def router_threads(requested: int | None, concurrent_passes: int) -> int:
     """Torch threads per TRINITY forward: ``requested``, else the cores shared out among the
-    ``router_concurrency`` passes that may run at once. More busy threads than cores makes
+    ``concurrent_passes`` that may run at once (both lanes'). More busy threads than cores makes
     OpenMP's workers wait on each other: SmolLM2-135M on 2 cores shared with another job took
     0.26–4 s (p50) a pass at 2 threads, 0.35 s at 1 thread."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return requested or max(1, cores // router_concurrency)
+    return requested or max(1, cores // concurrent_passes)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -122,13 +125,14 @@ def serve(args: argparse.Namespace) -> int:
         if args.router == "trinity":  # a process setting, so here and not in the router's factory
             import torch
 
-            torch.set_num_threads(router_threads(args.router_threads, args.router_concurrency))
+            torch.set_num_threads(router_threads(args.router_threads,
+                                                 args.router_concurrency + args.router_long_concurrency))
         router = ROUTER_SPECS[args.router](args, pool)
         conductor = None
         if args.mode == "ultra":
             from fugu.conductor.ultra import UltraConductor
 
-            conductor = UltraConductor(args.policy)
+            conductor = UltraConductor(args.policy, max_prompt_tokens=config.conductor_max_tokens)
         app = create_app(router, pool, config, conductor)
     except (FileNotFoundError, ValueError) as exc:  # a missing file, an empty key, a spec that does not fit the pool
         print(f"fugu serve: {exc}", file=sys.stderr)
@@ -169,10 +173,17 @@ def add_serve_command(commands) -> None:
                      help="the router's deadline; past it the request is answered in the fallback order "
                           "(default: %(default)s)")
     run.add_argument("--router-concurrency", type=int, default=d.router_concurrency, metavar="N",
-                     help="router passes at once; none free within the deadline → fallback order (default: %(default)s)")
+                     help="router passes at once (besides the long lane's); none free within the deadline → "
+                          "fallback order (default: %(default)s)")
+    run.add_argument("--router-long-tokens", type=int, default=d.router_long_tokens, metavar="N",
+                     help="a router pass that reads more tokens than N runs in the long lane, so small requests "
+                          "never wait behind long ones (default: %(default)s)")
+    run.add_argument("--router-long-concurrency", type=int, default=d.router_long_concurrency, metavar="N",
+                     help="long router passes at once; none free within the deadline → fallback order "
+                          "(default: %(default)s)")
     run.add_argument("--router-threads", type=int, default=None, metavar="N",
-                     help="trinity router: torch threads per forward pass (default: the cores divided by "
-                          "--router-concurrency, at least 1)")
+                     help="trinity router: torch threads per forward pass (default: the cores divided by the passes "
+                          "that may run at once, --router-concurrency + --router-long-concurrency, at least 1)")
     run.add_argument("--fallback-order", default=",".join(d.fallback_order), metavar="W1,W2,...",
                      help="workers to try when the router cannot decide in time (default: the pool's order)")
     run.add_argument("--project", default=".", help="project root the spec's paths are relative to (default: .)")
@@ -186,6 +197,15 @@ def add_serve_command(commands) -> None:
                      help="ultra mode: the most steps a workflow may have (default: %(default)s)")
     run.add_argument("--workflow-budget", type=float, default=d.ultra_time_budget_s, metavar="S",
                      help="ultra mode: seconds for one workflow run, all steps (default: %(default)s)")
+    run.add_argument("--conductor-timeout", type=float, default=d.conductor_timeout_s, metavar="S",
+                     help="ultra mode: the Conductor's deadline to write a plan; past it its generation stops and "
+                          "the request is routed (default: %(default)s)")
+    run.add_argument("--conductor-concurrency", type=int, default=d.conductor_concurrency, metavar="N",
+                     help="ultra mode: plans written at once; a request finding none free is routed at once "
+                          "(default: %(default)s)")
+    run.add_argument("--conductor-max-tokens", type=int, default=d.conductor_max_tokens, metavar="N",
+                     help="ultra mode: the Conductor reads at most N tokens, the end of a longer question "
+                          "(default: %(default)s, lowered to fit the policy's positions)")
     run.add_argument("--priority", default="", metavar="W1,W2,...",
                      help="priority router: worker order, best first (default: the pool's order)")
     run.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, loopback only)")

@@ -202,7 +202,20 @@ QUOTES = [
           lambda: ({1: "one"}[len(params()["train_conductor"]["tiny"]["seeds"])],
                    {3: "three"}[len(params()["train_conductor"]["medium"]["seeds"])])),
     # --- docs/serving.md ---------------------------------------------------------------------------------
-    Quote("docs/serving.md", "the spec's cap, else {:,}, the reference's", lambda: (_router_default("DEFAULT_MAX_TOKENS"),)),
+    Quote("docs/serving.md", "the cap it was trained with: {} in the tiny profile, {:,} in full",
+          lambda: (params()["trinity"]["tiny"]["max_prompt_tokens"], params()["trinity"]["full"]["max_prompt_tokens"])),
+    Quote("docs/serving.md", "or {:,}, the reference's, for a spec without one", lambda: (_router_default("DEFAULT_MAX_TOKENS"),)),
+    Quote("docs/serving.md", "(`--router-timeout`, default {:.0f} s)", lambda: (_serve_default("router_timeout_s"),)),
+    Quote("docs/serving.md", "tokens (default {}) runs among at most `--router-long-concurrency` long passes (default {}), "
+          "any other among at most `--router-concurrency` (default {})",
+          lambda: tuple(_serve_default(k) for k in ("router_long_tokens", "router_long_concurrency", "router_concurrency"))),
+    Quote("docs/serving.md", "`--conductor-max-tokens` tokens (default {:,}, lowered", lambda: (_serve_default("conductor_max_tokens"),)),
+    Quote("docs/serving.md", "`--conductor-concurrency` plans at once (default {};",
+          lambda: (_serve_default("conductor_concurrency"),)),
+    Quote("docs/serving.md", "seconds to write one (default {:.0f})", lambda: (_serve_default("conductor_timeout_s"),)),
+    Quote("docs/serving.md", "`--workflow-budget` seconds (default {:.0f}), all steps",
+          lambda: (_serve_default("ultra_time_budget_s"),)),
+    Quote("docs/serving.md", "JSON nested more than {} objects and arrays deep", lambda: (_max_json_depth(),)),
     Quote("docs/serving.md", "(`--router-prefix-cache-mb`, default {}; 0 = off;", lambda: (_router_default("DEFAULT_PREFIX_CACHE_MB"),)),
     Quote("docs/serving.md", "over {} distinct ~4 KB prompts the cache added {:.0f} MiB of RSS at its {} MiB cap, the bound being "
                              "the cap + {} MiB", lambda: (bench("serve_memory")["prompts"], bench("serve_memory")["cache_added_mb"],
@@ -289,6 +302,12 @@ def _router_default(name: str) -> Any:
     import fugu.trinity.router
 
     return getattr(fugu.trinity.router, name)
+
+
+def _max_json_depth() -> int:
+    from fugu.serving.parsing import MAX_JSON_DEPTH
+
+    return MAX_JSON_DEPTH
 
 
 def _serve_default(name: str | None) -> Any:

@@ -58,6 +58,18 @@ class Backbone(NamedTuple):
     tokenizer: PreTrainedTokenizerBase
 
 
+# A token covers at least one character, so the last N tokens of a text lie in its last
+# N × CHARS_PER_TOKEN_BOUND characters unless tokens average longer than that: cutting a long
+# text there before tokenising keeps a 1 MB prompt from costing seconds (the router's cap and the
+# Conductor's both keep a text's end).
+CHARS_PER_TOKEN_BOUND = 16
+
+
+def text_tail(text: str, max_tokens: int) -> str:
+    """The end of ``text`` that holds its last ``max_tokens`` tokens, cut before tokenising it."""
+    return text[-max_tokens * CHARS_PER_TOKEN_BOUND:]
+
+
 def load_backbone(path: str | Path, *, dtype: torch.dtype = torch.float32, device: str = "cpu") -> Backbone:
     """Load a causal LM + tokenizer from a local directory, in eval mode.
 

@@ -62,7 +62,7 @@ class Pool(Protocol):
 
 
 # Optional, beyond the protocol (the server checks with getattr):
-#   supported_options: frozenset[str]  the request fields (wire.FORWARDED) the pool honours;
+#   supported_options: frozenset[str]  the worker options (``fugu.serving.fields``) the pool honours;
 #       a pool without it honours none, so a request that sets one is a 400 naming it;
 #   answer(worker, messages, **options)  takes those fields as keyword arguments;
 #   stream(worker, messages, **options) -> AsyncIterator[Piece]  relays the worker's stream

@@ -28,7 +28,7 @@ from fugu.types import Message
 
 SUPPORTED_OPTIONS = frozenset({"tools", "tool_choice", "parallel_tool_calls", "response_format", "stop",
                                "max_tokens", "temperature", "top_p", "seed", "presence_penalty",
-                               "frequency_penalty"})
+                               "frequency_penalty", "reasoning_effort"})
 # The OpenAI message fields a worker is sent: pools may carry extra keys (e.g. question_id).
 MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id", "name")
 

@@ -1,10 +1,12 @@
 """Admission: how much work the server takes on at once, so a flood degrades into fast refusals
 and fallbacks rather than a queue that grows until every request times out.
 
-Two bounds. Requests in flight (``Admission``): beyond ``max_concurrency`` a request is a 429
-with ``Retry-After`` at once, not queued. Router passes (``BoundedRouter``): at most
-``router_concurrency`` at once, each with a deadline; a request the router cannot serve in
-time is answered in the fallback order instead (``RouterUndecided`` says why).
+Requests in flight (``Admission``): beyond ``max_concurrency`` a request is a 429 with
+``Retry-After`` at once, not queued. Model passes (``PassLane``): the router's forward passes
+and the Conductor's generations each run in a thread of their own, at most so many at once per
+lane, each with a deadline. The router (``BoundedRouter``) has two lanes, so a small prompt never
+waits behind long ones: a request the router cannot serve in time is answered in the fallback
+order instead (``RouterUndecided`` says why).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import asyncio
 import collections
 import contextlib
 import logging
+import threading
 import time
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 
@@ -23,6 +26,7 @@ from fugu.serving.errors import APIError
 from fugu.types import Message
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Slot:
@@ -72,6 +76,116 @@ class Admission:
                 slot.release()
 
 
+def in_thread(fn: Callable[[], T], name: str, on_end: Callable[[], None] | None = None) -> asyncio.Future:
+    """``fn()`` in a new daemon thread of its own; its outcome as a future of the running loop.
+
+    A thread per pass, not a shared executor: a pool's threads are shared with every other
+    ``to_thread`` in the process, so a free slot could still queue behind them (head-of-line),
+    and a pass that ends leaves no thread behind. ``on_end`` runs on the loop once ``fn`` has
+    returned, whether or not anyone still awaits the future.
+    """
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    def ended(value: object, failed: bool) -> None:
+        if on_end is not None:
+            on_end()
+        if not future.done():
+            (future.set_exception if failed else future.set_result)(value)
+
+    def body() -> None:
+        try:
+            value, failed = fn(), False
+        except BaseException as exc:  # handed to the awaiting coroutine, raised there
+            value, failed = exc, True
+        with contextlib.suppress(RuntimeError):  # the loop has closed (the server stopped): nobody waits
+            loop.call_soon_threadsafe(ended, value, failed)
+
+    threading.Thread(target=body, name=name, daemon=True).start()
+    return future
+
+
+class PassRefused(Exception):
+    """A lane did not run a pass to its end in time: ``busy`` (no slot) or ``timeout`` (it overran)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PassLane:
+    """Passes of one kind (a router's forward pass, the Conductor's generation): at most
+    ``concurrency`` at once, each in its own thread, each awaited until a deadline.
+
+    A thread cannot be interrupted, so a pass that overruns keeps its slot until it ends (the
+    caller may ask it to stop, ``abandon``): that is what keeps a flood of huge prompts from
+    piling up passes. ``running`` counts the passes whose thread has not ended.
+
+    A request that finds a slot free takes it at once. Otherwise, unqueued (``queue=False``), it
+    is refused; queued, it waits for a slot within its deadline, and one that gets a slot with
+    less of its deadline left than recent passes took (their median) does not start a pass: its
+    result would come too late and be thrown away, and the requests queued behind it need that
+    compute (measured: 64 clients on a 3-pass/s router with a 10 s deadline threw away over half
+    the passes it started; benchmarks/serve_overhead.py). Only a request that waited is refused so:
+    passes that overran their deadline (stopped plans, a loaded machine) would otherwise keep the
+    median above it, and the lane would refuse every request for good.
+    """
+
+    RECENT_PASSES = 16
+
+    def __init__(self, name: str, concurrency: int):
+        self.name = name
+        self._slots = asyncio.Semaphore(concurrency)
+        self._recent_s: collections.deque[float] = collections.deque(maxlen=self.RECENT_PASSES)
+        self.running = 0
+
+    async def run(self, fn: Callable[[], T], timeout_s: float, *, queue: bool = True,
+                  abandon: Callable[[], None] | None = None) -> T:
+        """``fn()``'s result within ``timeout_s``; PassRefused when it cannot be had in time. ``fn``'s
+        own exception is raised as is. ``abandon`` is called when the caller stops waiting for a
+        started pass (its deadline passed, or the caller was cancelled: the client left)."""
+        started = time.monotonic()
+        if not self._slots.locked():
+            await self._slots.acquire()  # free: taken at once, without yielding to the loop
+        elif not queue:
+            raise PassRefused("busy")
+        else:
+            try:
+                await asyncio.wait_for(self._slots.acquire(), timeout_s)
+            except TimeoutError:
+                raise PassRefused("busy") from None
+            if self._recent_s and timeout_s - (time.monotonic() - started) < float(np.median(self._recent_s)):
+                self._slots.release()
+                raise PassRefused("busy")
+        pass_started = time.monotonic()
+
+        def pass_ended() -> None:
+            self.running -= 1
+            self._recent_s.append(time.monotonic() - pass_started)
+            self._slots.release()
+        try:
+            future = in_thread(fn, f"fugu-{self.name}", on_end=pass_ended)
+        except BaseException:
+            self._slots.release()
+            raise
+        self.running += 1
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), max(0.0, timeout_s - (time.monotonic() - started)))
+        except TimeoutError:
+            stop_waiting(future, abandon)
+            raise PassRefused("timeout") from None
+        except asyncio.CancelledError:
+            stop_waiting(future, abandon)
+            raise
+
+
+def stop_waiting(future: asyncio.Future, abandon: Callable[[], None] | None) -> None:
+    """Nobody awaits ``future`` any more: ask its pass to stop, and let its outcome go unread quietly."""
+    if abandon is not None:
+        abandon()
+    future.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+
 class RouterUndecided(Exception):
     """The router gave no order in time (``reason``: router_timeout, router_busy, router_error)."""
 
@@ -83,48 +197,42 @@ class RouterUndecided(Exception):
 class BoundedRouter:
     """The router with a deadline and a bound on concurrent passes, and no lock across a pass.
 
-    A pass runs in a thread (routers may run a model); the request stops waiting at the
-    deadline, but the thread cannot be interrupted, so its slot is freed only when it ends —
-    which is what keeps a flood of huge prompts from piling up passes.
-
-    A request that gets a slot with less of its deadline left than recent passes took (their
-    median) does not start one: its result would come too late and be thrown away, and the
-    requests queued behind it need that compute (measured: 64 clients on a 3-pass/s router with
-    a 10 s deadline threw away over half the passes it started; benchmarks/serve_overhead.py).
+    Two lanes, so a small request never waits behind long ones: a pass that reads more than
+    ``long_tokens`` tokens (the router's own count, ``router.prompt_tokens``, of what it reads:
+    at most its cap) runs in the long lane (``long_concurrency`` slots), any other in the short
+    lane (``concurrency`` slots). Long prompts then queue, and fall back, among themselves; a
+    short pass still shares the cores with the long ones running, but never waits for a slot
+    behind them. A router that cannot count tokens (or ``long_tokens=None``) has the short lane only.
     """
 
-    RECENT_PASSES = 16
-
-    def __init__(self, router: Router, n_workers: int, timeout_s: float, concurrency: int):
+    def __init__(self, router: Router, n_workers: int, timeout_s: float, concurrency: int, *,
+                 long_tokens: int | None = None, long_concurrency: int = 1):
         self.router, self.n_workers, self.timeout_s = router, n_workers, timeout_s
-        self._slots = asyncio.Semaphore(concurrency)
-        self._recent_s: collections.deque[float] = collections.deque(maxlen=self.RECENT_PASSES)
+        self.long_tokens = long_tokens
+        self.short, self.long = PassLane("router", concurrency), PassLane("router-long", long_concurrency)
+        self._count_tokens: Callable[[list[Message]], int] | None = \
+            getattr(router, "prompt_tokens", None) if long_tokens is not None else None
+
+    async def lane_for(self, conversation: list[Message]) -> PassLane:
+        """The long lane for a pass that reads more than ``long_tokens`` tokens, else the short one.
+        Counted off the event loop (tokenising a capped 4,096-token prompt takes ~20 ms); a
+        conversation that cannot be counted goes to the short lane, where its pass says why."""
+        if self._count_tokens is None:
+            return self.short
+        try:
+            tokens = await in_thread(lambda: self._count_tokens(conversation), "fugu-router-count")
+        except Exception:
+            return self.short
+        return self.long if tokens > self.long_tokens else self.short
 
     async def scores(self, conversation: list[Message]) -> np.ndarray:
         started = time.monotonic()
+        lane = await self.lane_for(conversation)
         try:
-            await asyncio.wait_for(self._slots.acquire(), self.timeout_s)
-        except TimeoutError:
-            raise RouterUndecided("router_busy") from None
-        if self._recent_s and self.timeout_s - (time.monotonic() - started) < float(np.median(self._recent_s)):
-            self._slots.release()
-            raise RouterUndecided("router_busy")
-        loop = asyncio.get_running_loop()
-        pass_started = time.monotonic()
-        try:
-            future = loop.run_in_executor(None, self.router.scores, [conversation])
-        except BaseException:
-            self._slots.release()
-            raise
-
-        def pass_ended(_: asyncio.Future) -> None:
-            self._recent_s.append(time.monotonic() - pass_started)
-            self._slots.release()
-        future.add_done_callback(pass_ended)
-        try:
-            raw = await asyncio.wait_for(asyncio.shield(future), max(0.0, self.timeout_s - (time.monotonic() - started)))
-        except TimeoutError:
-            raise RouterUndecided("router_timeout") from None
+            raw = await lane.run(lambda: self.router.scores([conversation]),
+                                 max(0.0, self.timeout_s - (time.monotonic() - started)))
+        except PassRefused as why:
+            raise RouterUndecided(f"router_{why.reason}") from None
         except Exception as exc:
             log.warning("router %r failed: %s: %s", self.router.name, type(exc).__name__, exc)
             raise RouterUndecided("router_error") from exc

@@ -8,7 +8,9 @@ sees one answer or one OpenAI-style error, and never which worker answered — t
 hidden unless the operator turns on ``expose_worker`` for debugging.
 
 **When the router cannot decide.** The router runs off the event loop with a deadline of its
-own (``router_timeout_s``) and at most ``router_concurrency`` forward passes at once (no global
+own (``router_timeout_s``), in two lanes: a pass that reads more than ``router_long_tokens``
+tokens runs among at most ``router_long_concurrency`` long passes, any other among at most
+``router_concurrency``, so a small request never waits for a slot behind long ones (no global
 lock: a pass that overruns keeps its slot until it ends, the request does not wait for it).
 A request whose slot comes with less deadline left than recent passes took does not start
 one (it would overrun). If it overruns, has no free slot in time, or fails, the request is answered in the
@@ -19,12 +21,19 @@ small requests behind it.
 
 **Modes by model name.** ``fugu-mini`` (``served_model``) routes; with a Conductor given,
 ``fugu-ultra`` (``ultra_model``) runs its workflow over the same pool (the last step's output
-is the answer), falling back to routing when the plan does not parse or the run fails.
+is the answer), falling back to routing when the plan does not parse or the run fails. The plan
+is bounded like a router pass: the Conductor reads at most ``conductor_max_tokens`` tokens,
+writes at most ``conductor_concurrency`` plans at once (none free: routed at once) and stops
+generating when ``conductor_timeout_s`` passes or the client leaves; each reason for falling
+back is counted in ``GET /metrics``.
 
-**Generation fields** (tools, tool_choice, response_format, stop, max_tokens, temperature,
-top_p, seed, ...) are forwarded to the chosen worker when the pool says it honours them
-(``pool.supported_options``); otherwise the request is a 400 naming the field. Tool calls and
-``finish_reason: "tool_calls"`` come back in plain and streamed replies.
+**Generation fields** (tools, tool_choice, response_format, reasoning_effort, stop,
+max_tokens, temperature, top_p, seed, ...; on the Responses API as spelled there) are
+forwarded to the chosen worker in litellm's form when the pool says it honours them
+(``pool.supported_options``); otherwise, and for fields no worker here can honour, the
+request is a 400 naming the field. One table decides every field of both endpoints
+(``fugu.serving.fields``). Tool calls and ``finish_reason: "tool_calls"`` (Responses:
+``function_call`` items) come back in plain and streamed replies.
 
 **Streaming** relays the worker's own stream (``pool.stream``) as it arrives; a worker that
 fails before its first piece is replaced by the next; ``stream_options.include_usage`` adds a
@@ -38,7 +47,7 @@ Beyond ``max_concurrency`` requests in flight: 429 with ``Retry-After``. A wrong
 with ``Allow``.
 
 Endpoints: ``POST /v1/chat/completions``, ``POST /v1/responses`` (the Responses API: ``input``
-as a string or messages, ``instructions``, plain or streamed events), ``GET /v1/models``,
+as a string or items, ``instructions``, function tools, plain or streamed events), ``GET /v1/models``,
 ``GET /metrics`` (counters), ``GET /health`` (no auth: only ``{"status": "ok"}``; with the key
 also the router and the models).
 
@@ -48,7 +57,8 @@ models and ``rendering`` writes replies and streams in them; ``fallback`` is the
 policy over workers, ``admission`` the limits on requests and router passes, ``ultra`` the
 Conductor's mode; ``connections`` the limits per connection (head deadline, cap, keep-alive)
 under uvicorn; ``asgi`` is the body deadline and the cancellation on disconnect,
-``parsing`` the strict body checks, ``openapi`` the published schema, ``config`` the knobs.
+``parsing`` the strict body checks, ``fields`` what becomes of each request field,
+``openapi`` the published schema, ``config`` the knobs.
 """
 
 from __future__ import annotations
@@ -63,7 +73,7 @@ from fugu.pools.base import Pool
 from fugu.routing.base import Router
 from fugu.serving.config import ServeConfig
 from fugu.serving.errors import APIError
-from fugu.serving.openapi import generation_docs, install_schema
+from fugu.serving.openapi import ServerLimits, generation_docs, install_schema
 from fugu.serving.protocol import ModelList
 from fugu.serving.rendering import CHAT, RESPONSES
 from fugu.serving.service import FuguService
@@ -133,5 +143,7 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
     app.add_exception_handler(APIError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.include_router(routes)
-    install_schema(app, secured=config.api_key is not None)
+    install_schema(app, ServerLimits(secured=config.api_key is not None, honoured=service.supported,
+                                     ultra_model=config.ultra_model if conductor is not None else None,
+                                     max_tokens=config.max_tokens_limit))
     return app

@@ -18,7 +18,9 @@ class ServeConfig:
     request_timeout_s: float = 60.0      # whole request, all attempts (a stream: until its first piece)
     worker_timeout_s: float = 30.0       # one worker attempt; a stream: the longest gap between pieces
     router_timeout_s: float = 10.0       # the router's own deadline; past it → fallback order
-    router_concurrency: int = 2          # router forward passes at once; none free in time → fallback order
+    router_concurrency: int = 2          # router passes at once (long ones apart); none free in time → fallback order
+    router_long_tokens: int = 512        # a pass reading more tokens is long: it runs in the long lane
+    router_long_concurrency: int = 1     # long passes at once, apart from the others (small never wait behind long)
     body_timeout_s: float = 10.0         # the whole body must arrive within this → else 408
     max_attempts: int = 3                # workers tried per request, best-first
     max_concurrency: int = 64            # requests in flight; beyond it → 429
@@ -28,6 +30,9 @@ class ServeConfig:
     expose_worker: bool = False          # debug only: name the worker in an X-Fugu-Worker header
     ultra_max_steps: int = 4             # ultra mode: the most steps a workflow may have
     ultra_time_budget_s: float = 30.0    # ultra mode: one workflow run, all steps
+    conductor_timeout_s: float = 10.0    # ultra mode: the Conductor's deadline to write a plan; past it → routing
+    conductor_concurrency: int = 2       # ultra mode: plans generated at once; none free → routing at once
+    conductor_max_tokens: int = 1024     # ultra mode: the Conductor reads at most this many tokens (a question's end)
     fallback_order: tuple[str, ...] = () # when the router cannot decide; () = the pool's order
     # connections (fugu.serving.connections): a cap within ulimit -n, and deadlines uvicorn lacks
     max_connections: int = 512           # open connections; beyond it → 503 and close
@@ -37,8 +42,9 @@ class ServeConfig:
     def __post_init__(self) -> None:
         for name in ("request_timeout_s", "worker_timeout_s", "router_timeout_s", "router_concurrency",
                      "body_timeout_s", "max_attempts", "max_concurrency", "retry_after_s", "max_body_bytes",
-                     "max_tokens_limit", "ultra_max_steps", "ultra_time_budget_s", "max_connections",
-                     "header_timeout_s", "keep_alive_timeout_s"):
+                     "max_tokens_limit", "ultra_max_steps", "ultra_time_budget_s", "router_long_tokens",
+                     "router_long_concurrency", "conductor_timeout_s", "conductor_concurrency",
+                     "conductor_max_tokens", "max_connections", "header_timeout_s", "keep_alive_timeout_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"ServeConfig.{name} must be positive, got {getattr(self, name)!r}")
         if self.api_key is not None and not self.api_key.strip():

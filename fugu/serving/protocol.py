@@ -7,21 +7,33 @@ is not a boolean, ``5.0`` is not a token count; ranges and enums are OpenAI's. R
 Content is text: a string or ``{"type": "text"}`` parts; an image, audio or file part is a
 400 that says the pool takes text only.
 
-The generation fields an orchestrator can forward (``FORWARDED``: tools, tool_choice,
-response_format, stop, max_tokens, temperature, top_p, seed, penalties, parallel_tool_calls)
-go to the chosen worker; fields no worker here can honour (``UNSUPPORTED``: logprobs,
-logit_bias, audio output, ...) are a 400 naming the field, never silently dropped. Other
-unknown top-level fields (``user``, ``metadata``, ``store``, ...) change nothing about the
-answer and are ignored, as clients add new ones faster than servers learn them.
+What becomes of each field (sent to the worker in litellm's form, refused by name, or
+ignored) is decided for both endpoints by one table, ``fugu.serving.fields``; the models here
+declare every field that table forwards or refuses, so none is dropped silently. Unknown
+top-level fields are ignored, as clients add new ones faster than servers learn them.
+
+The published schema states the rules that span fields (a user turn, what a role needs,
+``tool_choice`` needs ``tools``, ``stream_options`` needs ``stream``) beside the validators
+that enforce them, so /openapi.json accepts what the server accepts.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 STRICT = ConfigDict(strict=True, extra="ignore")
@@ -29,6 +41,20 @@ CLOSED = ConfigDict(strict=True, extra="forbid")
 # OpenAI's function-name rule.
 NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 TEXT_ONLY = ("image_url", "input_image", "input_audio", "audio", "file", "input_file")
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+Verbosity = Literal["low", "medium", "high"]
+NOT_NULL = {"not": {"type": "null"}}
+# Rules spanning fields, as JSON Schema (the validators below enforce the same).
+USER_TURN = {"contains": {"type": "object", "required": ["role"], "properties": {"role": {"const": "user"}}}}
+# On Responses, a user turn is a message item (its type "message" or unset), not a call's output.
+USER_MESSAGE = {"contains": {"type": "object", "required": ["role"],
+                             "properties": {"role": {"const": "user"}, "type": {"enum": ["message", None]}}}}
+TOOL_CHOICE_NEEDS_TOOLS = {
+    "if": {"required": ["tool_choice"], "properties": {"tool_choice": {"not": {"enum": [None, "none"]}}}},
+    "then": {"required": ["tools"], "properties": {"tools": {"type": "array", "minItems": 1}}}}
+STREAM_OPTIONS_NEED_STREAM = {
+    "if": {"required": ["stream_options"], "properties": {"stream_options": NOT_NULL}},
+    "then": {"required": ["stream"], "properties": {"stream": {"const": True}}}}
 
 
 def worker_role(role: str) -> str:
@@ -67,8 +93,20 @@ def _text_parts_only(value: Any) -> Any:
     return value
 
 
+# What ``ChatMessage._fits_role`` requires, as JSON Schema: content (a tool turn also its call
+# id, and only an assistant turn tool_calls), except an assistant turn with tool_calls.
+MESSAGE_FITS_ROLE = {"allOf": [
+    {"if": {"properties": {"role": {"const": "assistant"}}},
+     "then": {"anyOf": [{"required": ["content"], "properties": {"content": NOT_NULL}},
+                        {"required": ["tool_calls"], "properties": {"tool_calls": {"type": "array", "minItems": 1}}}]},
+     "else": {"required": ["content"], "properties": {"content": NOT_NULL, "tool_calls": {"type": "null"}}}},
+    {"if": {"properties": {"role": {"const": "tool"}}},
+     "then": {"required": ["tool_call_id"], "properties": {"tool_call_id": {"type": "string", "minLength": 1}}}},
+]}
+
+
 class ChatMessage(BaseModel):
-    model_config = STRICT
+    model_config = ConfigDict(strict=True, extra="ignore", json_schema_extra=MESSAGE_FITS_ROLE)
     role: Role
     content: str | list[TextPart] | None = None
     name: str | None = Field(default=None, max_length=256)
@@ -164,19 +202,15 @@ ResponseFormat = Annotated[Union[TextFormat, JsonObjectFormat, JsonSchemaFormat]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Penalty = Annotated[float, Field(ge=-2.0, le=2.0, allow_inf_nan=False)]
 
-# Forwarded to the chosen worker when set (the pool must say it honours each; see service.py).
-FORWARDED = ("tools", "tool_choice", "parallel_tool_calls", "response_format", "stop", "max_tokens",
-             "temperature", "top_p", "seed", "presence_penalty", "frequency_penalty")
-# OpenAI fields no worker behind this server can honour: set to anything but their default → 400.
-UNSUPPORTED = {"logprobs": (None, False), "top_logprobs": (None,), "logit_bias": (None, {}),
-               "audio": (None,), "modalities": (None, ["text"]), "prediction": (None,),
-               "functions": (None,), "function_call": (None,), "web_search_options": (None,)}
 
 
 class ChatCompletionRequest(BaseModel):
-    model_config = STRICT
+    """A chat completion request; ``fugu.serving.fields`` says what becomes of each field."""
+    model_config = ConfigDict(strict=True, extra="ignore",
+                              json_schema_extra={"allOf": [TOOL_CHOICE_NEEDS_TOOLS, STREAM_OPTIONS_NEED_STREAM]})
+    api: ClassVar[str] = "chat"
     model: str = Field(min_length=1, max_length=256)
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, json_schema_extra=USER_TURN)
     stream: bool = False
     stream_options: StreamOptions | None = None
     n: int = Field(default=1, ge=1, le=1)
@@ -187,13 +221,15 @@ class ChatCompletionRequest(BaseModel):
     presence_penalty: Penalty | None = None
     frequency_penalty: Penalty | None = None
     seed: int | None = None
-    stop: str | list[str] | None = Field(default=None)
+    stop: str | Annotated[list[str], Field(max_length=4)] | None = None
     tools: list[Tool] | None = Field(default=None, max_length=128)
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    verbosity: Verbosity | None = None
     user: str | None = None
-    # Declared so that a set one is refused by name (UNSUPPORTED), not ignored.
+    # Declared so that a set one is refused by name (fields.REFUSED), not ignored.
     logprobs: bool | None = None
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
     logit_bias: dict[str, int] | None = None
@@ -203,13 +239,7 @@ class ChatCompletionRequest(BaseModel):
     functions: list[dict[str, Any]] | None = None
     function_call: str | dict[str, Any] | None = None
     web_search_options: dict[str, Any] | None = None
-
-    @field_validator("stop")
-    @classmethod
-    def _stop_list(cls, stop: str | list[str] | None) -> str | list[str] | None:
-        if isinstance(stop, list) and len(stop) > 4:
-            raise ValueError("at most 4 stop sequences")
-        return stop
+    moderation: Any = None
 
     @field_validator("messages")
     @classmethod
@@ -235,31 +265,17 @@ class ChatCompletionRequest(BaseModel):
             raise ValueError("stream_options is only allowed with stream: true")
         return options
 
-    def unsupported(self) -> str | None:
-        """The first field set that no worker here can honour, or None."""
-        for name, defaults in UNSUPPORTED.items():
-            if getattr(self, name) not in defaults:
-                return name
-        return None
-
     def conversation(self) -> list[dict[str, Any]]:
         """The messages as the plain dicts pools and routers read."""
         return [m.for_worker() for m in self.messages]
 
-    def options(self) -> dict[str, Any]:
-        """The generation fields the client set, as litellm takes them (max_completion_tokens → max_tokens)."""
-        chosen = {name: getattr(self, name) for name in FORWARDED if getattr(self, name) is not None}
-        if self.max_completion_tokens is not None:
-            chosen["max_tokens"] = min(self.max_completion_tokens, chosen.get("max_tokens", self.max_completion_tokens))
-        return {name: (value.model_dump(by_alias=True, exclude_none=True) if isinstance(value, BaseModel) else
-                       [v.model_dump(by_alias=True, exclude_none=True) if isinstance(v, BaseModel) else v for v in value]
-                       if isinstance(value, list) else value)
-                for name, value in chosen.items()}
+
+TOKEN_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens")  # capped by max_tokens_limit
 
 
 def check_token_limit(request: Any, limit: int) -> None:
     """Raise ValueError when the requested token budget exceeds what the server allows."""
-    for field in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
+    for field in TOKEN_FIELDS:
         value = getattr(request, field, None)
         if value is not None and value > limit:
             raise ValueError(f"{field}={value} exceeds this server's limit of {limit}")
@@ -379,6 +395,10 @@ class InputText(BaseModel):
     text: str
 
 
+def _joined(content: str | list[InputText]) -> str:
+    return content if isinstance(content, str) else "".join(part.text for part in content)
+
+
 class InputMessage(BaseModel):
     model_config = STRICT
     type: Literal["message"] | None = None
@@ -388,49 +408,203 @@ class InputMessage(BaseModel):
     _parts = field_validator("content", mode="before")(classmethod(lambda cls, v: _text_parts_only(v)))
 
     def text(self) -> str:
-        return self.content if isinstance(self.content, str) else "".join(p.text for p in self.content)
+        return _joined(self.content)
+
+
+class FunctionCallItem(BaseModel):
+    """A function call the assistant made earlier (an output item sent back as input)."""
+    model_config = STRICT
+    type: Literal["function_call"]
+    call_id: str = Field(min_length=1)
+    name: str = Field(pattern=NAME_PATTERN)
+    arguments: str
+
+    def tool_call(self) -> dict[str, Any]:
+        return {"id": self.call_id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
+
+
+class FunctionCallOutputItem(BaseModel):
+    """The result of a function call, for the assistant's next turn."""
+    model_config = STRICT
+    type: Literal["function_call_output"]
+    call_id: str = Field(min_length=1)
+    output: str | list[InputText]
+
+    _parts = field_validator("output", mode="before")(classmethod(lambda cls, v: _text_parts_only(v)))
+
+
+def _item_type(item: Any) -> str | None:
+    """An input item's kind: its ``type``, a message when it has none."""
+    if isinstance(item, dict):
+        return item.get("type") or "message"
+    return getattr(item, "type", None) or "message"
+
+
+# Other item types (reasoning, item references, hosted tools' calls) are a 400 naming the item.
+InputItem = Annotated[Union[Annotated[InputMessage, Tag("message")], Annotated[FunctionCallItem, Tag("function_call")],
+                            Annotated[FunctionCallOutputItem, Tag("function_call_output")]], Discriminator(_item_type)]
+
+
+class FunctionTool(BaseModel):
+    """A Responses function tool: name and parameters beside ``type`` (chat nests them in ``function``)."""
+    model_config = STRICT
+    type: Literal["function"]
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+    def for_worker(self) -> dict[str, Any]:
+        return {"type": "function", "function": self.model_dump(exclude={"type"}, exclude_none=True)}
+
+
+class NamedFunctionTool(BaseModel):
+    model_config = STRICT
+    type: Literal["function"]
+    name: str = Field(pattern=NAME_PATTERN)
+
+    def for_worker(self) -> dict[str, Any]:
+        return {"type": "function", "function": {"name": self.name}}
+
+
+class JsonSchemaTextFormat(BaseModel):
+    """``text.format`` for structured output: chat's ``json_schema`` spec, flattened."""
+    model_config = CLOSED
+    type: Literal["json_schema"]
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str | None = None
+    schema_: dict[str, Any] = Field(alias="schema")
+    strict: bool | None = None
+
+    def for_worker(self) -> dict[str, Any]:
+        return {"type": "json_schema", "json_schema": self.model_dump(by_alias=True, exclude={"type"}, exclude_none=True)}
+
+
+class TextConfig(BaseModel):
+    model_config = CLOSED
+    format: Annotated[Union[TextFormat, JsonObjectFormat, JsonSchemaTextFormat], Field(discriminator="type")] | None = None
+    verbosity: Verbosity | None = None
+
+
+class ReasoningConfig(BaseModel):
+    model_config = CLOSED
+    effort: ReasoningEffort | None = None
+    summary: Literal["auto", "concise", "detailed"] | None = None
+    generate_summary: Literal["auto", "concise", "detailed"] | None = None
+    mode: str | None = None
+    context: Literal["auto", "current_turn", "all_turns"] | None = None
+
+
+class ResponsesStreamOptions(BaseModel):
+    model_config = STRICT
+    include_obfuscation: bool | None = None  # fugu's events carry no obfuscation padding either way
+
+
+def _function_tools_only(tools: Any) -> Any:
+    """OpenAI's hosted tools (web search, file search, code interpreter, ...) run at OpenAI: refused by name."""
+    for index, tool in enumerate(tools if isinstance(tools, list) else []):
+        kind = tool.get("type") if isinstance(tool, dict) else None
+        if isinstance(kind, str) and kind != "function":
+            raise PydanticCustomError("unsupported_parameter", "tools.{index}: a '{kind}' tool runs at OpenAI; "
+                                      "this server's workers take function tools only", {"index": index, "kind": kind})
+    return tools
+
+
+def _function_choice_only(choice: Any) -> Any:
+    kind = choice.get("type") if isinstance(choice, dict) else None
+    if isinstance(kind, str) and kind != "function":
+        raise PydanticCustomError("unsupported_parameter", "choosing a '{kind}' tool is not available: this server's "
+                                  "workers take function tools only", {"kind": kind})
+    return choice
 
 
 class ResponsesRequest(BaseModel):
-    model_config = STRICT
+    """A Responses API request; ``fugu.serving.fields`` says what becomes of each field."""
+    model_config = ConfigDict(strict=True, extra="ignore",
+                              json_schema_extra={"allOf": [TOOL_CHOICE_NEEDS_TOOLS, STREAM_OPTIONS_NEED_STREAM]})
+    api: ClassVar[str] = "responses"
     model: str = Field(min_length=1, max_length=256)
-    input: str | list[InputMessage]
+    input: Annotated[str, Field(min_length=1)] | Annotated[list[InputItem], Field(min_length=1, json_schema_extra=USER_MESSAGE)]
     instructions: str | None = None
     stream: bool = False
+    stream_options: ResponsesStreamOptions | None = None
     max_output_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0, allow_inf_nan=False)
     top_p: Probability | None = None
+    tools: list[FunctionTool] | None = Field(default=None, max_length=128)
+    tool_choice: Literal["none", "auto", "required"] | NamedFunctionTool | None = None
+    parallel_tool_calls: bool | None = None
+    text: TextConfig | None = None
+    reasoning: ReasoningConfig | None = None
     user: str | None = None
-    # Not honoured by any worker here: set → 400 naming it.
-    tools: list[dict[str, Any]] | None = None
+    # Declared so that a set one is refused by name (fields.REFUSED), not ignored.
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    include: list[str] | None = None
     previous_response_id: str | None = None
+    conversation_: Any = Field(default=None, alias="conversation")  # conversation() is the turns
     background: bool | None = None
+    background_options: Any = None
+    prompt: Any = None
+    max_tool_calls: int | None = None
+    truncation: Literal["auto", "disabled"] | None = None
+    context_management: Any = None
+    image: Any = None
+    access_programs: Any = None
+    moderation: Any = None
+
+    _tools = field_validator("tools", mode="before")(classmethod(lambda cls, v: _function_tools_only(v)))
+    _choice = field_validator("tool_choice", mode="before")(classmethod(lambda cls, v: _function_choice_only(v)))
 
     @field_validator("input")
     @classmethod
-    def _has_user_turn(cls, value: str | list[InputMessage]) -> str | list[InputMessage]:
-        if isinstance(value, str):
-            if not value:
-                raise ValueError("input is empty")
-        elif not any(m.role == "user" for m in value):
+    def _has_user_turn(cls, value: str | list[Any]) -> str | list[Any]:
+        if isinstance(value, list) and not any(isinstance(m, InputMessage) and m.role == "user" for m in value):
             raise ValueError("input needs at least one user message")
         return value
 
-    def unsupported(self) -> str | None:
-        for name in ("tools", "previous_response_id", "background"):
-            if getattr(self, name) not in (None, [], False):
-                return name
-        return None
+    @field_validator("tool_choice")
+    @classmethod
+    def _choice_needs_tools(cls, choice, info: ValidationInfo):
+        tools = info.data.get("tools")
+        if choice is not None and choice != "none" and not tools:
+            raise ValueError("tool_choice needs tools")
+        if isinstance(choice, NamedFunctionTool) and choice.name not in {t.name for t in tools}:
+            raise ValueError(f"tool_choice names {choice.name!r}, which is not among the tools")
+        return choice
+
+    @field_validator("stream_options")
+    @classmethod
+    def _only_when_streaming(cls, options, info: ValidationInfo):
+        if options is not None and not info.data.get("stream"):
+            raise ValueError("stream_options is only allowed with stream: true")
+        return options
 
     def conversation(self) -> list[dict[str, Any]]:
-        turns = [{"role": "system", "content": self.instructions}] if self.instructions else []
+        """The turns as the plain chat dicts pools and routers read: instructions as a system turn,
+        consecutive function calls as one assistant turn's tool_calls, their outputs as tool turns."""
+        turns: list[dict[str, Any]] = [{"role": "system", "content": self.instructions}] if self.instructions else []
         if isinstance(self.input, str):
             return turns + [{"role": "user", "content": self.input}]
-        return turns + [{"role": worker_role(m.role), "content": m.text()} for m in self.input]
+        for item in self.input:
+            if isinstance(item, FunctionCallItem):
+                if turns and turns[-1]["role"] == "assistant":
+                    turns[-1].setdefault("tool_calls", []).append(item.tool_call())
+                else:
+                    turns.append({"role": "assistant", "content": "", "tool_calls": [item.tool_call()]})
+            elif isinstance(item, FunctionCallOutputItem):
+                turns.append({"role": "tool", "content": _joined(item.output), "tool_call_id": item.call_id})
+            else:
+                turns.append({"role": worker_role(item.role), "content": item.text()})
+        return turns
 
-    def options(self) -> dict[str, Any]:
-        chosen = {"max_tokens": self.max_output_tokens, "temperature": self.temperature, "top_p": self.top_p}
-        return {k: v for k, v in chosen.items() if v is not None}
+    def echoed(self) -> dict[str, Any]:
+        """What a response object repeats of its request, as OpenAI's do."""
+        choice = self.tool_choice.model_dump() if isinstance(self.tool_choice, BaseModel) else self.tool_choice
+        return {"instructions": self.instructions,
+                "tools": [tool.model_dump(exclude_none=True) for tool in self.tools or []],
+                "tool_choice": choice or ("auto" if self.tools else "none"),
+                "parallel_tool_calls": self.parallel_tool_calls if self.parallel_tool_calls is not None
+                else bool(self.tools)}
 
 
 class OutputText(BaseModel):
@@ -456,17 +630,30 @@ class ResponseUsage(BaseModel):
     source: Literal["worker", "counted"] = "worker"
 
 
+class FunctionToolCall(BaseModel):
+    """An output item: the assistant calls a function (``call_id`` links the output sent back)."""
+    type: Literal["function_call"] = "function_call"
+    id: str
+    call_id: str
+    name: str
+    arguments: str
+    status: Literal["completed", "in_progress"] = "completed"
+
+
+OutputItem = Annotated[Union[OutputMessage, FunctionToolCall], Field(discriminator="type")]
+
+
 class ResponseObject(BaseModel):
     id: str
     object: Literal["response"] = "response"
     created_at: int
     status: Literal["completed", "in_progress"] = "completed"
     model: str
-    output: list[OutputMessage]
+    output: list[OutputItem]
     usage: ResponseUsage | None = None
     parallel_tool_calls: bool = False
-    tool_choice: str = "none"
-    tools: list[Any] = Field(default_factory=list)
+    tool_choice: str | dict[str, Any] = "none"
+    tools: list[dict[str, Any]] = Field(default_factory=list)
     instructions: str | None = None
     error: None = None
     incomplete_details: None = None
@@ -479,6 +666,11 @@ def response_id() -> str:
 def message_id() -> str:
     """An output item's id (``msg_...``), as the Responses API names them."""
     return f"msg_{uuid.uuid4().hex}"
+
+
+def function_call_id() -> str:
+    """A function call item's id (``fc_...``); its ``call_id`` is the worker's."""
+    return f"fc_{uuid.uuid4().hex}"
 
 
 # --- errors -------------------------------------------------------------------------------

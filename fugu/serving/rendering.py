@@ -25,6 +25,7 @@ from fugu.serving.protocol import (
     Choice,
     ChunkChoice,
     Delta,
+    FunctionToolCall,
     OutputMessage,
     OutputText,
     ResponseObject,
@@ -35,6 +36,7 @@ from fugu.serving.protocol import (
     completion_id,
     error_body,
     finish_reason,
+    function_call_id,
     message_id,
     now,
     response_id,
@@ -64,10 +66,17 @@ def chat_completion(reply: Reply, chat: ChatCompletionRequest, usage: Usage) -> 
                           usage=usage).model_dump(exclude_none=True)
 
 
+def function_calls(tool_calls: list[dict[str, Any]] | None) -> list[FunctionToolCall]:
+    """A worker's tool calls (chat's shape) as Responses output items."""
+    return [FunctionToolCall(id=function_call_id(), call_id=call["id"], name=call["function"]["name"],
+                             arguments=call["function"]["arguments"]) for call in tool_calls or []]
+
+
 def response_object(reply: Reply, request: ResponsesRequest, usage: Usage) -> dict[str, Any]:
-    return ResponseObject(id=response_id(), created_at=now(), model=request.model,
-                          instructions=request.instructions,
-                          output=[OutputMessage(id=message_id(), content=[OutputText(text=reply.text)])],
+    message = [OutputMessage(id=message_id(), content=[OutputText(text=reply.text)])] \
+        if reply.text or not reply.tool_calls else []
+    return ResponseObject(id=response_id(), created_at=now(), model=request.model, **request.echoed(),
+                          output=[*message, *function_calls(reply.tool_calls)],
                           usage=response_usage(usage)).model_dump(exclude_none=True)
 
 
@@ -118,14 +127,16 @@ class ChatStream:
 
 
 class ResponseStream:
-    """Responses API events: created, in_progress, the item and its part added, text deltas, then
-    the text, part and item done, and completed (with usage)."""
+    """Responses API events: created, in_progress, the message item and its part added, text
+    deltas, then the text, part and item done, each function call the worker made (added, its
+    arguments, done: collected from its deltas), and completed (with usage)."""
 
     def __init__(self, request: ResponsesRequest):
         self.ident, self.item_id, self.sequence = response_id(), message_id(), 0
         self.base = ResponseObject(id=self.ident, created_at=now(), status="in_progress", model=request.model,
-                                   output=[], instructions=request.instructions)
+                                   output=[], **request.echoed())
         self.text: list[str] = []
+        self.calls: dict[int, dict[str, Any]] = {}  # tool calls by index, as chat's shape, deltas joined
         self.counts: dict[str, int] = {}
 
     def _event(self, kind: str, **fields: Any) -> str:
@@ -146,6 +157,11 @@ class ResponseStream:
         if piece.text:
             self.text.append(piece.text)
             yield self._in_part("response.output_text.delta", delta=piece.text, logprobs=[])
+        for delta in piece.tool_calls or []:
+            call = self.calls.setdefault(delta["index"], {"id": "", "function": {"name": "", "arguments": ""}})
+            call["id"] = delta.get("id") or call["id"]
+            for key, part in delta.get("function", {}).items():
+                call["function"][key] += part
         self.counts = piece.usage or self.counts
 
     def interrupted(self) -> str:
@@ -157,8 +173,16 @@ class ResponseStream:
         yield self._in_part("response.content_part.done", part={"type": "output_text", "text": full, "annotations": []})
         message = OutputMessage(id=self.item_id, content=[OutputText(text=full)])
         yield self._event("response.output_item.done", output_index=0, item=message.model_dump())
-        usage = response_usage(await usage_of(full, self.counts))
-        final = self.base.model_copy(update={"status": "completed", "output": [message], "usage": usage})
+        calls = [self.calls[index] for index in sorted(self.calls)]
+        items = function_calls(calls)
+        for index, item in enumerate(items, start=1):
+            yield self._event("response.output_item.added", output_index=index,
+                              item={**item.model_dump(), "arguments": "", "status": "in_progress"})
+            yield self._event("response.function_call_arguments.done", output_index=index, item_id=item.id,
+                              name=item.name, arguments=item.arguments)
+            yield self._event("response.output_item.done", output_index=index, item=item.model_dump())
+        usage = response_usage(await usage_of(counted_text(full, calls), self.counts))
+        final = self.base.model_copy(update={"status": "completed", "output": [message, *items], "usage": usage})
         yield self._event("response.completed", response=final.model_dump(exclude_none=True))
 
 

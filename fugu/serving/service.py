@@ -7,8 +7,9 @@ fallback order, the requests in flight and the ``/metrics`` counters. The route 
 
 A generation request is read and checked (``asgi``, ``parsing``), its model name picks the
 mode, it is admitted, and then answered: ultra mode runs the Conductor's workflow
-(``ultra``); routing, or ultra mode whose workflow failed, asks the router for an order (the
-fallback order when it cannot decide in time) and tries the workers best-first
+(``ultra``: its plan bounded like a router pass); routing, or ultra mode that gave no answer,
+asks the router for an order (the fallback order when it cannot decide in time; a short prompt
+never waits behind long ones, ``admission``) and tries the workers best-first
 (``fallback``). The reply goes out in the endpoint's wire format (``rendering``), whole or as
 one stream.
 """
@@ -27,16 +28,17 @@ from fastapi.responses import JSONResponse, Response
 
 from fugu.pools.base import Pool, Reply
 from fugu.routing.base import Router, ranked
-from fugu.serving.admission import Admission, BoundedRouter, RouterUndecided
+from fugu.serving.admission import Admission, BoundedRouter, PassLane, RouterUndecided
 from fugu.serving.asgi import ClientGone, RelayResponse, read_body, unless_client_goes
 from fugu.serving.config import ServeConfig
 from fugu.serving.counting import count_tokens, count_usage
 from fugu.serving.errors import APIError
 from fugu.serving.fallback import AllWorkersFailed, OpenStream, answer_with_fallback, fallback_order, open_stream
+from fugu.serving.fields import NotHonoured, worker_options
 from fugu.serving.parsing import parse_request
 from fugu.serving.protocol import ChatCompletionRequest, ModelCard, ModelList, ResponsesRequest, Usage, usage_from
 from fugu.serving.rendering import Endpoint, StreamRenderer, counted_text
-from fugu.serving.ultra import Planner, conductor_reply
+from fugu.serving.ultra import NoWorkflow, Planner, conductor_reply
 from fugu.types import Message
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,10 @@ class FuguService:
         self.modes = {config.served_model: "route", **({config.ultra_model: "ultra"} if conductor is not None else {})}
         self.stats: collections.Counter[str] = collections.Counter()
         self.admission = Admission(config.max_concurrency, config.retry_after_s, self.stats)
-        self.bounded = BoundedRouter(router, len(self.workers), config.router_timeout_s, config.router_concurrency)
+        self.bounded = BoundedRouter(router, len(self.workers), config.router_timeout_s, config.router_concurrency,
+                                     long_tokens=config.router_long_tokens,
+                                     long_concurrency=config.router_long_concurrency)
+        self.planning = PassLane("conductor", config.conductor_concurrency)
         count_tokens("")  # load the tokenizer now (seconds, once per process), not on a request's clock
 
     # --- the small endpoints -----------------------------------------------------------------
@@ -95,7 +100,12 @@ class FuguService:
                                for name, mode in self.modes.items()])
 
     def metrics(self) -> dict[str, int]:
-        return {"in_flight": self.admission.in_flight, **{k: self.stats[k] for k in sorted(self.stats)}}
+        """Counters, and what runs now: requests in flight, and model passes whose thread is alive
+        (a pass past its deadline still counts until it ends)."""
+        running = {"router_passes_running": self.bounded.short.running,
+                   "router_long_passes_running": self.bounded.long.running,
+                   **({"conductor_passes_running": self.planning.running} if self.conductor is not None else {})}
+        return {"in_flight": self.admission.in_flight, **running, **{k: self.stats[k] for k in sorted(self.stats)}}
 
     # --- a generation request ------------------------------------------------------------------
 
@@ -131,18 +141,19 @@ class FuguService:
         return Response(status_code=499)
 
     def mode_and_options(self, parsed: ChatCompletionRequest | ResponsesRequest) -> tuple[str, dict[str, Any]]:
-        """The mode the model name selects and the generation fields to forward: 404 for a model not
-        served; 400 naming a field no worker here can honour (ultra mode forwards none: a
-        workflow's steps take no generation fields)."""
+        """The mode the model name selects and the worker options the request sets (``fields``):
+        404 for a model not served; 400 naming a field its workers cannot honour (ultra mode
+        honours none: a workflow's steps take no generation fields)."""
         if parsed.model not in self.modes:
             raise APIError(404, f"The model {parsed.model[:100]!r} does not exist; this server serves "
                                 f"{sorted(self.modes)}.", code="model_not_found", param="model")
-        mode, options = self.modes[parsed.model], parsed.options()
-        refused = parsed.unsupported() or next((name for name in options if name not in self.supported), None) \
-            or (next(iter(options), None) if mode == "ultra" else None)
-        if refused:
-            raise APIError(400, f"{refused}: not supported by {parsed.model!r} on this server (its workers "
-                                "cannot honour it); remove the field", code="unsupported_parameter", param=refused)
+        mode = self.modes[parsed.model]
+        try:
+            options = worker_options(parsed, parsed.api, self.supported if mode == "route" else frozenset())
+        except NotHonoured as refused:
+            raise APIError(400, f"{refused.path}: not supported by {parsed.model!r} on this server (its workers "
+                                "cannot honour it); remove the field", code="unsupported_parameter",
+                           param=refused.path) from None
         return mode, options
 
     async def until_answered(self, request: Request, work: Awaitable[T]) -> T:
@@ -162,12 +173,14 @@ class FuguService:
         /metrics as ``answered_by_<path>``; named per response only with the debug flag."""
         if mode == "ultra":
             try:
-                reply = await conductor_reply(self.conductor, self.pool, conversation, self.config)
+                return await conductor_reply(self.conductor, self.planning, self.pool, conversation,
+                                             self.config), self.answered("workflow")
+            except NoWorkflow as why:
+                self.stats[why.reason] += 1
+                log.warning("ultra mode gave no answer (%s); routing instead", why)
             except Exception:
-                log.exception("conductor failed; routing instead")
-                reply = None
-            if reply is not None:
-                return reply, self.answered("workflow")
+                self.stats["workflow_failed"] += 1
+                log.exception("ultra mode failed; routing instead")
         path = "routing_fallback" if mode == "ultra" else "route"
         order = await self.order_for(conversation)
         try:

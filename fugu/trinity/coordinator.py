@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from transformers import DynamicCache
 
-from fugu.models.backbone import Backbone
+from fugu.models.backbone import Backbone, text_tail
 from fugu.routing.base import mask_unavailable
 from fugu.trinity.prefix_cache import PrefixCache
 from fugu.trinity.svf import SVFAdapter, svf_offset_count, svf_target_keys
@@ -80,12 +80,6 @@ def penultimate_index(attention_mask: torch.Tensor) -> torch.Tensor:
     if bool((attention_mask.sum(dim=1) < 2).any()):
         raise ValueError("every conversation needs at least two tokens (the penultimate is read)")
     return last - 1
-
-
-# A token covers at least one character, so the last ``max_tokens`` tokens of a text lie in
-# its last ``max_tokens * CHARS_PER_TOKEN_BOUND`` characters unless tokens average longer than
-# that: cutting the text there first keeps tokenising a 1 MB prompt from costing seconds.
-CHARS_PER_TOKEN_BOUND = 16
 
 
 @dataclass(frozen=True)
@@ -185,14 +179,14 @@ class Trinity:
         """(token ids per conversation, capped keeping the end; how many were cut).
 
         The cap is ``max_tokens`` or else ``max_prompt_tokens``. A capped text is first cut to its
-        last ``cap × CHARS_PER_TOKEN_BOUND`` characters, so tokenising a 1 MB prompt costs what a
+        end that holds its last ``cap`` tokens (``text_tail``), so tokenising a 1 MB prompt costs what a
         short one does (the server's bound against a wedging request)."""
         cap = max_tokens or self.max_prompt_tokens
         if cap is not None and cap < 2:
             raise ValueError(f"the prompt cap must be at least 2 tokens (the penultimate is read), got {cap}")
         texts = [format_conversation(c, self.tokenizer, self.prompt_format) for c in conversations]
         if cap:
-            texts = [text[-cap * CHARS_PER_TOKEN_BOUND:] for text in texts]
+            texts = [text_tail(text, cap) for text in texts]
         ids = self.tokenizer(texts, add_special_tokens=True)["input_ids"] if texts else []
         n_cut = sum(len(row) > cap for row in ids) if cap else 0
         if cap:

@@ -8,11 +8,11 @@ earlier replies in context (the per-step coordinator); the keys and values of th
 at the last turn are reused (``prefix_cache_mb``), so a turn costs its new tokens.
 
 Serving bounds: the backbone reads at most ``max_tokens`` tokens, the *end* of the
-conversation (the reference caps the coordinator's context at 4,096 tokens; the head reads the
-penultimate token, so the end is what matters). A 1 MB prompt then costs what a 4,096-token
-one does. The SVF offsets are written into the backbone once, here, so a forward pass only
-reads weights and concurrent requests need no lock (the server bounds how many run at once
-and gives each a deadline; see ``fugu.serving.app``).
+conversation (by default the spec's ``max_prompt_tokens``, the cap it was trained with; the
+reference caps the coordinator's context at 4,096 tokens; the head reads the penultimate token,
+so the end is what matters). A 1 MB prompt then costs what a ``max_tokens``-token one does. The SVF offsets are written into the backbone once, here, so a forward pass only
+reads weights and concurrent requests need no lock (the server bounds how many run at once,
+long prompts apart from short ones, and gives each a deadline; see ``fugu.serving.admission``).
 """
 
 from __future__ import annotations
@@ -62,6 +62,12 @@ class TrinityRouter:
         trinity.svf.apply(svf_offsets)
         if prefix_cache_mb is not None:
             trinity.set_prefix_cache(prefix_cache_mb)
+
+    def prompt_tokens(self, conversation: Conversation) -> int:
+        """How many tokens a pass over ``conversation`` reads (at most ``max_tokens``): what it costs.
+        The server's admission weighs a request by it (``fugu.serving.admission.BoundedRouter``)."""
+        ids, _ = self.trinity.prompt_ids([conversation], self.max_tokens)
+        return len(ids[0])
 
     def scores(self, conversations: Sequence[Conversation]) -> np.ndarray:
         if self._featurizer is not None:

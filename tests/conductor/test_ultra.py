@@ -21,3 +21,19 @@ def test_untrained_policy_plan_is_reported_not_raised(tiny_backbone_dir):
     plan = conductor.plan(pool.questions[0].text, 2, 3)
     assert plan.text == conductor.plan(pool.questions[0].text, 2, 3).text  # greedy: same query, same plan
     assert (plan.workflow is None) == (plan.error is not None)
+
+
+def test_a_served_plan_is_the_plan_training_decodes_for_its_prompt(tiny_backbone_dir):
+    from fugu.conductor.prompts import conductor_prompt
+    from fugu.models.generation import generate
+
+    conductor = UltraConductor(tiny_backbone_dir, max_new_tokens=8)
+    question = "What is 2 + 3?"
+    trained = generate(conductor.model, conductor.tokenizer, [conductor_prompt(question, 2)], 8, sample=False)[0]
+    assert conductor.plan(question, 2, 3).text == trained
+
+
+def test_a_plan_asked_to_stop_is_reported_unparsed(tiny_backbone_dir):
+    conductor = UltraConductor(tiny_backbone_dir, max_new_tokens=8)
+    plan = conductor.plan("What is 2 + 3?", 2, 3, stop=lambda: True)
+    assert plan.workflow is None and "stopped" in plan.error

@@ -52,3 +52,18 @@ def test_without_a_pass_on_record_a_slow_pass_is_started_and_times_out():
 
     asyncio.run(scenario())
     assert router.passes == 1
+
+
+def test_a_lane_whose_passes_overran_still_runs_a_request_that_finds_a_slot_free():
+    router = CountingSlowRouter()
+
+    async def scenario():
+        bounded = BoundedRouter(router, n_workers=2, timeout_s=PASS_S / 2, concurrency=1)
+        for _ in range(3):  # each overruns (0.2 s against 0.1 s): the recent passes' median is past the deadline
+            with pytest.raises(RouterUndecided, match="router_timeout"):
+                await bounded.scores([{"role": "user", "content": "slow"}])
+            while bounded.short.running:  # the overrun pass ends, freeing its slot
+                await asyncio.sleep(0.01)
+
+    asyncio.run(scenario())
+    assert router.passes == 3  # each was started, none refused as busy for good

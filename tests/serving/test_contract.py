@@ -21,6 +21,7 @@ from fugu.cli import build_parser, serve_config
 from fugu.pools.base import Reply
 from fugu.routing.priority import PriorityRouter
 from fugu.serving.app import ServeConfig, create_app
+from fugu.serving.parsing import MAX_JSON_DEPTH
 from fugu.serving.worker_server import running
 from tests.serve_fixtures import ScriptedPool
 
@@ -78,6 +79,34 @@ def test_a_lone_surrogate_is_a_400_not_a_500(server):
     response = post(server[0], raw)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["param"] == "messages.0.content"
+
+
+def nested(depth: int, inner: str) -> str:
+    """JSON text: ``inner`` inside ``depth`` objects, each under the key ``"x"``."""
+    return '{"x": ' * depth + inner + "}" * depth
+
+
+def tool_with_parameters(parameters: str) -> bytes:
+    return ('{"model": "fugu-mini", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", '
+            '"function": {"name": "f", "parameters": ' + parameters + "}}]}").encode()
+
+
+def test_json_deeper_than_the_limit_is_a_400_by_itself(server):
+    """70 objects inside a tool's parameters (74 levels with the body's own): refused for its
+    depth, whatever lies below (here a lone surrogate, once found past depth 64 by no one)."""
+    response = post(server[0], tool_with_parameters(nested(70, '"\\ud800"')))
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_json" and f"{MAX_JSON_DEPTH} levels" in error["message"]
+    assert error["param"].startswith("tools.0.function.parameters.x")
+
+
+def test_a_lone_surrogate_anywhere_within_the_depth_limit_is_a_400(server):
+    depth = MAX_JSON_DEPTH - 5  # body, tools, tools[0], function: the innermost object is at the limit
+    response = post(server[0], tool_with_parameters(nested(depth, '{"\\ud800": 1}')))
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert "not valid Unicode" in error["message"] and error["param"].count(".x") == depth
 
 
 def test_image_parts_get_a_message_that_says_text_only(server):
@@ -264,3 +293,6 @@ def test_openapi_documents_bodies_errors_and_the_bearer_scheme(server):
         assert {"200", "400", "401", "429", "502", "504"} <= set(operation["responses"])
         assert operation["security"] == [{"bearerAuth": []}]
     assert "ChatCompletionRequest" in schema["components"]["schemas"]
+    for path in ("/v1/models", "/metrics"):  # the key guards them too
+        assert schema["paths"][path]["get"]["security"] == [{"bearerAuth": []}]
+        assert "401" in schema["paths"][path]["get"]["responses"]

@@ -63,3 +63,10 @@ def test_the_router_reads_the_end_of_a_huge_conversation(tiny_backbone_dir):
                                  [{"role": "user", "content": "completely different start " + tail}]])
     assert time.monotonic() - started < 10
     np.testing.assert_allclose(huge, other, rtol=1e-4, atol=1e-4)  # same last 64 tokens, same scores
+
+
+def test_the_router_counts_the_tokens_a_pass_reads_at_most_its_cap(tiny_backbone_dir):
+    trinity = Trinity.build(load_backbone(tiny_backbone_dir), WORKERS, ["solver"], [1])
+    router = TrinityRouter(trinity, np.zeros(trinity.layout.size, dtype=np.float32), WORKERS, max_tokens=64)
+    assert router.prompt_tokens([{"role": "user", "content": "x " * 500_000}]) == 64
+    assert 0 < router.prompt_tokens([{"role": "user", "content": "What is 2 + 2?"}]) < 64

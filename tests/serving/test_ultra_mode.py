@@ -38,7 +38,7 @@ class ScriptedPlanner:
     def __init__(self, text: str):
         self.text = text
 
-    def plan(self, question: str, n_workers: int, max_steps: int) -> Plan:
+    def plan(self, question: str, n_workers: int, max_steps: int, stop=None) -> Plan:
         try:
             return Plan(self.text, parse_workflow(self.text, n_workers, max_steps), None)
         except ParseError as exc:
