@@ -31,11 +31,13 @@ def cpu_model() -> str:
 
 
 def commit() -> str:
-    """The commit the numbers were measured at (``+dirty`` with uncommitted changes), or "unknown"."""
+    """The commit the numbers were measured at (``+dirty`` with uncommitted changes other than
+    results files: one benchmark's output must not mark the next one's), or "unknown"."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=RESULTS_DIR, capture_output=True, text=True).stdout.strip()
     head = git("rev-parse", "--short=12", "HEAD")
-    return f"{head}{'+dirty' if git('status', '--porcelain', '--untracked-files=no') else ''}" if head else "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ":(top,exclude)benchmarks/results")
+    return f"{head}{'+dirty' if changed else ''}" if head else "unknown"
 
 
 def write_result(name: str, numbers: dict[str, Any], quick: bool, out_dir: Path | None = None) -> Path:
