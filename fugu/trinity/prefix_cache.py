@@ -32,8 +32,8 @@ kept, 268 MiB with each entry one malloc'd block, 239 MiB with each entry its ow
 with the cache off). An evicted entry's map is unmapped once no pass still reads it, so the
 cache's memory is its count. What the caching pass itself leaves behind (the forward's 60 key
 and value tensors, freed once packed) stays in malloc's arenas; so each store then asks glibc to
-hand free pages back (``malloc_trim``): in the server (``benchmarks/serve_memory.py``, 80
-prompts) RSS grew 256 MiB at the 256 MiB cap with it, 330 MiB over 120 prompts without.
+hand free pages back (``malloc_trim``): in the server (``benchmarks/serve_memory.py``, 120
+prompts) RSS grew 260 MiB at the 256 MiB cap with it, 335 MiB without.
 """
 
 from __future__ import annotations
