@@ -13,6 +13,8 @@ BENCHMARKS = {
     "trinity_levers": "benchmarks.trinity_levers",
     "conductor_executor": "benchmarks.conductor_executor",
     "serve_overhead": "benchmarks.serve_overhead",
+    "serve_connections": "benchmarks.serve_connections",
+    "serve_memory": "benchmarks.serve_memory",
 }
 
 
