@@ -14,6 +14,8 @@ BENCHMARKS = {
     "conductor_executor": "benchmarks.conductor_executor",
     "conductor_grpo_step": "benchmarks.conductor_grpo_step",
     "serve_overhead": "benchmarks.serve_overhead",
+    "serve_connections": "benchmarks.serve_connections",
+    "serve_memory": "benchmarks.serve_memory",
 }
 
 

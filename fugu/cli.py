@@ -97,6 +97,8 @@ def serve_config(args: argparse.Namespace):
         max_body_bytes=args.max_body_bytes, max_tokens_limit=args.max_tokens_limit,
         expose_worker=args.expose_worker, ultra_max_steps=args.max_steps, ultra_time_budget_s=args.workflow_budget,
         fallback_order=tuple(w for w in args.fallback_order.split(",") if w),
+        max_connections=args.max_connections, header_timeout_s=args.header_timeout,
+        keep_alive_timeout_s=args.keep_alive_timeout,
     )
 
 
@@ -110,14 +112,15 @@ def router_threads(requested: int | None, concurrent_passes: int) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
     import yaml
 
     from fugu.pools.from_spec import pool_from_spec
     from fugu.serving.app import create_app
+    from fugu.serving.connections import ensure_fd_limit, guarded_server
 
     try:
         config = serve_config(args)
+        ensure_fd_limit(config)
         pool = pool_from_spec(yaml.safe_load(Path(args.workers).read_text()))
         if args.router == "trinity":  # a process setting, so here and not in the router's factory
             import torch
@@ -137,7 +140,7 @@ def serve(args: argparse.Namespace) -> int:
     models = [config.served_model] + ([config.ultra_model] if conductor is not None else [])
     print(f"fugu serve: {models} on http://{args.host}:{args.port}/v1 "
           f"(router: {router.name}; auth: {'on' if config.api_key else 'off'})", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    guarded_server(app, config, args.host, args.port, args.log_level).run()
     return 0
 
 
@@ -224,6 +227,18 @@ def add_serve_command(commands) -> None:
                      help="workers tried per request, best-first (default: %(default)s)")
     run.add_argument("--max-concurrency", type=int, default=d.max_concurrency,
                      help="requests in flight at once; more get 429 with Retry-After (default: %(default)s)")
+    run.add_argument("--max-connections", type=int, default=d.max_connections,
+                     help="open connections at once; at the cap an idle kept-alive one, else the one waiting "
+                          "longest for its request head, is closed to make room; when all are busy a newcomer gets "
+                          "503 and is closed. Needs this + --max-concurrency + 128 open files: the "
+                          "soft ulimit -n is raised that far, or the server refuses to start (default: %(default)s)")
+    run.add_argument("--header-timeout", type=float, default=d.header_timeout_s, metavar="S",
+                     help="seconds for a request's head (request line and headers) to arrive, from connecting or "
+                          "from its first byte on a kept-alive connection (default: %(default)s) → 408 and close")
+    run.add_argument("--keep-alive-timeout", type=float, default=d.keep_alive_timeout_s, metavar="S",
+                     help="seconds an idle kept-alive connection stays open; keep it above clients' own idle "
+                          "expiry (httpx: 5) so they never reuse a connection the server is closing "
+                          "(default: %(default)s)")
     run.add_argument("--max-body-bytes", type=int, default=d.max_body_bytes,
                      help="larger request bodies get 413 (default: %(default)s)")
     run.add_argument("--max-tokens-limit", type=int, default=d.max_tokens_limit,

@@ -215,8 +215,37 @@ QUOTES = [
     Quote("docs/serving.md", "seconds to write one (default {:.0f})", lambda: (_serve_default("conductor_timeout_s"),)),
     Quote("docs/serving.md", "`--workflow-budget` seconds (default {:.0f}), all steps",
           lambda: (_serve_default("ultra_time_budget_s"),)),
-    Quote("docs/serving.md", "(`--router-prefix-cache-mb`, default {}; 0 = off)", lambda: (_router_default("DEFAULT_PREFIX_CACHE_MB"),)),
     Quote("docs/serving.md", "JSON nested more than {} objects and arrays deep", lambda: (_max_json_depth(),)),
+    Quote("docs/serving.md", "(`--router-prefix-cache-mb`, default {}; 0 = off;", lambda: (_router_default("DEFAULT_PREFIX_CACHE_MB"),)),
+    Quote("docs/serving.md", "over {} distinct ~4 KB prompts the cache added {:.0f} MiB of RSS at its {} MiB cap, the bound being "
+                             "the cap + {} MiB", lambda: (bench("serve_memory")["prompts"], bench("serve_memory")["cache_added_mb"],
+                                                          bench("serve_memory")["cap_mb"], bench("serve_memory")["margin_mb"])),
+    Quote("docs/serving.md", "within `--header-timeout` (default {:g} s)", lambda: (_serve_default("header_timeout_s"),)),
+    Quote("docs/serving.md", "At most `--max-connections` (default {}) are open", lambda: (_serve_default("max_connections"),)),
+    Quote("docs/serving.md", "`--max-concurrency` + {} open files ({} at the defaults",
+          lambda: (_connections("FD_RESERVE"), _connections("fd_limit_needed")(_serve_default(None)))),
+    Quote("docs/serving.md", "`--keep-alive-timeout` (default {:g} s;", lambda: (_serve_default("keep_alive_timeout_s"),)),
+    Quote("docs/serving.md", "each kind logs one line per {:g} s at most", lambda: (_connections("LOG_INTERVAL_S"),)),
+    Quote("docs/serving.md", "{:,} half-open connections under `ulimit -n {}`: all closed with 408 within {:.0f} s ({} to make "
+                             "room at the cap, {} at the header deadline), the {} normal requests made meanwhile answered 200, "
+                             "{} log lines, {} tracebacks",
+          lambda: (bench("serve_connections")["slowloris"]["connections"], bench("serve_connections")["slowloris"]["server_ulimit_n"],
+                   bench("serve_connections")["slowloris"]["all_closed_after_s"],
+                   bench("serve_connections")["slowloris"]["metrics"]["connections_reclaimed_no_head"],
+                   bench("serve_connections")["slowloris"]["metrics"]["header_timeout"],
+                   bench("serve_connections")["slowloris"]["normal_requests_status"].count(200),
+                   bench("serve_connections")["slowloris"]["log_lines"], bench("serve_connections")["slowloris"]["log_tracebacks"])),
+    Quote("docs/serving.md", "{} kept-alive clients pausing {}–{} s before every {}th request: {} errors of {:,} requests at "
+                             "the default keep-alive, {:g} at {:g} s ({})",
+          lambda: (bench("serve_connections")["keep_alive"]["clients"], *bench("serve_connections")["keep_alive"]["pause_s"],
+                   bench("serve_connections")["keep_alive"]["pause_every"],
+                   bench("serve_connections")["keep_alive"]["runs"]["keep_alive_default"]["errors"],
+                   bench("serve_connections")["keep_alive"]["runs"]["keep_alive_default"]["requests"],
+                   bench("serve_connections")["keep_alive"]["runs"]["keep_alive_5s"]["errors"],
+                   bench("serve_connections")["keep_alive"]["runs"]["keep_alive_5s"]["keep_alive_timeout_s"],
+                   ", ".join(f"{n} {kind}" for kind, n in
+                             bench("serve_connections")["keep_alive"]["runs"]["keep_alive_5s"]["errors_by_kind"].items())
+                   or "none")),
     # --- docs/conductor.md --------------------------------------------------------------------------------
     Quote("docs/conductor.md", "({} independent {:.0f} ms steps + one combiner: {:.0f} ms against {:.0f} ms sequential) and the overhead ({:.0f} µs per step;",
           lambda: (bench("conductor_executor")["fan_out"]["width"], bench("conductor_executor")["fan_out"]["delay_ms"],
@@ -267,10 +296,17 @@ def _max_json_depth() -> int:
     return MAX_JSON_DEPTH
 
 
-def _serve_default(name: str) -> Any:
+def _serve_default(name: str | None) -> Any:
+    """A ``ServeConfig`` default (``fugu serve``'s flags take theirs from it); None: the config itself."""
     from fugu.serving.config import ServeConfig
 
-    return getattr(ServeConfig(), name)
+    return ServeConfig() if name is None else getattr(ServeConfig(), name)
+
+
+def _connections(name: str) -> Any:
+    import fugu.serving.connections
+
+    return getattr(fugu.serving.connections, name)
 
 
 def normalised(text: str) -> str:

@@ -157,10 +157,16 @@ def latency_table(root: Path = ROOT) -> str:
 
 
 def machines(root: Path = ROOT) -> str:
+    """The machines the committed results were measured on, each with the files measured there (older
+    files record no CPU model: they say so rather than borrow a newer file's)."""
     names = sorted(p.stem for p in (root / "benchmarks" / "results").glob("*.json") if not p.stem.endswith("_quick"))
-    seen = {json.dumps(load(n, root)["machine"], sort_keys=True) for n in names}
-    described = "; ".join(f"{m['cpus']} CPUs ({m['machine']}), Python {m['python']}" for m in map(json.loads, sorted(seen)))
-    return f"Measured on {described}, as each file's `machine` records (the CPU model is not recorded)."
+    files: dict[str, list[str]] = {}
+    for name in names:
+        m = load(name, root)["machine"]
+        cpu = m.get("processor") or "CPU model not recorded"
+        files.setdefault(f"{m['cpus']} CPUs ({m['machine']}, {cpu}), Python {m['python']}", []).append(name)
+    described = "; ".join(f"{machine}: {', '.join(f'`{n}`' for n in found)}" for machine, found in sorted(files.items()))
+    return f"Measured on {described} (each file's `machine`)."
 
 
 def render(root: Path = ROOT) -> str:

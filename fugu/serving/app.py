@@ -55,7 +55,8 @@ also the router and the models).
 ``service.FuguService`` holds the state and runs a request; ``protocol`` declares the wire
 models and ``rendering`` writes replies and streams in them; ``fallback`` is the best-first
 policy over workers, ``admission`` the limits on requests and router passes, ``ultra`` the
-Conductor's mode; ``asgi`` is the body deadline and the cancellation on disconnect,
+Conductor's mode; ``connections`` the limits per connection (head deadline, cap, keep-alive)
+under uvicorn; ``asgi`` is the body deadline and the cancellation on disconnect,
 ``parsing`` the strict body checks, ``fields`` what becomes of each request field,
 ``openapi`` the published schema, ``config`` the knobs.
 """

@@ -5,7 +5,10 @@ Why by hand: FastAPI reads a body however slowly it arrives and keeps a handler 
 its client has gone, so a slow upload would hold a slot indefinitely and a client that hangs up
 would leave its worker call (and its slot) busy until the worker answered. Here the body must
 arrive within a deadline, and both a plain answer (``unless_client_goes``) and a stream
-(``RelayResponse``) stop their worker as soon as ``http.disconnect`` arrives.
+(``RelayResponse``) stop their worker as soon as ``http.disconnect`` arrives. A client that
+hangs up while its body is still arriving is ``ClientGone`` too (Starlette's ``ClientDisconnect``
+would reach uvicorn as "Exception in ASGI application", one traceback per hang-up). A 408 or 413
+closes the connection: the rest of that body would otherwise keep it open, trickling in.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 import anyio
 from fastapi import Request
 from fastapi.responses import StreamingResponse
+from starlette.requests import ClientDisconnect
 
 from fugu.serving.errors import APIError
 
 T = TypeVar("T")
+CLOSE = {"Connection": "close"}  # h11 then closes after the response, unread body and all
 
 
 class ClientGone(Exception):
@@ -28,25 +33,29 @@ class ClientGone(Exception):
 
 
 async def read_body(request: Request, max_bytes: int, timeout_s: float) -> bytes:
-    """The request body within ``timeout_s`` (408), refusing (413) anything over ``max_bytes``."""
+    """The request body within ``timeout_s`` (408), refusing (413) anything over ``max_bytes``;
+    ClientGone if the client hangs up first."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise APIError(413, f"request body of {declared} bytes exceeds the limit of {max_bytes}",
-                       code="body_too_large")
+                       code="body_too_large", headers=CLOSE)
 
     async def read() -> bytes:
         body = bytearray()
         async for block in request.stream():
             body += block
             if len(body) > max_bytes:
-                raise APIError(413, f"request body exceeds the limit of {max_bytes} bytes", code="body_too_large")
+                raise APIError(413, f"request body exceeds the limit of {max_bytes} bytes", code="body_too_large",
+                               headers=CLOSE)
         return bytes(body)
 
     try:
         return await asyncio.wait_for(read(), timeout_s)
     except TimeoutError:
         raise APIError(408, f"the request body did not arrive within {timeout_s:g}s",
-                       code="request_timeout") from None
+                       code="request_timeout", headers=CLOSE) from None
+    except ClientDisconnect:
+        raise ClientGone from None
 
 
 async def until_disconnect(request: Request) -> None:
@@ -69,25 +78,30 @@ async def unless_client_goes(request: Request, work: Awaitable[T]) -> T:
 
 
 class RelayResponse(StreamingResponse):
-    """A stream that stops (cancelling the worker's) the moment the client goes, then runs ``on_close``."""
+    """A stream that stops (cancelling the worker's) the moment the client goes, then runs
+    ``on_client_gone`` (only if it went before the end) and ``on_close``."""
 
-    def __init__(self, content: AsyncIterator[str], on_close: Callable[[], None], **kwargs: Any):
+    def __init__(self, content: AsyncIterator[str], on_close: Callable[[], None],
+                 on_client_gone: Callable[[], None], **kwargs: Any):
         super().__init__(content, **kwargs)
-        self._on_close = on_close
+        self._on_close, self._on_client_gone = on_close, on_client_gone
 
     async def __call__(self, scope, receive, send) -> None:
+        finished = False
         try:
             async with anyio.create_task_group() as group:
                 async def relay() -> None:
-                    try:
+                    nonlocal finished
+                    with contextlib.suppress(OSError):
                         await self.stream_response(send)
-                    except OSError:
-                        pass
+                        finished = True
                     group.cancel_scope.cancel()
 
                 group.start_soon(relay)
                 await self.listen_for_disconnect(receive)
                 group.cancel_scope.cancel()
+            if not finished:
+                self._on_client_gone()
         finally:
             self._on_close()
             with contextlib.suppress(Exception):

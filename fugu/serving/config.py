@@ -34,13 +34,17 @@ class ServeConfig:
     conductor_concurrency: int = 2       # ultra mode: plans generated at once; none free → routing at once
     conductor_max_tokens: int = 1024     # ultra mode: the Conductor reads at most this many tokens (a question's end)
     fallback_order: tuple[str, ...] = () # when the router cannot decide; () = the pool's order
+    # connections (fugu.serving.connections): a cap within ulimit -n, and deadlines uvicorn lacks
+    max_connections: int = 512           # open connections; beyond it → 503 and close
+    header_timeout_s: float = 10.0       # a request head must arrive within this → else 408 and close
+    keep_alive_timeout_s: float = 75.0   # an idle kept-alive connection closes after this
 
     def __post_init__(self) -> None:
         for name in ("request_timeout_s", "worker_timeout_s", "router_timeout_s", "router_concurrency",
                      "body_timeout_s", "max_attempts", "max_concurrency", "retry_after_s", "max_body_bytes",
                      "max_tokens_limit", "ultra_max_steps", "ultra_time_budget_s", "router_long_tokens",
                      "router_long_concurrency", "conductor_timeout_s", "conductor_concurrency",
-                     "conductor_max_tokens"):
+                     "conductor_max_tokens", "max_connections", "header_timeout_s", "keep_alive_timeout_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"ServeConfig.{name} must be positive, got {getattr(self, name)!r}")
         if self.api_key is not None and not self.api_key.strip():

@@ -111,7 +111,10 @@ class FuguService:
 
     async def serve(self, request: Request, endpoint: Endpoint) -> Response:
         """Read, check, admit and answer one request; the endpoint supplies the wire format."""
-        body = await read_body(request, self.config.max_body_bytes, self.config.body_timeout_s)
+        try:
+            body = await read_body(request, self.config.max_body_bytes, self.config.body_timeout_s)
+        except ClientGone:
+            return self.client_gone("body")
         parsed = parse_request(body, endpoint.request, self.config.max_tokens_limit)
         mode, options = self.mode_and_options(parsed)
         with self.admission.slot() as slot:
@@ -121,14 +124,21 @@ class FuguService:
                     opened, path = await self.until_answered(request, self.open_relay(conversation, options, mode))
                     events = self.stream_events(opened, endpoint.stream(parsed), conversation)
                     return RelayResponse(events, on_close=slot.hand_off(), media_type="text/event-stream",
+                                         on_client_gone=functools.partial(self.client_gone, "stream"),
                                          headers={"Cache-Control": "no-cache",
                                                   **self.debug_headers(opened.worker, path)})
                 reply, path = await self.until_answered(request, self.answer(conversation, options, mode))
                 usage = await self.usage_of(conversation, counted_text(reply.text, reply.tool_calls), reply.usage)
                 return JSONResponse(endpoint.render(reply, parsed, usage), headers=self.debug_headers(reply.worker, path))
             except ClientGone:
-                self.stats["client_disconnected"] += 1
-                return Response(status_code=499)
+                return self.client_gone("answer")
+
+    def client_gone(self, phase: str) -> Response:
+        """Count a client that hung up during ``phase`` (body, answer, stream): ``client_disconnected``
+        in all, and ``client_disconnected_<phase>``; the 499 goes nowhere (nginx's code for it)."""
+        self.stats["client_disconnected"] += 1
+        self.stats[f"client_disconnected_{phase}"] += 1
+        return Response(status_code=499)
 
     def mode_and_options(self, parsed: ChatCompletionRequest | ResponsesRequest) -> tuple[str, dict[str, Any]]:
         """The mode the model name selects and the worker options the request sets (``fields``):

@@ -40,6 +40,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
 from fugu.pools.base import Pool, PoolError
+from fugu.serving.config import ServeConfig
+from fugu.serving.connections import guarded_server
 from fugu.serving.protocol import (
     AssistantMessage,
     ChatCompletion,
@@ -124,12 +126,14 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @contextlib.contextmanager
 def running(app: FastAPI, host: str = "127.0.0.1", port: int | None = None,
-            startup_timeout_s: float = 20.0) -> Iterator[str]:
-    """Serve ``app`` with uvicorn in a background thread; yields its base URL, stops it on exit."""
+            startup_timeout_s: float = 20.0, limits: ServeConfig | None = None) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a background thread; yields its base URL, stops it on exit.
+    With ``limits`` (fugu's own app) under its connection limits, as ``fugu serve`` runs it."""
     port = port or free_port(host)
     # A short graceful shutdown: a request to a hung worker must not hold the exit open.
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
-                                           timeout_graceful_shutdown=1))
+    options = {"lifespan": "off", "timeout_graceful_shutdown": 1}
+    server = (guarded_server(app, limits, host, port, **options) if limits is not None
+              else uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", **options)))
     thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout_s

@@ -15,7 +15,7 @@ from benchmarks.__main__ import BENCHMARKS
 HELPERS = {"__init__", "__main__", "results", "router_targets", "litellm_proxy"}
 # serve_overhead starts six servers; its own test (test_serve_overhead.py) runs its quick mode.
 RUN_ELSEWHERE = {"serve_overhead"}
-NEEDS_REAL_BACKBONE = {"trinity_features", "trinity_levers"}
+NEEDS_REAL_BACKBONE = {"trinity_features", "trinity_levers", "serve_memory"}
 
 
 def test_every_benchmark_module_is_registered():

@@ -1,5 +1,7 @@
 """KV-prefix reuse: every turn of a growing exchange scores as a full recompute does, reading fewer tokens."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -82,3 +84,44 @@ def test_common_prefix_length():
     assert common_prefix_length(np.array([1, 2, 3]), np.array([1, 2, 4, 5])) == 2
     assert common_prefix_length(np.array([1, 2]), np.array([1, 2, 3])) == 2
     assert common_prefix_length(np.array([9]), np.array([1])) == 0
+
+
+def held_bytes(cache: PrefixCache) -> int:
+    """The bytes every tensor the cache holds keeps alive, each storage counted once, computed here."""
+    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes()
+                for entry in cache._entries.values() for pair in entry.layers for t in pair}
+    return sum(storages.values())
+
+
+def test_accounted_bytes_are_the_real_storage_bytes_and_never_exceed_the_cap():
+    cache = PrefixCache(max_bytes=2 * 2 * 2 * 64 * 4 * 5)  # room for five 64-token entries
+    rng = np.random.default_rng(0)
+    for n in rng.integers(2, 64, size=40):
+        base = torch.randn(1, 2, 4096, 4)  # a slice of it would keep all 4,096 tokens alive
+        layers = tuple((base[:, :1, :n], base[:, 1:, :n].transpose(2, 3).transpose(2, 3)) for _ in range(2))
+        cache.store(rng.integers(0, 10**6, size=n), layers, weights_revision=0)
+        assert cache.nbytes == held_bytes(cache) <= cache.max_bytes
+    assert len(cache) >= 5  # what is held is the slices' bytes, not their bases'
+
+
+def test_a_coordinators_entries_are_counted_by_their_real_bytes(backbone):
+    trinity = Trinity.build(backbone, WORKERS, ROLES, [0], prefix_cache_mb=1)
+    for k in range(12):
+        trinity.hidden_states([[{"role": "user", "content": f"Distinct question {k}: " + "word " * (5 * k)}]])
+        assert trinity.prefix_cache.nbytes == held_bytes(trinity.prefix_cache) <= trinity.prefix_cache.max_bytes
+
+
+def rss_mib() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")
+def test_memory_of_evicted_entries_goes_back_so_rss_stays_within_the_cap():
+    cache = PrefixCache(max_bytes=16 * 2**20)
+    source = torch.randn(1, 2, 4096, 64)  # 2 MiB: an entry of (keys, values) is 4 MiB
+    before = rss_mib()
+    for i in range(50):  # 200 MiB of entries pass through a 16 MiB cache
+        cache.store(np.arange(i * 10, i * 10 + 8), ((source, source),), weights_revision=0)
+    assert cache.nbytes <= cache.max_bytes
+    assert rss_mib() - before <= 16 + 8  # the cap, plus slack for the interpreter's own allocations
