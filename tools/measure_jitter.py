@@ -37,12 +37,23 @@ PERTURBATIONS = {
 }
 
 
+def reusable(run_dir: Path, commit: str) -> bool:
+    """A kept run may stand in for a new one only if it ran this commit's code on a clean tree: a run of
+    other code measures other numbers, and the table would name a commit its runs never ran (resuming an
+    interrupted measurement is what reuse is for)."""
+    if not (run_dir / "verdicts.json").exists() or not (run_dir / "run.json").exists():
+        return False
+    ran = json.loads((run_dir / "run.json").read_text()).get("commit", "")
+    return ran == commit and "uncommitted" not in commit
+
+
 def measure(profile: str, runs_dir: Path) -> dict[str, object]:
-    """Run every perturbation (or reuse a run already collected in ``runs_dir``) and tabulate."""
+    """Run every perturbation (or reuse a run already collected in ``runs_dir`` at this very commit) and
+    tabulate."""
     collected = {}
     for name, overrides in PERTURBATIONS.items():
         out = runs_dir / name
-        if not (out / "verdicts.json").exists():
+        if not reusable(out, commit_of()):
             sets = [f"profile={profile}", *(f"{k}={v}" for k, v in overrides.items())]
             scratch = Path(tempfile.mkdtemp(prefix=f"jitter-{name}-"))
             run_profile(["--out", str(scratch), *sum((["--set", s] for s in sets), [])])

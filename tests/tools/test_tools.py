@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
+from tools.measure_jitter import reusable
 from tools.run_profile import parse_value, set_params
 from tools.verdict_table import row, table_differences
 from verify.jitter import bound_shifts, jitter_table
@@ -46,3 +49,13 @@ def test_the_committed_table_tolerates_moves_within_the_band_and_nothing_else():
     assert table_differences(committed, {}) == ["a: in the table but not produced"]
     near = verdict("a", "inconclusive", [-0.1, 0.3], measured=0.1, borderline=True)
     assert not table_differences(committed, {"a": near})  # the same verdict, only nearer a boundary
+
+
+def test_a_kept_jitter_run_is_reused_only_at_the_commit_it_ran(tmp_path):
+    (tmp_path / "verdicts.json").write_text("{}")
+    assert not reusable(tmp_path, "abc")  # no run record: who knows what it ran
+    (tmp_path / "run.json").write_text(json.dumps({"commit": "abc"}))
+    assert reusable(tmp_path, "abc")
+    assert not reusable(tmp_path, "def")  # other code: rerun, never stamp the new commit on old numbers
+    (tmp_path / "run.json").write_text(json.dumps({"commit": "abc+uncommitted changes"}))
+    assert not reusable(tmp_path, "abc+uncommitted changes")  # a dirty tree is not a reproducible commit
