@@ -63,7 +63,6 @@ def worker_role(role: str) -> str:
     return "system" if role == "developer" else role
 
 
-
 def only_when_streaming(options: Any, info: ValidationInfo) -> Any:
     """``stream_options`` means something only for a streamed answer: both endpoints refuse it otherwise."""
     if options is not None and not info.data.get("stream"):
