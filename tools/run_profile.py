@@ -81,10 +81,13 @@ def cpu_description() -> dict[str, Any]:
 
 
 def commit_of(root: Path = ROOT) -> str:
+    """The code a run ran: HEAD, marked when tracked files outside ``results/`` differ from it. The
+    results files are what these tools write (a jitter measurement's first run makes the tree differ
+    before its second starts), not code that could change a number."""
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                           capture_output=True, text=True).stdout.strip()
-    return head + ("+uncommitted changes" if dirty else "")
+    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
+                             cwd=root, capture_output=True, text=True).stdout.strip()
+    return head + ("+uncommitted changes" if changed else "")
 
 
 def run_pipeline(copy: Path, env: dict[str, str]) -> float:

@@ -63,6 +63,12 @@ def worker_role(role: str) -> str:
     return "system" if role == "developer" else role
 
 
+def only_when_streaming(options: Any, info: ValidationInfo) -> Any:
+    """``stream_options`` means something only for a streamed answer: both endpoints refuse it otherwise."""
+    if options is not None and not info.data.get("stream"):
+        raise ValueError("stream_options is only allowed with stream: true")
+    return options
+
 class TextPart(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
     type: Literal["text"]
@@ -261,9 +267,7 @@ class ChatCompletionRequest(BaseModel):
     @field_validator("stream_options")
     @classmethod
     def _only_when_streaming(cls, options, info: ValidationInfo):
-        if options is not None and not info.data.get("stream"):
-            raise ValueError("stream_options is only allowed with stream: true")
-        return options
+        return only_when_streaming(options, info)
 
     def conversation(self) -> list[dict[str, Any]]:
         """The messages as the plain dicts pools and routers read."""
@@ -575,9 +579,7 @@ class ResponsesRequest(BaseModel):
     @field_validator("stream_options")
     @classmethod
     def _only_when_streaming(cls, options, info: ValidationInfo):
-        if options is not None and not info.data.get("stream"):
-            raise ValueError("stream_options is only allowed with stream: true")
-        return options
+        return only_when_streaming(options, info)
 
     def conversation(self) -> list[dict[str, Any]]:
         """The turns as the plain chat dicts pools and routers read: instructions as a system turn,

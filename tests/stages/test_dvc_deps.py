@@ -171,6 +171,29 @@ def test_touching_an_imported_file_marks_every_stage_that_imports_it(tmp_path: P
     assert flagged == {name for name, stage in DVC.items() if covered(touched, deps(stage))}
 
 
+def test_the_committed_lock_records_the_code_and_params_as_committed():
+    """The fast lane's guard for what only the slow pipeline test would catch: a commit that edits code
+    or params a stage depends on must re-run that stage (``make repro``) and commit ``dvc.lock``. Only
+    git-tracked deps are judged (a checkout without the pipeline's outputs lacks the rest)."""
+    import json
+
+    dvc = shutil.which("dvc", path=str(Path(sys.executable).parent))
+    assert dvc, "dvc is installed with the project"
+    tracked = set(subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                                 check=True).stdout.split())
+    status = subprocess.run([dvc, "status", "--json"], cwd=ROOT, capture_output=True, text=True, check=True)
+    stale = sorted(
+        f"{stage}: {kind} {path}"
+        for stage, changes in json.loads(status.stdout or "{}").items()
+        for change in changes if isinstance(change, dict)
+        for kind in ("changed deps", "changed params")
+        for path, state in change.get(kind, {}).items()
+        if kind == "changed params" or (state == "modified" and (path in tracked or any(
+            f.startswith(path.rstrip("/") + "/") for f in tracked)))
+    )
+    assert not stale, "dvc.lock is stale: run `make repro` and commit dvc.lock\n" + "\n".join(stale)
+
+
 if __name__ == "__main__":
     for stage_name in DVC:
         print(stage_name)

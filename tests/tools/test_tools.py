@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 import yaml
 
 from tools.measure_jitter import reusable
-from tools.run_profile import parse_value, set_params
+from tools.run_profile import commit_of, parse_value, set_params
 from tools.verdict_table import row, table_differences
 from verify.jitter import bound_shifts, jitter_table
 from verify.verdicts import Verdict
@@ -59,3 +60,22 @@ def test_a_kept_jitter_run_is_reused_only_at_the_commit_it_ran(tmp_path):
     assert not reusable(tmp_path, "def")  # other code: rerun, never stamp the new commit on old numbers
     (tmp_path / "run.json").write_text(json.dumps({"commit": "abc+uncommitted changes"}))
     assert not reusable(tmp_path, "abc+uncommitted changes")  # a dirty tree is not a reproducible commit
+
+
+def test_the_commit_a_run_names_is_marked_only_by_changed_code_not_by_results(tmp_path):
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "run.json").write_text("{}")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "c")
+    clean = commit_of(tmp_path)
+    assert "uncommitted" not in clean
+    (tmp_path / "results" / "run.json").write_text('{"a": 1}')  # what the tools write
+    assert commit_of(tmp_path) == clean
+    (tmp_path / "code.py").write_text("x = 2\n")  # code that could change a number
+    assert commit_of(tmp_path) == clean + "+uncommitted changes"
