@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fugu.conductor.recorded_task import greedy_plans
 from fugu.conductor.recursion import mock_recursion
 from fugu.data.matrix import Outcomes, load_split
-from fugu.conductor.recorded_task import greedy_plans
 from fugu.evaluation.conductor_judgement import judge_conductor
 from fugu.evaluation.cost_quality import CURVE_COLUMNS, curve_plot_rows, curve_row
 from fugu.evaluation.mock_experiments import adaptive_pool, perstep_subset

@@ -225,7 +225,10 @@ def live_request(live: dict[str, Any], section: dict[str, Any], project: Path) -
     workers = [dict(w, path=str(project / w["path"])) for w in live["workers"]]
     spec = {"kind": "local_hf", "max_new_tokens": int(live["max_new_tokens"]), "workers": workers}
     launch = RouterLaunch(["--router", "priority", "--priority", ",".join(w["name"] for w in workers)])
-    client_section = {**section, "request_timeout_s": float(live["request_timeout_s"])}
+    # The one local worker gets the whole request's budget: generating on a CPU shared with other
+    # work can take far longer than the recorded pool's per-attempt deadline (a 502 there is not a finding).
+    budget = float(live["request_timeout_s"])
+    client_section = {**section, "request_timeout_s": budget, "worker_timeout_s": budget}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, fugu_server(spec, launch, client_section, Path(tmp), project) as url:
         booted = time.perf_counter()

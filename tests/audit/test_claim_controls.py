@@ -19,8 +19,8 @@ from claims import load_claims
 from fugu.conductor.recorded_task import Plan, format_targets, read_plan
 from fugu.conductor.recursion import mock_recursion
 from fugu.conductor.schema import Step, Workflow
-from fugu.data.matrix import Outcomes
 from fugu.data.graders import grade_numeric
+from fugu.data.matrix import Outcomes
 from fugu.evaluation.compare import Routed, accuracy_estimate, compare_to_baselines
 from fugu.evaluation.conductor_judgement import judge_conductor
 from fugu.evaluation.mock_experiments import adaptive_pool, chance_to_optimal_over_seeds, perstep_subset
