@@ -28,6 +28,9 @@ FIXTURE_DIR = ROOT / "artifacts/fetch/fixture"
 FIXTURE_FILE = FIXTURE_DIR / "fixture.json"
 LOGITS_SNAPSHOT_FILE = FIXTURE_DIR / "logits_snapshot.json"  # full profile only: the port's per-case logits
 VECTOR_DIR = ROOT / "artifacts/fetch/vector"
+CONDUCTOR_FETCH_DIR = ROOT / "artifacts/fetch/conductor"  # full profile: the Conductor's policy and ToolScale
+CONDUCTOR_FETCHED_POLICY = CONDUCTOR_FETCH_DIR / "policy"     # the base model GRPO starts from
+TOOLSCALE_DIR = CONDUCTOR_FETCH_DIR / "toolscale"             # nvidia/ToolScale records (a hub snapshot)
 WORKER_MODELS_DIR = ROOT / "artifacts/fetch/worker_models"  # packaged GGUF workers (Gemma-3-270M), sha256-checked
 
 # features: the backbone's hidden states per question, computed once (fugu/trinity/features.py)
