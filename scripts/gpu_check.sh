@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The full profile's GPU paths at small scale, in a few minutes, on one CUDA GPU: batched bf16 features rate and
+# The full profile's GPU paths at small scale, in a few minutes, on one CUDA GPU: batched bf16 features rate, the
+# cost of one head+svf candidate (SVF recomposed, 64 questions read through the adapted backbone) and
 # 5 GRPO steps of train_conductor's full path (SmolLM2-135M-Instruct policy, stand-in local workers).
 # Needs the tiny profile's fetch (artifacts/fetch/backbone). Writes results/gpu_check.json (or $1).
 #   bash scripts/gpu_check.sh [results.json]

@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from fugu.conductor.toolscale import ToolCall, action_score, calls_in, parse_task, read_task_file, read_tasks
-from tests.toolscale_fixtures import STAND_IN_LABEL, synthetic_records, write_sample
+from fugu.conductor.toolscale_stand_in import STAND_IN_LABEL, synthetic_records, write_sample
 
 GOLD = (ToolCall("find_parcel", {"parcel_id": "PX-1"}), ToolCall("reroute_parcel", {"parcel_id": "PX-1", "city": "Lyon"}))
 

@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 
+from fugu.conductor.toolscale_stand_in import write_sample
 from fugu.data.sources import MissingArtifacts
 from fugu.models.backbone import load_backbone
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.fixture import save_fixture, tiny_fixture
 from fugu.trinity.vector import VectorError
 from stages import fetch
-from tests.toolscale_fixtures import write_sample
 
 WORKERS = ["w0", "w1", "w2", "w3"]
 ROLES = ["solver", "thinker", "verifier"]

@@ -1,7 +1,7 @@
 """train_conductor with profile: full, end to end on CPU with stand-ins (fugu/training/conductor_full.py).
 
 The full path runs unchanged but for ``--device cpu``: a tiny random Qwen3 stands in for the 3B
-policy, a synthetic sample in ToolScale's format for the dataset (tests/toolscale_fixtures.py), and
+policy, a synthetic sample in ToolScale's format for the dataset (fugu/conductor/toolscale_stand_in.py), and
 a local OpenAI-compatible worker server, reached through litellm, for the live pool. The metrics
 must hold every full-scale key and say it is a stand-in run; verify must refuse it as evidence.
 """
@@ -15,12 +15,12 @@ import stages.common
 import stages.paths
 import stages.train_conductor as stage
 from fugu.conductor.toolscale import read_task_file
+from fugu.conductor.toolscale_stand_in import STAND_IN_LABEL, StandInToolPool, synthetic_records, write_sample
 from fugu.pools.litellm_pool import LiteLLMPool, LiteLLMWorker
 from fugu.pools.liveness import PoolDown, require_live
 from fugu.serving.worker_server import create_worker_app, free_port, pool_spec, running
 from fugu.training import conductor_full
 from fugu.training.toolscale_reward import ExecutionSettings, LiveToolScaleReward
-from tests.toolscale_fixtures import STAND_IN_LABEL, StandInToolPool, synthetic_records, write_sample
 from verify.schemas import load_metrics
 
 FULL_SCALE_KEYS = {"final_mean_reward", "reward_gain", "first_window_mean_reward", "last_window_mean_reward",

@@ -1,12 +1,13 @@
 """A synthetic sample in nvidia/ToolScale's record format, and a stand-in pool that answers its tasks.
 
-Written for the tests: no ToolScale record is copied (its licence on the hub is not Apache). The
-records have ToolScale's fields (``id``, ``user_scenario.instructions``, ``initial_state``,
+Written for the tests and the GPU check (scripts/gpu_check.py), which is why it lives in the
+package; no ToolScale record is copied (its licence on the hub is not Apache). The records have
+ToolScale's fields (``id``, ``user_scenario.instructions``, ``initial_state``,
 ``evaluation_criteria.actions``) and label themselves ``stand_in``, which the metrics repeat.
 
 :class:`StandInToolPool` is a STAND-IN for live workers, served over HTTP by the local worker server
-in the tests: worker ``exact`` replies with the task's gold calls, ``first_only`` with the first
-gold call, ``unrelated`` with a call no task uses — so a workflow's reward depends on whom it asks.
+in the tests and the GPU check: worker ``exact`` replies with the task's gold calls, ``first_only``
+with the first gold call, ``unrelated`` with a call no task uses — so a workflow's reward depends on whom it asks.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from fugu.pools.base import PoolError, Reply, Worker
 
-STAND_IN_LABEL = "synthetic sample written for the tests (tests/toolscale_fixtures.py)"
+STAND_IN_LABEL = "synthetic sample written for the tests (fugu/conductor/toolscale_stand_in.py)"
 PARCELS = ["PX-1001", "PX-2002", "PX-3003", "PX-4004", "PX-5005", "PX-6006", "PX-7007", "PX-8008"]
 
 
