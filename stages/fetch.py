@@ -33,7 +33,15 @@ from fugu.trinity.logits_snapshot import load_snapshot
 from fugu.trinity.svf import svf_target_keys
 from fugu.trinity.vector import load_vector
 from stages.builders import vector_file
-from stages.common import checksums, is_reduced, load_provenance, open_stage, resolve, write_metrics
+from stages.common import (
+    checksums,
+    is_reduced,
+    load_provenance,
+    open_stage,
+    resolve,
+    stand_in_reasons,
+    write_metrics,
+)
 from stages.paths import (
     BACKBONE_DIR,
     CONDUCTOR_FETCH_DIR,
@@ -69,7 +77,8 @@ def main() -> None:
     produced.append(ROUTING_DIR)
 
     write_metrics("fetch", profile, metrics, checksums(*produced),
-                  metric_scale={"param_count.reference": "full"}, timings={"wall_s": time.perf_counter() - started})
+                  metric_scale={"param_count.reference": "full"}, timings={"wall_s": time.perf_counter() - started},
+                  stand_in=stand_in_reasons(profile))
 
 
 def with_sources(knobs: dict[str, Any], sources: dict[str, Any]) -> dict[str, Any]:

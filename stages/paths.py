@@ -50,6 +50,7 @@ SELF_TEST_SPEC = ROOT / pipeline_paths.SELF_TEST_SPEC  # what `fugu route` loads
 TRAINED_DIR = ROOT / "artifacts/train_trinity"
 TRAINED_VECTOR = TRAINED_DIR / "vector.npy"
 TRAINED_SPEC = ROOT / pipeline_paths.TRAINED_SPEC  # what eval and `fugu serve --router trinity` rebuild it from
+TRAINED_HEAD_SVF = TRAINED_DIR / "head_svf.npy"  # full profile: the head+svf search's vector (not served)
 TRAINED_SWEEP = TRAINED_DIR / "sweep"         # one vector + spec per cost weight λ (lambda_<i>.npy/.json)
 TRAINED_SWEEP_INDEX = TRAINED_SWEEP / "index.json"
 TRAINED_SEEDS = TRAINED_DIR / "seeds"         # the head trained once per seed (seed_<s>.npy): what eval judges
