@@ -33,8 +33,8 @@ def stage_names() -> list[str]:
 
 def main(argv: Sequence[str]) -> None:
     names = stage_names()
-    if len(argv) != 1 or argv[0] not in names:
-        raise SystemExit(f"usage: python -m stages <stage>, one of: {', '.join(names)}"
+    if not argv or argv[0] not in names:
+        raise SystemExit(f"usage: python -m stages <stage> [stage options], one of: {', '.join(names)}"
                          + (f" (got {' '.join(argv)!r})" if argv else ""))
     loaded = [m for m in NUMERIC_LIBRARIES if m in sys.modules]
     if loaded:  # e.g. a sitecustomize: the pin would silently not take
@@ -43,7 +43,8 @@ def main(argv: Sequence[str]) -> None:
     if "numerics" not in params:
         raise SystemExit(f"{PARAMS_FILE}: no `numerics` section (pin, threads)")
     apply(this_machine(params["numerics"]))
-    sys.argv = [sys.argv[0]]  # the stage takes no arguments; run_module sets argv[0] to its file
+    # a stage's own options (train_conductor's --device, for tests) follow its name; run_module sets argv[0]
+    sys.argv = [sys.argv[0], *argv[1:]]
     runpy.run_module(f"stages.{argv[0]}", run_name="__main__", alter_sys=True)
 
 

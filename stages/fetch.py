@@ -33,15 +33,26 @@ from fugu.trinity.logits_snapshot import load_snapshot
 from fugu.trinity.svf import svf_target_keys
 from fugu.trinity.vector import load_vector
 from stages.builders import vector_file
-from stages.common import checksums, is_reduced, load_provenance, open_stage, resolve, write_metrics
+from stages.common import (
+    checksums,
+    is_reduced,
+    load_provenance,
+    open_stage,
+    resolve,
+    stand_in_reasons,
+    write_metrics,
+)
 from stages.paths import (
     BACKBONE_DIR,
+    CONDUCTOR_FETCH_DIR,
+    CONDUCTOR_FETCHED_POLICY,
     FIXTURE_DIR,
     FIXTURE_FILE,
     LOGITS_SNAPSHOT_FILE,
     REFERENCE_CONFIG,
     ROUTING_DATA_DIR,
     ROUTING_DIR,
+    TOOLSCALE_DIR,
     VECTOR_DIR,
     WORKER_MODELS_DIR,
     relative,
@@ -57,7 +68,7 @@ def main() -> None:
 
     # --- backbone, released vector, fixture -----------------------------------
     metrics["param_count"], metrics["backbone"] = fetch_trinity(section, params["trinity"], profile)
-    produced += [BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR]
+    produced += [BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR, CONDUCTOR_FETCH_DIR]
     metrics["worker_models"] = fetch_worker_models(section.get("worker_models") or [])
     produced.append(WORKER_MODELS_DIR)
 
@@ -66,7 +77,8 @@ def main() -> None:
     produced.append(ROUTING_DIR)
 
     write_metrics("fetch", profile, metrics, checksums(*produced),
-                  metric_scale={"param_count.reference": "full"}, timings={"wall_s": time.perf_counter() - started})
+                  metric_scale={"param_count.reference": "full"}, timings={"wall_s": time.perf_counter() - started},
+                  stand_in=stand_in_reasons(profile))
 
 
 def with_sources(knobs: dict[str, Any], sources: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +101,7 @@ def with_sources(knobs: dict[str, Any], sources: dict[str, Any]) -> dict[str, An
 def fetch_trinity(section: dict[str, Any], trinity: dict[str, Any],
                   profile: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Build or obtain backbone, fixture and vector; (parameter counts and layout, backbone provenance)."""
-    for out in (BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR):
+    for out in (BACKBONE_DIR, FIXTURE_DIR, VECTOR_DIR, CONDUCTOR_FETCH_DIR):
         shutil.rmtree(out, ignore_errors=True)
     active = resolve(trinity, profile, "trinity")
     if is_reduced(profile):
@@ -129,6 +141,10 @@ def build_tiny_artifacts(section: dict[str, Any], trinity: dict[str, Any]) -> di
     (VECTOR_DIR / "README.md").write_text(
         "Tiny profile: no released vector exists for the tiny backbone. self_test plants one by\n"
         "least squares on the fixture's training cases (artifacts/self_test/planted_vector.npy).\n")
+    CONDUCTOR_FETCH_DIR.mkdir(parents=True)
+    (CONDUCTOR_FETCH_DIR / "README.md").write_text(
+        "Tiny profile: the Conductor trains SmolLM2 (artifacts/fetch/backbone) on the recorded pool;\n"
+        "profile: full fetches its 3B policy (policy/) and nvidia/ToolScale (toolscale/) here.\n")
     return provenance
 
 
@@ -161,9 +177,10 @@ def fetch_worker_models(models: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def fetch_full_artifacts(section: dict[str, Any]) -> None:
-    """Backbone, released vector and fixture from their sources (or local paths), all or nothing."""
+    """Backbone, released vector, fixture, logits snapshot, the Conductor's policy and ToolScale from their
+    sources (or local paths), all or nothing: every one missing is named with its params key."""
     wanted = []
-    for name in ("backbone", "vector", "fixture", "logits_snapshot"):
+    for name in FULL_ARTIFACTS:
         cfg = dict(section[name])
         cfg["filenames"] = tuple(cfg.get("filenames") or ())
         wanted.append((Source(name=name, supply_key=f"fetch.full.{name}.path", **cfg), _destination(name, cfg)))
@@ -172,9 +189,16 @@ def fetch_full_artifacts(section: dict[str, Any]) -> None:
     load_snapshot(LOGITS_SNAPSHOT_FILE)  # likewise for the logits snapshot
 
 
+FULL_ARTIFACTS = ("backbone", "vector", "fixture", "logits_snapshot", "conductor_policy", "toolscale")
+
+
 def _destination(name: str, cfg: dict[str, Any]) -> Path:
     if name == "backbone":
         return BACKBONE_DIR
+    if name == "conductor_policy":
+        return CONDUCTOR_FETCHED_POLICY
+    if name == "toolscale":
+        return TOOLSCALE_DIR
     if name == "fixture":
         return FIXTURE_FILE
     if name == "logits_snapshot":

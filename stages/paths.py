@@ -28,6 +28,9 @@ FIXTURE_DIR = ROOT / "artifacts/fetch/fixture"
 FIXTURE_FILE = FIXTURE_DIR / "fixture.json"
 LOGITS_SNAPSHOT_FILE = FIXTURE_DIR / "logits_snapshot.json"  # full profile only: the port's per-case logits
 VECTOR_DIR = ROOT / "artifacts/fetch/vector"
+CONDUCTOR_FETCH_DIR = ROOT / "artifacts/fetch/conductor"  # full profile: the Conductor's policy and ToolScale
+CONDUCTOR_FETCHED_POLICY = CONDUCTOR_FETCH_DIR / "policy"     # the base model GRPO starts from
+TOOLSCALE_DIR = CONDUCTOR_FETCH_DIR / "toolscale"             # nvidia/ToolScale records (a hub snapshot)
 WORKER_MODELS_DIR = ROOT / "artifacts/fetch/worker_models"  # packaged GGUF workers (Gemma-3-270M), sha256-checked
 
 # features: the backbone's hidden states per question, computed once (fugu/trinity/features.py)
@@ -47,6 +50,7 @@ SELF_TEST_SPEC = ROOT / pipeline_paths.SELF_TEST_SPEC  # what `fugu route` loads
 TRAINED_DIR = ROOT / "artifacts/train_trinity"
 TRAINED_VECTOR = TRAINED_DIR / "vector.npy"
 TRAINED_SPEC = ROOT / pipeline_paths.TRAINED_SPEC  # what eval and `fugu serve --router trinity` rebuild it from
+TRAINED_HEAD_SVF = TRAINED_DIR / "head_svf.npy"  # full profile: the head+svf search's vector (not served)
 TRAINED_SWEEP = TRAINED_DIR / "sweep"         # one vector + spec per cost weight λ (lambda_<i>.npy/.json)
 TRAINED_SWEEP_INDEX = TRAINED_SWEEP / "index.json"
 TRAINED_SEEDS = TRAINED_DIR / "seeds"         # the head trained once per seed (seed_<s>.npy): what eval judges

@@ -21,7 +21,7 @@ from fugu.trinity.fixture import load_fixture
 from fugu.trinity.self_test import case_accuracies, compare_tied_readings, plant_vector, route_cases, write_table
 from fugu.trinity.vector import load_vector
 from stages.builders import coordinator_spec, vector_file
-from stages.common import checksums, is_reduced, open_stage, stage_params, write_metrics
+from stages.common import checksums, is_reduced, open_stage, stage_device, stage_params, stand_in_reasons, write_metrics
 from stages.paths import (
     BACKBONE_DIR,
     FIXTURE_FILE,
@@ -39,7 +39,8 @@ def main() -> None:
     coordinator = stage_params(params, "trinity")
     spec = coordinator_spec(coordinator, coordinator["workers"], PLANTED_VECTOR if is_reduced(profile) else vector_file(VECTOR_DIR),
                             trained_on="planted by least squares" if is_reduced(profile) else "released")
-    backbone = load_backbone(BACKBONE_DIR)
+    device = stage_device("self_test", profile, coordinator.get("device", "cpu"))
+    backbone = load_backbone(BACKBONE_DIR, device=device)
     trinity = spec.build(backbone)
     fixture = load_fixture(FIXTURE_FILE)
     shutil.rmtree(SELF_TEST_DIR, ignore_errors=True)
@@ -76,7 +77,8 @@ def main() -> None:
     else:
         not_run["logits_snapshot"] = ("the port's logits snapshot is of the released vector on Qwen3-0.6B; "
                                       "the tiny backbone has none (profile: full fetches it)")
-    write_metrics("self_test", profile, metrics, checksums(*used), not_run=not_run)
+    write_metrics("self_test", profile, metrics, checksums(*used), not_run=not_run,
+                  stand_in=stand_in_reasons(profile, device))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 from fugu.serving.e2e import build_router, live_request, serve_and_ask, served_metrics, worker_source
-from stages.common import checksums, open_stage, write_metrics
+from stages.common import checksums, open_stage, stand_in_reasons, write_metrics
 from stages.paths import ROOT, ROUTING_DIR, TRAINED_SPEC
 
 
@@ -30,7 +30,8 @@ def main() -> None:
     if section.get("live"):
         metrics["live"], timings["live"] = live_request(section["live"], section, ROOT)
         artifacts.update(checksums(*(ROOT / w["path"] for w in section["live"]["workers"])))
-    write_metrics("serve_e2e", profile, metrics, artifacts, timings={"wall_s": time.perf_counter() - started, **timings})
+    write_metrics("serve_e2e", profile, metrics, artifacts, timings={"wall_s": time.perf_counter() - started, **timings},
+                  stand_in=stand_in_reasons(profile))
 
 
 if __name__ == "__main__":

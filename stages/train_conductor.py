@@ -7,37 +7,39 @@ tiny/medium  SmolLM2-135M-Instruct (fetch's converted checkpoint, TRINITY's back
       artifacts/train_conductor/seeds (eval judges them on test); the seed with the best greedy
       *validation* accuracy is saved whole as the served policy (``fugu serve --mode ultra``,
       ``fugu route --ultra``).
-full  A 3B-class instruct policy on nvidia/ToolScale on a GPU (docs/conductor.md). On a
-      machine without a CUDA GPU it stops with a message saying so.
-The code is :mod:`fugu.training.conductor_training`.
+full  A 3B-class instruct policy (fetch's artifacts/fetch/conductor/policy) trained by GRPO on
+      nvidia/ToolScale tasks (artifacts/fetch/conductor/toolscale) over a LIVE worker pool
+      (``train_conductor.full.pool``: litellm workers, e.g. vLLM servers or APIs), every worker
+      asked once before training; held-out tasks scored after (:mod:`fugu.training.conductor_full`).
+      ``--device cpu`` (tests only: a tiny policy, a synthetic task sample, local worker servers)
+      runs the same path on CPU, and the metrics record it as a stand-in run.
+The reduced-scale code is :mod:`fugu.training.conductor_training`.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import sys
+import tempfile
 import time
+from pathlib import Path
+from typing import Sequence
 
 from fugu.data.matrix import load_split
 from fugu.training.conductor_policy import save_trained
-from fugu.training.conductor_training import (
-    FullScaleUnavailable,
-    check_full_scale,
-    chosen_run,
-    run_metrics,
-    train_one,
-)
-from fugu.training.grpo import GPUMissing
+from fugu.training.conductor_training import chosen_run, run_metrics, train_one
 from stages.common import checksums, open_stage, write_curve, write_metrics
 from stages.paths import (
     BACKBONE_DIR,
+    CONDUCTOR_FETCHED_POLICY,
     CONDUCTOR_POLICY_DIR,
     CONDUCTOR_REWARD_PLOT,
     CONDUCTOR_SEEDS,
     CONDUCTOR_SEEDS_INDEX,
-    ROOT,
     ROUTING_DIR,
+    TOOLSCALE_DIR,
 )
 
 PLOT_COLUMNS = ["step", "mean_reward", "reward_std", "format_reward", "answer_reward", "data"]
@@ -45,13 +47,11 @@ PLOT_DATA = "recorded pool, SmolLM2-135M-Instruct"  # the report prints it in th
 POLICY = "HuggingFaceTB/SmolLM2-135M-Instruct (artifacts/fetch/backbone, TRINITY's converted checkpoint)"
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     params, profile, cfg = open_stage("train_conductor")
     if profile == "full":
-        try:
-            check_full_scale(ROOT / cfg["model_dir"], cfg["model_id"], cfg["dataset"])
-        except (GPUMissing, FileNotFoundError, FullScaleUnavailable) as exc:
-            sys.exit(f"train_conductor: {exc}")
+        device = parse_args(sys.argv[1:] if argv is None else argv).device or cfg["device"]
+        return main_full(params, cfg, device)
     started = time.perf_counter()
     train, validation = load_split(ROUTING_DIR, "train"), load_split(ROUTING_DIR, "validation")
     runs = [train_one(cfg, BACKBONE_DIR, train, validation, int(seed)) for seed in cfg["seeds"]]
@@ -64,6 +64,64 @@ def main() -> None:
                                    int(bootstrap["resamples"]), float(bootstrap["confidence"]))
     write_metrics("train_conductor", profile, metrics, checksums(CONDUCTOR_POLICY_DIR, CONDUCTOR_SEEDS),
                   not_run=not_run, timings={"wall_s": time.perf_counter() - started})
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m stages train_conductor")
+    parser.add_argument("--device", choices=["cuda", "cpu"], default=None,
+                        help="override train_conductor.full.device; cpu is for the stand-in test run only")
+    return parser.parse_args(list(argv))
+
+
+def main_full(params, cfg, device: str) -> None:
+    """The reference scale: check device and pool first (nothing loads before both are known good), then train."""
+    from fugu.conductor.toolscale import read_task_file
+    from fugu.pools.from_spec import pool_from_spec
+    from fugu.pools.liveness import PoolDown, require_live
+    from fugu.training.conductor_full import (
+        GPUOutOfMemory,
+        MissingExtra,
+        full_metrics,
+        prepare_device,
+        split_tasks,
+        train_full,
+    )
+    from fugu.training.grpo import GPUMissing
+
+    started = time.perf_counter()
+    try:
+        prepare_device(device, bool(cfg["use_vllm"]))
+        if not (CONDUCTOR_FETCHED_POLICY / "config.json").is_file():
+            raise FileNotFoundError(f"no policy model at {CONDUCTOR_FETCHED_POLICY}: run fetch with profile: full "
+                                    "(or set fetch.full.conductor_policy.path)")
+        if not cfg.get("pool"):
+            raise ValueError("train_conductor.full.pool lists no workers: describe the live pool (kind: litellm)")
+        pool = pool_from_spec(cfg["pool"])
+        workers = require_live(pool, float(cfg["pool"].get("timeout_s", 30.0)), "train_conductor.full.pool")
+    except (GPUMissing, MissingExtra, FileNotFoundError, ValueError, PoolDown) as exc:
+        sys.exit(f"train_conductor: {exc}")
+    tasks = read_task_file(TOOLSCALE_DIR)
+    if len(tasks.skipped):
+        print(f"train_conductor: {len(tasks.skipped)} ToolScale records skipped (ids logged above)", file=sys.stderr)
+    seed = int(cfg["seed"])
+    train, held_out = split_tasks(tasks.tasks, float(cfg["held_out_fraction"]), seed)
+    settings = {**cfg, "seed": seed, "max_steps": int(cfg["max_steps"])}
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            run = train_full(settings, CONDUCTOR_FETCHED_POLICY, train, held_out, pool, device, Path(scratch))
+    except GPUOutOfMemory as exc:
+        sys.exit(f"train_conductor: {exc}")
+    save_policy(run.model, run.tokenizer)
+    shutil.rmtree(CONDUCTOR_SEEDS, ignore_errors=True)
+    CONDUCTOR_SEEDS.mkdir(parents=True)  # a DVC out; the full profile trains one policy, saved whole
+    CONDUCTOR_SEEDS_INDEX.write_text(json.dumps({"full_profile": "one policy, saved whole in the policy dir",
+                                                 "seeds": []}, indent=2) + "\n")
+    write_curve(CONDUCTOR_REWARD_PLOT, PLOT_COLUMNS, [{**row, "data": cfg["dataset"]} for row in run.curve])
+    bootstrap = params["bootstrap"]
+    metrics = full_metrics(run, tasks, len(train), int(cfg["reward_window"]), seed, int(bootstrap["resamples"]),
+                           float(bootstrap["confidence"]), cfg["model_id"], cfg["dataset"], device, workers)
+    write_metrics("train_conductor", "full", metrics, checksums(CONDUCTOR_POLICY_DIR, CONDUCTOR_SEEDS),
+                  stand_in=metrics["stand_in"], timings={"wall_s": time.perf_counter() - started, **run.wall_s})
 
 
 def save_seeds(runs, cfg) -> None:

@@ -3,7 +3,11 @@
 Real data only (never a fallback to the mock): trained on the *train* split, generations chosen
 on *validation*, the cost weight λ swept with it, once per seed (fugu/training/trinity_search.py);
 the test split is not read here. Hidden states come from the features stage (SVF offsets zero).
-The head+svf ablation is measured, not run (fugu/training/svf_search_cost.py). Separately, the
+tiny/medium search the head only; the head+svf search is measured on a sample, not run
+(fugu/training/svf_search_cost.py). full searches head+svf as the paper does, on the backbone live
+(fugu/training/head_svf_search.py), set beside the head-only search on validation; the head-only
+vector stays the served one, because eval's routers all read the cached (SVF-free) features, and the
+head+svf vector is saved beside it (head_svf.npy + .json). Separately, the
 mock claim ``trinity-cmaes`` (chance → optimal) runs on the simulated pool.
 
 Writes artifacts/train_trinity/{vector.npy, trinity.json} (the chosen vector of the first seed,
@@ -25,13 +29,22 @@ from fugu.data.matrix import Outcomes, load_split
 from fugu.evaluation.mock_experiments import chance_to_optimal_over_seeds
 from fugu.models.backbone import load_backbone
 from fugu.training.cmaes import CMAESConfig
+from fugu.training.head_svf_search import search_head_and_svf, search_record
 from fugu.training.svf_search_cost import measure_svf_search_cost
 from fugu.training.trinity_fitness import SearchSpace
 from fugu.training.trinity_search import SeededTraining, train_over_seeds, training_record
 from fugu.trinity.features import FeatureTable
 from fugu.trinity.vector import save_vector
 from stages.builders import coordinator_spec, simulated_world
-from stages.common import checksums, open_stage, stage_params, write_curve, write_metrics
+from stages.common import (
+    checksums,
+    open_stage,
+    stage_device,
+    stage_params,
+    stand_in_reasons,
+    write_curve,
+    write_metrics,
+)
 from stages.paths import (
     BACKBONE_DIR,
     FEATURES_DIR,
@@ -39,6 +52,7 @@ from stages.paths import (
     ROUTING_DIR,
     SIMULATED_FEATURES,
     TRAINED_DIR,
+    TRAINED_HEAD_SVF,
     TRAINED_SEEDS,
     TRAINED_SEEDS_INDEX,
     TRAINED_SPEC,
@@ -48,15 +62,16 @@ from stages.paths import (
     TRINITY_FITNESS_PLOT,
 )
 
+TRAINABLE = ("head", "head+svf")
 DATA = "recorded real outcomes (train split; generations chosen on validation)"
 
 
 def main() -> None:
     params, profile, section = open_stage("train_trinity")
     coordinator = stage_params(params, "trinity")
-    if section["trainable"] != "head":
-        raise SystemExit("train_trinity: only trainable: head is supported on cached features "
-                         "(head+svf would need the backbone per candidate; not implemented here)")
+    if section["trainable"] not in TRAINABLE:
+        raise SystemExit(f"train_trinity: trainable is {section['trainable']!r}; one of {TRAINABLE}")
+    device = stage_device("train_trinity", profile, coordinator.get("device", "cpu"))
     train, validation = real_split("train"), real_split("validation")
     features = FeatureTable.load(FEATURES_DIR, REAL_FEATURES)
     train_x, validation_x = features.rows(train.question_ids), features.rows(validation.question_ids)
@@ -67,7 +82,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
 
     spec = coordinator_spec(coordinator, train.workers, TRAINED_VECTOR, trained_on=DATA, mock=False)
-    trinity = spec.build(load_backbone(BACKBONE_DIR))
+    trinity = spec.build(load_backbone(BACKBONE_DIR, device=device))
     if trinity.layout.hidden_size != train_x.shape[1]:
         raise SystemExit(f"train_trinity: cached features are {train_x.shape[1]}-dimensional, the backbone's "
                          f"hidden size is {trinity.layout.hidden_size}; rerun the features stage")
@@ -85,15 +100,35 @@ def main() -> None:
                 "vector_size": trinity.layout.size, "sigma0": float(section["sigma0"]),
                 "population_size": int(section["population_size"]), **training_record(trained, train, validation),
                 "prompt_cap": prompt_cap(trinity, conversations)}
-    ablation = section["svf_ablation"]
-    shape, ablation_timings = measure_svf_search_cost(
-        trinity, conversations, int(ablation["sample_questions"]), float(ablation["sigma"]), int(ablation["seed"]),
-        CMAESConfig(int(section["population_size"]), max(section["generations_grid"]), float(section["sigma0"]),
-                    int(params["seed"])))
+    timings: dict[str, Any] = {"training_s": seconds}
+    not_run = {}
+    if section["trainable"] == "head+svf":
+        config = CMAESConfig(int(section["population_size"]), int(section["svf_generations"]),
+                             float(section["sigma0"]), int(params["seed"]))
+        search = search_head_and_svf(trinity, conversations, train, validation.conversations(), validation, config,
+                                     float(section["cost_penalties"][0]))
+        save_head_svf(search, trinity.layout, coordinator, train.workers)
+        svf = search_record(search, config, trained.chosen.validation_accuracy, len(train))
+        timings["svf_search"] = {"wall_s": search.wall_s, "per_candidate_s": search.wall_s / max(svf["candidates"], 1)}
+    else:
+        ablation = section["svf_ablation"]
+        svf, timings["svf_ablation"] = measure_svf_search_cost(
+            trinity, conversations, int(ablation["sample_questions"]), float(ablation["sigma"]), int(ablation["seed"]),
+            CMAESConfig(int(section["population_size"]), max(section["generations_grid"]), float(section["sigma0"]),
+                        int(params["seed"])))
+        not_run["ablations.svf"] = svf_not_run(len(conversations))
     write_metrics("train_trinity", profile,
-                  {"training": training, "mock": mock_claim(params, section), "ablations": {"svf": shape}},
-                  checksums(FEATURES_DIR, TRAINED_DIR), not_run={"ablations.svf": svf_not_run(len(conversations))},
-                  timings={"training_s": seconds, "svf_ablation": ablation_timings})
+                  {"training": training, "mock": mock_claim(params, section), "ablations": {"svf": svf}},
+                  checksums(FEATURES_DIR, TRAINED_DIR), not_run=not_run, timings=timings,
+                  stand_in=stand_in_reasons(profile, device))
+
+
+def save_head_svf(search, layout, coordinator: dict[str, Any], workers) -> None:
+    """The head+svf search's vector (role rows zero) and its spec, beside the served head-only one."""
+    svf, head = search.space.full_parts(np.concatenate([search.svf, search.head.ravel()]))
+    save_vector(TRAINED_HEAD_SVF, layout.pack(svf, head), layout)
+    coordinator_spec(coordinator, workers, TRAINED_HEAD_SVF, mock=False,
+                     trained_on=f"{DATA}; head+svf searched live").save(TRAINED_HEAD_SVF.with_suffix(".json"))
 
 
 def save_trained(trained: SeededTraining, layout, space: SearchSpace, spec_for) -> None:

@@ -36,6 +36,9 @@ class ProducedMetrics(BaseModel):
     # Keys (dotted prefixes) whose numbers are at another scale than the file's, e.g. the
     # reference parameter count computed from the full Qwen3-0.6B config in a tiny run.
     metric_scale: dict[str, Scale] = Field(default_factory=dict)
+    # Why the numbers are a stand-in run's (a CPU run of the full path on a tiny policy and synthetic
+    # data): such a file proves the code path runs, and is never evidence for a claim.
+    stand_in: list[str] = Field(default_factory=list)
 
     @field_validator("metrics")
     @classmethod

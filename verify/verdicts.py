@@ -201,6 +201,8 @@ def _load(file: str, root: Path) -> ProducedMetrics:
 
 
 def _value(produced: ProducedMetrics, key: str, file: str) -> Any:
+    if produced.stand_in:
+        raise _NotRun(f"{file} is a stand-in run, not evidence: {'; '.join(produced.stand_in)}")
     reason = produced.not_run_reason(key)
     if reason:
         raise _NotRun(f"{file}:{key} recorded as not run: {reason}")

@@ -10,8 +10,8 @@ split, which chooses the seed that is served; the test split is not an argument 
 it). With a recorded pool only the last step's worker decides the answer, so the Conductor learns
 whom to ask and the format, not how to compose.
 
-Reference scale: a 3B-class instruct policy on nvidia/ToolScale on a GPU (docs/conductor.md);
-:func:`check_full_scale` stops early and clearly on what is missing.
+Reference scale: a 3B-class instruct policy on nvidia/ToolScale over a live pool,
+:mod:`fugu.training.conductor_full`.
 
 ``settings`` is the run's knobs as a dict: ``max_steps``, ``reward_window``, ``question_chars``,
 ``trainable_layers``, ``cost_weight``, ``eval_batch_size``, ``warm_start`` (steps, learning_rate,
@@ -31,7 +31,7 @@ import numpy as np
 from fugu.conductor.recorded_task import RecordedAnswers, format_targets, greedy_plans, held_out_record, task_rows
 from fugu.data.matrix import Outcomes
 from fugu.training.conductor_policy import load_policy
-from fugu.training.grpo import GRPOSettings, require_gpu, train_grpo, warm_start, window_gain_estimate
+from fugu.training.grpo import GRPOSettings, train_grpo, warm_start, window_gain_estimate
 from fugu.training.recorded_reward import RecordedReward
 
 TASK = ("workflows over the recorded pool (data/routing, real outcomes of real LLMs); a workflow's answer is the "
@@ -115,19 +115,3 @@ def run_metrics(runs: list[ConductorRun], window: int, backbone: str, pool: list
     not_run = {"final_mean_reward": "full scale only (3B-class policy on nvidia/ToolScale, GPU); "
                                     "the tiny profile measures reward_gain"}
     return metrics, not_run
-
-
-class FullScaleUnavailable(RuntimeError):
-    """Something the full profile needs is not in this repository yet; the message names it."""
-
-
-def check_full_scale(model_dir: Path, model_id: str, dataset: str) -> None:
-    """The reference scale's prerequisites, in order: a CUDA GPU (``GPUMissing``), the policy model
-    fetched to ``model_dir`` (``FileNotFoundError``), a live worker pool (``FullScaleUnavailable``:
-    none is built into this repository yet, so this always stops; docs/conductor.md)."""
-    require_gpu("train_conductor with profile: full")
-    if not (model_dir / "config.json").is_file():
-        raise FileNotFoundError(f"no policy model at {model_dir}: fetch {model_id} there first")
-    raise FullScaleUnavailable(
-        f"profile full also needs a live worker pool that executes workflows on {dataset} tasks "
-        "(an OpenAI-compatible pool); none is built into this repository yet, so full-scale GRPO is not run")

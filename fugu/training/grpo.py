@@ -134,8 +134,14 @@ TRL_INTERNAL_DEPRECATIONS = r"`(is_)?gradient_checkpointing(_enable|_disable)?` 
 
 def train_grpo(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows: list[dict],
                reward_funcs: list[Callable], settings: GRPOSettings, out_dir: Path,
-               use_cpu: bool = True, bf16: bool = False) -> list[dict]:
-    """Run ``settings.steps`` GRPO steps; returns the logged curve, one row per step."""
+               use_cpu: bool = True, bf16: bool = False, use_vllm: bool = False,
+               vllm_mode: str = "colocate") -> list[dict]:
+    """Run ``settings.steps`` GRPO steps; returns the logged curve, one row per step.
+
+    ``use_vllm`` (GPU only, the ``[gpu]`` extra) lets trl generate the rollouts with vLLM, in this
+    process's GPUs (``colocate``) or a ``trl vllm-serve`` server (``server``); on several GPUs the
+    trainer is started by ``accelerate launch`` with a DeepSpeed config (configs/accelerate/).
+    """
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
@@ -155,6 +161,8 @@ def train_grpo(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows:
         report_to=[],
         use_cpu=use_cpu,
         bf16=bf16,
+        use_vllm=use_vllm,
+        vllm_mode=vllm_mode,
         activation_checkpointing=False,  # transformers 5's name; trl's default would set the deprecated one
         disable_tqdm=True,               # our bar (_RewardBar) instead of the trainer's
         dataloader_num_workers=0,

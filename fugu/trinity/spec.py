@@ -57,8 +57,8 @@ class TrinitySpec:
         return cls(**json.loads(path.read_text()))
 
 
-def load_trinity(spec: TrinitySpec, root: str | Path = ".") -> tuple[Trinity, np.ndarray]:
+def load_trinity(spec: TrinitySpec, root: str | Path = ".", device: str = "cpu") -> tuple[Trinity, np.ndarray]:
     """The coordinator and its checked vector, from a spec whose paths are relative to ``root``."""
     root = Path(root)
-    trinity = spec.build(load_backbone(root / spec.backbone_dir))
+    trinity = spec.build(load_backbone(root / spec.backbone_dir, device=device))
     return trinity, load_vector(root / spec.vector, trinity.layout)

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from fugu.conductor.toolscale_stand_in import write_sample
 from fugu.data.sources import MissingArtifacts
 from fugu.models.backbone import load_backbone
 from fugu.trinity.coordinator import Trinity
@@ -19,8 +20,10 @@ TRINITY = {"roles": ROLES, "full": {"workers": WORKERS, "svf_layers": [0]}, "tin
 
 @pytest.fixture()
 def outs(tmp_path, monkeypatch):
-    for name in ("BACKBONE_DIR", "FIXTURE_DIR", "VECTOR_DIR"):
+    for name in ("BACKBONE_DIR", "FIXTURE_DIR", "VECTOR_DIR", "CONDUCTOR_FETCH_DIR"):
         monkeypatch.setattr(fetch, name, tmp_path / "artifacts" / name.lower())
+    monkeypatch.setattr(fetch, "CONDUCTOR_FETCHED_POLICY", tmp_path / "artifacts/conductor_fetch_dir/policy")
+    monkeypatch.setattr(fetch, "TOOLSCALE_DIR", tmp_path / "artifacts/conductor_fetch_dir/toolscale")
     monkeypatch.setattr(fetch, "FIXTURE_FILE", tmp_path / "artifacts/fixture_dir/fixture.json")
     monkeypatch.setattr(fetch, "LOGITS_SNAPSHOT_FILE", tmp_path / "artifacts/fixture_dir/logits_snapshot.json")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -32,7 +35,9 @@ def _section(**paths):
             "vector": {"repo_id": "someone/vectors", "repo_type": "dataset", "filenames": ["model_iter_60.npy"],
                        "path": paths.get("vector")},
             "fixture": {"url": "https://example.invalid/fixture.json", "path": paths.get("fixture")},
-            "logits_snapshot": {"url": "https://example.invalid/logits.json", "path": paths.get("logits_snapshot")}}
+            "logits_snapshot": {"url": "https://example.invalid/logits.json", "path": paths.get("logits_snapshot")},
+            "conductor_policy": {"repo_id": "Qwen/Qwen2.5-3B-Instruct", "path": paths.get("conductor_policy")},
+            "toolscale": {"repo_id": "nvidia/ToolScale", "repo_type": "dataset", "path": paths.get("toolscale")}}
 
 
 def _local_artifacts(tmp_path, tiny_backbone_dir, vector_length=None):
@@ -44,14 +49,16 @@ def _local_artifacts(tmp_path, tiny_backbone_dir, vector_length=None):
     (tmp_path / "logits.json").write_text(json.dumps({"schema_version": 1, "cases": [
         {"id": c.id, "agent_id": 0, "role_id": 0, "agent_logits_rounded": [0.0] * 4, "role_logits_rounded": [0.0] * 3}
         for c in fixture.cases]}))
+    write_sample(tmp_path / "toolscale", n=2, broken=False)
     return {"backbone": str(tiny_backbone_dir), "vector": str(tmp_path / "vector.npy"),
+            "conductor_policy": str(tiny_backbone_dir), "toolscale": str(tmp_path / "toolscale"),
             "fixture": str(tmp_path / "fixture.json"), "logits_snapshot": str(tmp_path / "logits.json")}
 
 
 def test_offline_full_fetch_names_every_missing_artifact(outs):
     with pytest.raises(MissingArtifacts) as err:
         fetch.fetch_trinity(_section(), TRINITY, "full")
-    for name in ("backbone", "vector", "fixture", "logits_snapshot"):
+    for name in fetch.FULL_ARTIFACTS:
         assert f"- {name}: could not get it" in str(err.value) and f"fetch.full.{name}.path" in str(err.value)
 
 

@@ -100,14 +100,14 @@ def test_grpo_shows_one_progress_bar_with_the_mean_reward_not_the_log_dicts(grpo
     assert f"mean_reward={grpo_run.curve[-1]['mean_reward']:.3f}" in grpo_run.stderr
 
 
-def test_full_profile_stage_stops_with_a_message_on_cpu(monkeypatch):
+def test_full_profile_stage_stops_with_a_message_on_a_machine_without_a_gpu(monkeypatch):
     import stages.common
     import stages.train_conductor as stage
 
     params = {"profile": "full", "seed": 0, "simulated_pool": {},
               "numerics": {"pin": True, "threads": torch.get_num_threads()},  # leaves the test process's threads alone
-              "train_conductor": {"full": {"model_id": "m", "model_dir": "nowhere", "dataset": "d"}}}
+              "train_conductor": {"full": {"model_id": "m", "dataset": "d", "device": "cuda", "use_vllm": False}}}
     monkeypatch.setattr(stages.common, "load_params", lambda: params)  # what open_stage reads
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(SystemExit, match="train_conductor: .*needs a CUDA GPU"):
-        stage.main()
+        stage.main([])
