@@ -175,8 +175,7 @@ def _melt_wide(raw: pd.DataFrame, found: dict[str, str], fmt: InputFormat, sourc
     meta = {k: v for k, v in found.items() if k in ("question_id", "category", "question", "reference")}
     models = list(fmt.models) or [
         c for c in raw.columns
-        if c not in meta.values() and fmt.separator not in str(c)
-        and (pd.api.types.is_numeric_dtype(raw[c]) or pd.api.types.is_bool_dtype(raw[c]))
+        if c not in meta.values() and fmt.separator not in str(c) and _looks_like_scores(raw[c])
     ]
     missing = [m for m in models if m not in raw.columns]
     if missing:
@@ -201,6 +200,23 @@ def _melt_wide(raw: pd.DataFrame, found: dict[str, str], fmt: InputFormat, sourc
                     break
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
+
+
+def _looks_like_scores(column: pd.Series) -> bool:
+    """A wide file's score column: numbers or flags, or mostly so (a column with one bad value is still a
+    model's, and its bad row is then an error, instead of the model silently dropping out)."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return True
+    values = column.dropna()
+    return len(values) > 0 and sum(_is_score(v) for v in values) > 0.5 * len(values)
+
+
+def _is_score(value: object) -> bool:
+    try:
+        grade_recorded(value)
+    except GraderError:
+        return False
+    return True
 
 
 def _scores(values: pd.Series, score_max: float, where: str) -> pd.Series:
