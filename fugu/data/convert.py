@@ -1,6 +1,6 @@
 """Convert a recorded-outcomes file, whatever its layout, into the tidy table (see ``table.py``).
 
-Accepted input (so adding a data file later is a README row and, at most, a format entry):
+Accepted input (adding a data file is `fugu data add FILE`, fugu/data/adding.py: a README row and, at most, a format entry):
 
 Containers, chosen by suffix: ``.csv``, ``.tsv``, ``.jsonl`` / ``.ndjson``, ``.json`` (a list
 of records), ``.parquet``; any of the text ones may be gzipped (``.csv.gz``). Pickles are

@@ -181,3 +181,18 @@ def test_a_model_whose_cost_is_unknown_has_no_cost_never_zero():
     summary = cost_summary(priced, prices, "gpt-4o")
     assert summary["per_model"]["model-a"]["estimated_usd_per_1k_questions"] == "unknown"
     assert summary["cost_unknown"] == ["model-a"]
+
+
+def test_an_added_long_file_is_a_pool_fetch_builds_with_its_categories_and_references(project, tmp_path):
+    readme = project / "data/routing/README.md"  # only the added file listed: fetch's build reads every listed one
+    readme.write_text("| file | source | license | questions | models | sha256 |\n|---|---|---|---|---|---|\n")
+    assert add(project, write(long_with_references(n_questions=30), tmp_path / "graded.jsonl")) == 0
+    params = yaml.safe_load((project / "params.yaml").read_text())["fetch"]["routing"]
+    prices = yaml.safe_load((project / "configs/provenance.yaml").read_text())["routing"]["prices"]
+    pool = resolve_pool("graded.jsonl", params["pools"], [r.file for r in read_listing(readme)])
+    prepared = prepare_outcomes(project / "data/routing", tmp_path / "out", params["fractions"], 0,
+                                formats=params["formats"], pool_file=pool.file, pool_name=pool.name,
+                                subset={"train": 160, "validation": 60, "test": 120}, prices=prices)
+    assert prepared.metrics["pool"] == {"name": "graded.jsonl", "models": ["model-a", "model-b", "model-c"]}
+    assert set(prepared.metrics["categories"]) == {"differences", "products", "sums"}
+    assert prepared.metrics["estimated_cost"]["cost_unknown"] == ["model-a", "model-b", "model-c"]
