@@ -3,7 +3,8 @@
 ``fugu audit`` runs the whole pipeline (``dvc repro``: train, evaluate, verify claims,
 render the report) in the current project directory and prints the verdict counts.
 ``fugu serve`` runs the OpenAI-compatible server in front of a worker pool (``fugu.serving.app``);
-``fugu questions DIR`` lists the questions a replay pool can answer.
+``fugu questions DIR`` lists the questions a replay pool can answer; ``fugu data add FILE`` adds a
+recorded-outcomes file of one's own to the project (``fugu.data.adding``).
 ``fugu route "query"`` prints the worker and role the TRINITY coordinator picks, and every
 worker's score. Each command is added by an ``add_<name>_command(subparsers)`` function.
 """
@@ -19,7 +20,16 @@ from pathlib import Path
 from typing import Callable
 
 # What the pipeline writes, where the commands look by default (the paths the stages write to).
-from fugu.pipeline_paths import CONDUCTOR_POLICY_DIR, REPORT_HTML, SELF_TEST_SPEC, TRAINED_SPEC, VERDICTS
+from fugu.pipeline_paths import (
+    CONDUCTOR_POLICY_DIR,
+    PARAMS_FILE,
+    PROVENANCE_FILE,
+    REPORT_HTML,
+    ROUTING_DATA_DIR,
+    SELF_TEST_SPEC,
+    TRAINED_SPEC,
+    VERDICTS,
+)
 
 
 def verdict_summary(counts: dict[str, int], report: Path) -> str:
@@ -289,6 +299,69 @@ def add_questions_command(commands) -> None:
     command.set_defaults(handler=questions)
 
 
+def data_add(args: argparse.Namespace) -> int:
+    """``fugu data add FILE``: convert, show what was understood, then add it (all or nothing)."""
+    from fugu.data.adding import apply_addition, plan_addition, pool_line, preview
+
+    project = Path(args.project)
+    try:
+        price = _price_pair(args.price) if args.price else None
+        view = preview(Path(args.file), args.layout, args.separator, args.category, tuple(args.models or ()))
+        print(view.describe())
+        addition = plan_addition(view, Path(args.file), project / ROUTING_DATA_DIR, project / PARAMS_FILE,
+                                 project / PROVENANCE_FILE, args.license, args.source, price)
+        if args.dry_run:
+            print("(dry run: nothing written)")
+            return 0
+        apply_addition(addition)
+    except (ValueError, OSError) as exc:  # AddError, ConversionError, ListingError, a bad --price
+        print(f"fugu data add: {exc}", file=sys.stderr)
+        return 1
+    print(f"added {addition.target} (row in {ROUTING_DATA_DIR}/README.md, fetch.routing.formats entry in "
+          f"{PARAMS_FILE}, prices in {PROVENANCE_FILE})")
+    print(f"route over its models:\n  {pool_line(view)}")
+    return 0
+
+
+def _price_pair(text: str) -> tuple[float, float]:
+    try:
+        value_in, value_out = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--price must be two numbers 'in,out' (USD per million tokens), got {text!r}") from None
+    if value_in < 0 or value_out < 0:
+        raise ValueError(f"--price must not be negative, got {text!r}")
+    return value_in, value_out
+
+
+def add_data_command(commands) -> None:
+    data = commands.add_parser("data", help="the recorded-outcomes files a pool is drawn from")
+    actions = data.add_subparsers(dest="data_command", required=True)
+    command = actions.add_parser(
+        "add", help="add a recorded-outcomes file of your own (long or wide layout) to data/routing",
+        description="Convert FILE as the fetch stage will, show what was understood, then copy it into data/routing "
+                    "with its README row (sha256 and counts measured), its fetch.routing.formats entry in params.yaml "
+                    "and a price for each new model in configs/provenance.yaml; prints the pool setting to use. "
+                    "Nothing is written when the file does not convert.")
+    command.add_argument("file", help="a .csv/.tsv/.jsonl/.json/.parquet file (text ones may be gzipped)")
+    command.add_argument("--layout", choices=("auto", "long", "wide"), default="auto",
+                         help="long: a row per (question, model); wide: a row per question, a score column per "
+                              "model (RouterBench, RouteLLM); auto: long if a model column is found")
+    command.add_argument("--separator", help="wide: per-model fields are '<model><SEP><field>' "
+                                             "(RouterBench: '|', the default; RouteLLM: '_')")
+    command.add_argument("--category", help="the one category of a file without a category column "
+                                            "(default: the file's name)")
+    command.add_argument("--models", nargs="+", metavar="MODEL",
+                         help="wide: the score columns; long: the models kept (default: every one found)")
+    command.add_argument("--license", default="not stated", help="the data's licence, for the README row")
+    command.add_argument("--source", default="not stated", help="where the data comes from, for the README row")
+    command.add_argument("--price", metavar="IN,OUT",
+                         help="USD per million tokens for models litellm's cost map does not know "
+                              "(default: recorded as cost unknown, never 0)")
+    command.add_argument("--project", default=".", help="project directory holding params.yaml (default: .)")
+    command.add_argument("--dry-run", action="store_true", help="show what was understood; write nothing")
+    command.set_defaults(handler=data_add)
+
+
 def route_ultra(args: argparse.Namespace) -> int:
     """``fugu route --ultra``: the workflow the Conductor writes for the query (not run)."""
     from transformers.utils import logging as hf_logging
@@ -410,6 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_command(commands)
     add_route_command(commands)
     add_questions_command(commands)
+    add_data_command(commands)
     return parser
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from fugu.data.build import prepare_outcomes
+from fugu.data.listing import read_listing
+from fugu.data.pool import PoolError, resolve_pool
 from fugu.data.sources import Source, obtain_all
 from fugu.models.backbone import meta_model
 from fugu.models.gguf import PackagedGGUF, convert_gguf, locate, verify_sha256
@@ -211,17 +213,20 @@ def _destination(name: str, cfg: dict[str, Any]) -> Path:
 def fetch_routing_data(cfg: dict[str, Any], subset: dict[str, int] | None) -> dict[str, Any]:
     """Build artifacts/fetch/routing from the data folder in the repo (data/routing); its metrics.
 
-    The pool is ``cfg["pool"]``, one of ``cfg["pools"]``; ``subset`` is questions per split
-    (None: all). A missing folder, file, column, price or pool model stops the stage naming it.
+    The pool is ``cfg["pool"]``: a name of ``cfg["pools"]``, a list of models, or a listed file's
+    name (fugu/data/pool.py); ``subset`` is questions per split (None: all). A missing folder, file,
+    column, price or pool model stops the stage naming it.
     """
-    pools = cfg.get("pools") or {}
-    if cfg["pool"] not in pools:
-        raise SystemExit(f"fetch: fetch.routing.pool is {cfg['pool']!r}; params define pools {sorted(pools)}")
+    files = [item.file for item in read_listing(ROUTING_DATA_DIR / "README.md")]
+    try:
+        pool = resolve_pool(cfg["pool"], cfg.get("pools") or {}, files)
+    except PoolError as exc:
+        raise SystemExit(f"fetch: {exc}") from None
     prepared = prepare_outcomes(
         ROUTING_DATA_DIR, ROUTING_DIR, dict(cfg["fractions"]), int(cfg["split_seed"]),
-        formats=cfg.get("formats") or {}, models=list(pools[cfg["pool"]]),
-        data_dir_label=relative(ROUTING_DATA_DIR), pool_name=cfg["pool"], subset=subset,
-        prices=cfg.get("prices") or {}, tokenizer_model=cfg["tokenizer"],
+        formats=cfg.get("formats") or {}, models=list(pool.models) if pool.models else None,
+        data_dir_label=relative(ROUTING_DATA_DIR), pool_name=pool.name, subset=subset,
+        prices=cfg.get("prices") or {}, tokenizer_model=cfg["tokenizer"], pool_file=pool.file,
     )
     return prepared.metrics
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from fugu import pipeline_paths
 
 ROOT = Path(__file__).resolve().parent.parent
-PARAMS_FILE = ROOT / "params.yaml"  # the knobs
-PROVENANCE_FILE = ROOT / "configs/provenance.yaml"  # where each artifact comes from: sources, sha256s, licences, prices
-ROUTING_DATA_DIR = ROOT / "data/routing"  # the recorded outcomes, shipped with the project (its README lists the files)
+PARAMS_FILE = ROOT / pipeline_paths.PARAMS_FILE  # the knobs
+PROVENANCE_FILE = ROOT / pipeline_paths.PROVENANCE_FILE  # where each artifact comes from: sources, sha256s, licences, prices
+ROUTING_DATA_DIR = ROOT / pipeline_paths.ROUTING_DATA_DIR  # the recorded outcomes, shipped with the project (its README lists the files)
 REFERENCE_CONFIG = ROOT / "configs/qwen3-0.6b"  # Qwen3-0.6B's config: the reference parameter count (no weights)
 METRICS_DIR = ROOT / "metrics"
 TIMINGS_DIR = METRICS_DIR / "timings"  # machine-dependent, never a DVC out

@@ -53,6 +53,7 @@ def prepare_outcomes(
     subset: dict[str, int] | None = None,
     prices: dict[str, dict] | None = None,
     tokenizer_model: str = "gpt-4o",
+    pool_file: str | None = None,
 ) -> PreparedOutcomes:
     """Build ``out_dir/{outcomes.parquet, splits.csv, manifest.json, data_card.md, sources/}``.
 
@@ -60,7 +61,9 @@ def prepare_outcomes(
     the pool (default: the models every file records), ``pool_name`` names it in metrics.
     ``subset`` (questions per split, stratified by category; None = all) picks the questions
     kept after the split is drawn over every question, so a question's split never depends on
-    the subset. With ``prices`` (see :mod:`fugu.data.pricing`) each kept row's ``cost`` is the
+    the subset; a split smaller than its count is kept whole (a user's small file), and the
+    metrics say so. ``pool_file`` (a pool named by its file, :mod:`fugu.data.pool`): every model of
+    that file, on that file's questions only. With ``prices`` (see :mod:`fugu.data.pricing`) each kept row's ``cost`` is the
     estimated USD of that answer; a pool model without a price is an error naming it. A folder without a README
     raises FileNotFoundError, a README listing no file ListingError; a listed file that is missing,
     fails its checksum or cannot be converted raises too.
@@ -77,10 +80,15 @@ def prepare_outcomes(
     out_dir.mkdir(parents=True, exist_ok=True)
 
     tables = [_convert_listed(item, data_dir, out_dir / SOURCES_DIR, (formats or {}).get(item.file)) for item in listed]
-    table, counts = _complete(pd.concat(tables, ignore_index=True), tables, models, [i.file for i in listed])
+    table = pd.concat(tables, ignore_index=True)
+    if pool_file is not None:
+        table = _of_file(table, pool_file, [i.file for i in listed])
+        models = sorted(table["model"].unique())
+    table, counts = _complete(table, tables, models, [i.file for i in listed])
     counts["files"] = len(listed)
 
     all_splits = assign_splits(table, fractions, seed)
+    subset, capped = _capped(subset, all_splits)
     splits = stratified_subset(all_splits, subset, seed)
     counts["pool"] = {"name": pool_name or "all shared models", "models": sorted(table["model"].unique().tolist())}
     counts["subset"] = {
@@ -88,6 +96,8 @@ def prepare_outcomes(
         "stratified_by": "category",
         "questions_before_subset": {s: int((all_splits["split"] == s).sum()) for s in SPLITS},
     }
+    if capped:
+        counts["subset"]["kept_whole"] = capped
     table = table[table["question_id"].isin(set(splits["question_id"]))].reset_index(drop=True)
     if prices is not None and len(table):
         resolved = resolve_prices(counts["pool"]["models"], prices)
@@ -103,6 +113,22 @@ def prepare_outcomes(
                 "split_seed": seed, "fractions": fractions, "not_run": None, "metrics": metrics}
     (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return PreparedOutcomes(metrics, listed)
+
+
+def _of_file(table: pd.DataFrame, file: str, files: list[str]) -> pd.DataFrame:
+    """The rows a pool named by its file routes over: that file's, whatever other files record."""
+    if file not in files:
+        raise ConversionError(f"the pool names file {file!r}, which the README does not list ({', '.join(files)})")
+    return table[table["source"] == file].reset_index(drop=True)
+
+
+def _capped(subset: dict[str, int] | None, splits: pd.DataFrame) -> tuple[dict[str, int] | None, list[str]]:
+    """The subset with each count at most what its split holds, and the splits kept whole because of it."""
+    if subset is None:
+        return None, []
+    held = {s: int((splits["split"] == s).sum()) for s in SPLITS}
+    capped = [s for s, n in subset.items() if s in held and int(n) > held[s]]
+    return {s: min(int(n), held.get(s, int(n))) for s, n in subset.items()}, capped
 
 
 def _convert_listed(item: ListedFile, data_dir: Path, sources: Path, fmt: dict | None) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Convert a recorded-outcomes file, whatever its layout, into the tidy table (see ``table.py``).
 
-Accepted input (so adding a data file later is a README row and, at most, a format entry):
+Accepted input (adding a data file is `fugu data add FILE`, fugu/data/adding.py: a README row and, at most, a format entry):
 
 Containers, chosen by suffix: ``.csv``, ``.tsv``, ``.jsonl`` / ``.ndjson``, ``.json`` (a list
 of records), ``.parquet``; any of the text ones may be gzipped (``.csv.gz``). Pickles are
@@ -30,7 +30,7 @@ from typing import Literal
 import pandas as pd
 
 from fugu.data.graders import GraderError, grade_recorded
-from fugu.data.table import validate_outcome_table
+from fugu.data.table import OutcomeTableError, validate_outcome_table
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "question_id": ("question_id", "qid", "sample_id", "prompt_id", "example_id", "id", "index"),
@@ -57,7 +57,7 @@ class InputFormat:
 
     layout: Literal["auto", "long", "wide"] = "auto"
     columns: dict[str, str] = field(default_factory=dict)  # tidy name -> source column
-    models: tuple[str, ...] = ()  # wide: the score columns (default: every numeric column left)
+    models: tuple[str, ...] = ()  # wide: the score columns (default: every numeric column left); long: the models kept
     separator: str = "|"  # wide: "<model><separator><field>"
     category: str | None = None  # constant category for a file without one
     score_max: float = 1.0  # e.g. 10 for a 1-10 rating: scores are divided by it
@@ -99,12 +99,15 @@ def convert_file(path: Path, fmt: InputFormat = InputFormat()) -> pd.DataFrame:
 
 def convert_frame(raw: pd.DataFrame, source: str, fmt: InputFormat = InputFormat()) -> pd.DataFrame:
     """The tidy table of one source's records (``source`` names the file in ids and errors)."""
-    found = _find_columns(raw, fmt)
-    layout = fmt.layout if fmt.layout != "auto" else ("long" if "model" in found else "wide")
-    if layout == "long":
+    found = find_columns(raw, fmt)
+    if layout_of(found, fmt) == "long":
         if "model" not in found:
             raise ConversionError(f"{source}: long layout needs a model column (one of {ALIASES['model']})")
         long = raw.rename(columns={v: k for k, v in found.items()})[list(found)]
+        if "score" in found:
+            _scores(long["score"], fmt.score_max, f"{source}: column {found['score']!r}")
+        if fmt.models:
+            long = _kept_models(long, fmt.models, source, found["model"])
     else:
         long = _melt_wide(raw, found, fmt, source)
     for name in REQUIRED:
@@ -126,10 +129,26 @@ def convert_frame(raw: pd.DataFrame, source: str, fmt: InputFormat = InputFormat
             long[optional] = None
     long["reference"] = long["reference"].map(lambda v: None if pd.isna(v) else str(v))
     long["source"] = source
-    return validate_outcome_table(long)
+    try:
+        return validate_outcome_table(long)
+    except OutcomeTableError as exc:
+        raise ConversionError(f"{source}: {exc}") from None
 
 
-def _find_columns(raw: pd.DataFrame, fmt: InputFormat) -> dict[str, str]:
+def layout_of(found: dict[str, str], fmt: InputFormat) -> str:
+    """The layout a file is read in: the format's, or long where a model column was found."""
+    return fmt.layout if fmt.layout != "auto" else ("long" if "model" in found else "wide")
+
+
+def _kept_models(long: pd.DataFrame, models: tuple[str, ...], source: str, column: str) -> pd.DataFrame:
+    """A long file's rows of the named models; a named model without a row is an error naming it."""
+    recorded = set(long["model"].astype(str))
+    if missing := [m for m in models if m not in recorded]:
+        raise ConversionError(f"{source}: models {missing} have no rows (column {column!r} records {sorted(recorded)})")
+    return long[long["model"].astype(str).isin(models)]
+
+
+def find_columns(raw: pd.DataFrame, fmt: InputFormat) -> dict[str, str]:
     """tidy name -> source column, explicit names first, then the first alias present."""
     columns = list(raw.columns)
     lowered = {str(c).lower(): c for c in columns}
@@ -156,14 +175,18 @@ def _melt_wide(raw: pd.DataFrame, found: dict[str, str], fmt: InputFormat, sourc
     meta = {k: v for k, v in found.items() if k in ("question_id", "category", "question", "reference")}
     models = list(fmt.models) or [
         c for c in raw.columns
-        if c not in meta.values() and fmt.separator not in str(c)
-        and (pd.api.types.is_numeric_dtype(raw[c]) or pd.api.types.is_bool_dtype(raw[c]))
+        if c not in meta.values() and fmt.separator not in str(c) and _looks_like_scores(raw[c])
     ]
     missing = [m for m in models if m not in raw.columns]
     if missing:
         raise ConversionError(f"{source}: wide layout names models {missing} the file lacks")
     if not models:
-        raise ConversionError(f"{source}: no model score columns found (wide layout: one numeric column per model)")
+        raise ConversionError(f"{source}: no model score columns found (wide layout: one numeric or true/false "
+                              f"column per model; got columns {list(raw.columns)})")
+    for model in models:  # checked per column, so an error names the file's own row and column
+        if raw[model].isna().all():
+            raise ConversionError(f"{source}: model column {model!r} has no rows (every score is empty)")
+        _scores(raw[model], fmt.score_max, f"{source}: column {model!r}")
     parts = []
     for model in models:
         part = raw[list(meta.values())].rename(columns={v: k for k, v in meta.items()})
@@ -179,7 +202,24 @@ def _melt_wide(raw: pd.DataFrame, found: dict[str, str], fmt: InputFormat, sourc
     return pd.concat(parts, ignore_index=True)
 
 
-def _scores(values: pd.Series, score_max: float, source: str) -> pd.Series:
+def _looks_like_scores(column: pd.Series) -> bool:
+    """A wide file's score column: numbers or flags, or mostly so (a column with one bad value is still a
+    model's, and its bad row is then an error, instead of the model silently dropping out)."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return True
+    values = column.dropna()
+    return len(values) > 0 and sum(_is_score(v) for v in values) > 0.5 * len(values)
+
+
+def _is_score(value: object) -> bool:
+    try:
+        grade_recorded(value)
+    except GraderError:
+        return False
+    return True
+
+
+def _scores(values: pd.Series, score_max: float, where: str) -> pd.Series:
     if score_max <= 0:
         raise ConversionError(f"score_max must be positive, got {score_max}")
     out = []
@@ -189,7 +229,7 @@ def _scores(values: pd.Series, score_max: float, source: str) -> pd.Series:
         try:
             out.append(grade_recorded(value))
         except GraderError as exc:
-            raise ConversionError(f"{source}: row {index}: {exc}") from None
+            raise ConversionError(f"{where}: row {index}: {exc}") from None
     return pd.Series(out, index=values.index, dtype=float)
 
 

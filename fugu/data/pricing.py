@@ -8,8 +8,9 @@ cost(question, model) = prompt tokens × input price + response tokens × output
   counts the question only: a lower bound on what was paid.
 - Prices are USD per million tokens, one entry per pool model (the pipeline's are in
   configs/provenance.yaml): ``litellm_key`` (read from litellm's bundled cost map, offline) or
-  else ``list_price: [input, output]`` with the ``source`` it was published in. A pool model
-  with neither is an error naming it.
+  else ``list_price: [input, output]`` with the ``source`` it was published in, else
+  ``cost_unknown: <why>`` (a model nobody priced: its rows' cost stays NaN and every cost
+  figure says *unknown*, never 0). A pool model with none of the three is an error naming it.
 
 Every figure derived from these numbers is an *estimate*, and metrics say so.
 """
@@ -33,9 +34,13 @@ class Price:
     """USD per million tokens, and where the number came from."""
 
     model: str
-    input_per_million: float
-    output_per_million: float
+    input_per_million: float | None  # None: cost unknown
+    output_per_million: float | None
     source: str
+
+    @property
+    def known(self) -> bool:
+        return self.input_per_million is not None and self.output_per_million is not None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +59,8 @@ def resolve_prices(models: Sequence[str], prices: Mapping[str, Mapping[str, Any]
 
 
 def _price(model: str, entry: Mapping[str, Any]) -> Price:
+    if entry.get("cost_unknown"):
+        return Price(model, None, None, f"cost unknown: {entry['cost_unknown']}")
     key = entry.get("litellm_key")
     if key:
         import litellm  # local: the cost map is only needed here
@@ -92,23 +99,31 @@ def estimate_costs(table: pd.DataFrame, prices: Mapping[str, Price], tokenizer_m
                                count_tokens(out.drop_duplicates("question_id")["question"], tokenizer_model)))
     out["prompt_tokens"] = out["question_id"].map(question_tokens).astype(int)
     out["response_tokens"] = count_tokens(out["response"], tokenizer_model)
-    unit_in = out["model"].map(lambda m: prices[m].input_per_million / PER_MILLION)
-    unit_out = out["model"].map(lambda m: prices[m].output_per_million / PER_MILLION)
+    unit_in = out["model"].map(lambda m: _per_token(prices[m].input_per_million))
+    unit_out = out["model"].map(lambda m: _per_token(prices[m].output_per_million))
     out["cost"] = out["prompt_tokens"] * unit_in + out["response_tokens"] * unit_out
     return out
+
+
+def _per_token(per_million: float | None) -> float:
+    return float("nan") if per_million is None else per_million / PER_MILLION
 
 
 def cost_summary(table: pd.DataFrame, prices: Mapping[str, Price], tokenizer_model: str) -> dict[str, Any]:
     """JSON-ready: per model mean tokens and estimated USD per 1,000 questions, with price sources."""
     per_model = table.groupby("model").agg(prompt_tokens=("prompt_tokens", "mean"),
                                            response_tokens=("response_tokens", "mean"), cost=("cost", "mean"))
-    return {
+    unknown = sorted(m for m, p in prices.items() if not p.known and m in per_model.index)
+    summary = {
         "estimated": True,
         "method": ("prompt tokens (question text only: the source's template is not recorded) × input price "
                    "+ response tokens × output price"),
         "tokenizer": f"litellm.token_counter(model={tokenizer_model!r})",
         "prices_usd_per_million": {m: p.to_dict() for m, p in sorted(prices.items())},
         "per_model": {m: {"mean_prompt_tokens": float(r.prompt_tokens), "mean_response_tokens": float(r.response_tokens),
-                          "estimated_usd_per_1k_questions": float(r.cost * 1000)}
+                          "estimated_usd_per_1k_questions": "unknown" if m in unknown else float(r.cost * 1000)}
                       for m, r in per_model.iterrows()},
     }
+    if unknown:  # only then: a fully priced pool's summary keeps its bytes
+        summary["cost_unknown"] = unknown
+    return summary

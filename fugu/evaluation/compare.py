@@ -14,7 +14,7 @@ A router that is trained (TRINITY, logistic, MF, random) is routed once per seed
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -53,8 +53,9 @@ def compare_to_baselines(routed: dict[str, Routed], outcomes: Outcomes, best_sin
     the gap to the oracle closed, each an estimate record; per category the same.
 
     Costs are the *estimated* ones fetch computed (``estimated_usd_per_1k``: USD per 1,000
-    questions), never a recorded bill; an unrecorded cost counts as 0 and is said so by
-    ``cost_recorded_fraction``. A ratio whose denominator is zero (best single at 0, no gap to
+    questions), never a recorded bill. Where any chosen answer's cost is unknown (a model nobody
+    priced), the cost is ``"unknown"`` rather than a sum that would read as cheap, and
+    ``cost_recorded_fraction`` says how much was priced. A ratio whose denominator is zero (best single at 0, no gap to
     the oracle) is left out rather than written as a number it is not.
     """
     draw = Resamples.draw(len(outcomes), len(seeds), n_resamples, seed, level)
@@ -64,10 +65,10 @@ def compare_to_baselines(routed: dict[str, Routed], outcomes: Outcomes, best_sin
                    for c in sorted(set(outcomes.categories))}
     summary: dict[str, dict[str, Any]] = {}
     for name, result in routed.items():
-        costs = np.nan_to_num(result.costs) * 1000.0
+        costs = result.costs * 1000.0
         entry: dict[str, Any] = {
             "accuracy": pooled_estimate(mean, [result.scores], draw, seeds),
-            "estimated_usd_per_1k": pooled_estimate(mean, [costs], draw, seeds),
+            "estimated_usd_per_1k": _known(costs, lambda c: pooled_estimate(mean, [c], draw, seeds)),
             "cost_recorded_fraction": float(np.mean(~np.isnan(result.costs))),
             "workers_chosen": _workers_chosen(result.choices, outcomes.workers),
             "per_category": {},
@@ -84,10 +85,18 @@ def compare_to_baselines(routed: dict[str, Routed], outcomes: Outcomes, best_sin
                 "n": int(rows.sum()),
                 "accuracy": pooled_estimate(mean, [pick(result.scores)], category_draw, seeds),
                 "gain": pooled_estimate(difference, [pick(result.scores), pick(base)], category_draw, seeds),
-                "estimated_usd_per_1k": float(costs[..., rows].mean()),
+                "estimated_usd_per_1k": _known(costs[..., rows], lambda c: float(c.mean())),
             }
         summary[name] = entry
     return summary
+
+
+UNKNOWN_COST = "unknown"  # a cost figure over answers some of which no price covers
+
+
+def _known(costs: np.ndarray, figure: Callable[[np.ndarray], Any]) -> Any:
+    """``figure(costs)`` when every cost is known, else :data:`UNKNOWN_COST` (never a partial sum read as 0)."""
+    return figure(costs) if not np.isnan(costs).any() else UNKNOWN_COST
 
 
 def _workers_chosen(choices: np.ndarray, workers: Sequence[str]) -> dict[str, list[int]]:

@@ -50,14 +50,20 @@ def curve_row(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     return {"router": router.removeprefix("single:") if single else router, "kind": "single" if single else "router",
             "cost_penalty": None if single else float(setting),
             "accuracy": entry["accuracy"]["estimate"], "accuracy_ci": entry["accuracy"]["ci"],
-            "estimated_usd_per_1k": entry["estimated_usd_per_1k"]["estimate"]}
+            "estimated_usd_per_1k": _cost(entry)}
+
+
+def _cost(entry: dict[str, Any]) -> float | None:
+    """The estimated cost of a setting, None where some of its answers have an unknown cost."""
+    cost = entry["estimated_usd_per_1k"]
+    return cost["estimate"] if isinstance(cost, dict) else None
 
 
 def cheapest_within_ci(curve: list[dict[str, Any]], best_single: dict[str, Any]) -> dict[str, Any]:
     """RouteLLM's headline: the cheapest router setting whose test accuracy is within best single's CI."""
     low = best_single["accuracy"]["ci"][0]
-    inside = [r for r in curve if r["kind"] == "router" and r["accuracy"] >= low]
-    base_cost = best_single["estimated_usd_per_1k"]["estimate"]
+    inside = [r for r in curve if r["kind"] == "router" and r["accuracy"] >= low and r["estimated_usd_per_1k"] is not None]
+    base_cost = _cost(best_single)
     if not inside:
         return {"found": False, "best_single_accuracy_ci": best_single["accuracy"]["ci"], "estimated": True}
     pick = min(inside, key=lambda r: (r["estimated_usd_per_1k"], -r["accuracy"]))
@@ -70,4 +76,5 @@ def cheapest_within_ci(curve: list[dict[str, Any]], best_single: dict[str, Any])
 def curve_plot_rows(curve: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The plot's rows (columns :data:`CURVE_COLUMNS`): by router, then by cost."""
     return [{**row, "cost": row["estimated_usd_per_1k"], "data": CURVE_DATA}
-            for row in sorted(curve, key=lambda r: (r["router"], r["estimated_usd_per_1k"]))]
+            for row in sorted(curve, key=lambda r: (r["router"], r["estimated_usd_per_1k"] is None,
+                                                    r["estimated_usd_per_1k"] or 0.0))]

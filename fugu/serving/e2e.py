@@ -48,7 +48,7 @@ VIA_WORKER_SERVER = "LiteLLMPool -> local worker server (HTTP)"
 class Question:
     question_id: str
     text: str
-    gold: str
+    gold: str | None  # None: asked for the leak check only, not graded
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class WorkerSource:
     description: str
     pool: Pool | None = None            # an offline pool, served by the local worker server; or
     spec: dict[str, Any] | None = None  # real workers (local HF models, APIs), handed to fugu serve
+    ungraded: str | None = None         # why the answers are not graded (a pool without numeric references)
 
     @property
     def worker_names(self) -> list[str]:
@@ -85,13 +86,21 @@ def build_router(section: dict[str, Any], workers: list[str], trained_spec: Path
     raise ValueError(f"serve_e2e.router must be 'trinity' or 'priority', got {section['router']!r}")
 
 
+class NotApplicable(Exception):
+    """serve_e2e cannot serve this pool at all; the message is the *not run* reason the metrics record."""
+
+
 def worker_source(section: dict[str, Any], routing_dir: Path) -> WorkerSource:
     """The workers and questions of this run.
 
     Questions: held-out (test split) recorded real questions of ``section["category"]`` (GSM8K:
-    the claim's benchmark) in ``routing_dir``, graded against their gold answers; without them
-    it stops, naming what to run. Workers: ``section["pool"]`` (real models) when given, else
-    the recorded outputs behind the local worker server.
+    the claim's benchmark) in ``routing_dir``, graded against their gold answers. A pool with too
+    few of them (a user's own data: no references, another benchmark) is still served, on its first
+    test questions, so the leak check runs; the source then says why nothing is graded
+    (``ungraded``). Workers: ``section["pool"]`` (real models) when given, else the recorded
+    outputs behind the local worker server; recorded outcomes without any response text leave
+    those nothing to say (:class:`NotApplicable`). No recorded outcomes at all stops, naming
+    what to run.
     """
     n_questions = int(section["n_questions"])
     table_file = routing_dir / TABLE_FILE
@@ -106,13 +115,22 @@ def worker_source(section: dict[str, Any], routing_dir: Path) -> WorkerSource:
     questions = [Question(q, text, str(references[q]))
                  for q, text, c in zip(test.question_ids, test.questions, test.categories)
                  if _is_number(references.get(q)) and category in (None, c)][:n_questions]
+    ungraded = None
     if len(questions) < n_questions:
-        raise ValueError(f"{routing_dir}: the test split has {len(questions)} {category or ''} questions with a numeric "
-                         f"reference; serve_e2e.n_questions asks for {n_questions} (raise the fetch subset)")
+        ungraded = (f"the test split has {len(questions)} {category or ''} questions with a numeric reference; "
+                    f"serve_e2e.n_questions asks for {n_questions}: the served answers cannot be graded "
+                    "(the requests were still sent, for the leak check)")
+        questions = [Question(q, text, None) for q, text in zip(test.question_ids, test.questions)][:n_questions]
+        if not questions:
+            raise NotApplicable(f"{routing_dir} holds no test questions to serve")
     if section.get("pool"):
         return WorkerSource(questions, description=f"{section['pool']['kind']} pool from params (real workers)",
-                            spec=_checked_spec(section["pool"]))
-    return WorkerSource(questions, description=f"{VIA_WORKER_SERVER} -> ReplayPool (recorded real model outputs)", pool=replay)
+                            spec=_checked_spec(section["pool"]), ungraded=ungraded)
+    if replay.table["response"].isna().all():
+        raise NotApplicable("the recorded outcomes hold no response text, so the replay workers have nothing to "
+                            "answer with; serve a live pool instead (serve_e2e.full.pool: local_hf or litellm)")
+    return WorkerSource(questions, description=f"{VIA_WORKER_SERVER} -> ReplayPool (recorded real model outputs)",
+                        pool=replay, ungraded=ungraded)
 
 
 def _checked_spec(spec: dict[str, Any]) -> dict[str, Any]:
@@ -178,9 +196,10 @@ def exercise(url: str, section: dict[str, Any], questions: list[Question]) -> di
         follow_up = raw.parse().choices[0].message.content or ""
         surfaces += [raw.http_response.text, _headers(raw.headers)]
 
-        for kind, text in (("plain", plain), ("stream", streamed), ("multi_turn", follow_up)):
-            answers.append({"question_id": q.question_id, "kind": kind, "gold": q.gold,
-                            "correct": grade_numeric(text, q.gold) == 1.0})
+        if q.gold is not None:
+            for kind, text in (("plain", plain), ("stream", streamed), ("multi_turn", follow_up)):
+                answers.append({"question_id": q.question_id, "kind": kind, "gold": q.gold,
+                                "correct": grade_numeric(text, q.gold) == 1.0})
 
     models = httpx.get(f"{url}/v1/models", headers={"Authorization": f"Bearer {section['api_key']}"}, timeout=10)
     health = httpx.get(f"{url}/health", headers={"Authorization": f"Bearer {section['api_key']}"}, timeout=10)
@@ -203,9 +222,10 @@ def serve_and_ask(source: WorkerSource, launch: RouterLaunch, section: dict[str,
 
 
 def served_metrics(source: WorkerSource, result: dict[str, Any]) -> dict[str, Any]:
-    """The metrics of one ``serve_and_ask``: answer correctness, the leak count, what the server said."""
+    """The metrics of one ``serve_and_ask``: answer correctness (graded questions only), the leak
+    count, what the server said."""
     answers = result["answers"]
-    return {
+    metrics = {
         "router": result["router"],
         "path": f"openai client -> fugu serve (subprocess) -> {source.description}",
         "worker_names_leaked": count_leaks(result["surfaces"], source.worker_names),
@@ -213,10 +233,26 @@ def served_metrics(source: WorkerSource, result: dict[str, Any]) -> dict[str, An
         "served_models": result["served_models"],
         "unauthorized_status": result["unauthorized_status"],
         "stream_chunks": result["stream_chunks"],
-        "correct_fraction": sum(a["correct"] for a in answers) / len(answers),
-        "n_requests_graded": len(answers),
-        "answers": answers,
     }
+    if answers:
+        metrics.update(correct_fraction=sum(a["correct"] for a in answers) / len(answers),
+                       n_requests_graded=len(answers), answers=answers)
+    else:
+        metrics["n_requests_sent"] = 3 * len(source.questions)
+    return metrics
+
+
+def not_run_reasons(source: WorkerSource | None, reason: str | None = None) -> dict[str, str]:
+    """The metrics serve_e2e could not produce, each with why: grading without references, or all of it."""
+    if source is None:
+        return {key: str(reason) for key in SERVED_KEYS}
+    return {key: source.ungraded for key in GRADED_KEYS} if source.ungraded else {}
+
+
+# What a served run writes: the leak check and the server's replies, and the grading of answers.
+GRADED_KEYS = ("correct_fraction", "n_requests_graded", "answers")
+SERVED_KEYS = ("router", "path", "worker_names_leaked", "surfaces_checked", "served_models", "unauthorized_status",
+               "stream_chunks", *GRADED_KEYS)
 
 
 def live_request(live: dict[str, Any], section: dict[str, Any], project: Path) -> tuple[dict[str, Any], dict[str, float]]:

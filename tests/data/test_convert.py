@@ -77,7 +77,7 @@ def test_an_unreadable_score_is_an_error_naming_file_and_row():
     raw = long_records(2)
     raw["correct"] = raw["correct"].astype(object)
     raw.loc[4, "correct"] = "maybe"
-    with pytest.raises(ConversionError, match=r"x\.csv: row 4: .*'maybe'"):
+    with pytest.raises(ConversionError, match=r"x\.csv: column 'correct': row 4: .*'maybe'"):
         convert_frame(raw, "x.csv")
 
 

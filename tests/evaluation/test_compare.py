@@ -37,3 +37,15 @@ def test_a_router_trained_per_seed_is_judged_on_every_seed_and_shows_each():
     assert accuracy["seeds"] == [0, 1, 2] and len(accuracy["per_seed"]) == 3
     assert accuracy["estimate"] == pytest.approx(np.mean(accuracy["per_seed"]))
     assert summary["random"]["workers_chosen"]["w0"].__len__() == 3
+
+
+def test_a_router_choosing_a_model_of_unknown_cost_has_an_unknown_cost_never_zero():
+    rng = np.random.default_rng(3)
+    costs = np.tile([np.nan, 0.002, 0.001], (60, 1))  # w0: nobody priced it
+    data = outcomes((rng.random((60, 3)) < [0.9, 0.5, 0.4]).astype(float), costs=costs, categories=["a"] * 60)
+    routed = {r.name: route_split(r, data) for r in (BestSingleRouter.fit(data), OracleRouter(data))}
+    routed["w2 only"] = Routed("w2 only", np.full(60, 2), data.scores[:, 2], data.costs[:, 2])
+    summary = compare_to_baselines(routed, data, "best_single", "oracle", n_resamples=100, seed=0)
+    assert summary["best_single"]["estimated_usd_per_1k"] == "unknown"  # best single is w0
+    assert summary["best_single"]["per_category"]["a"]["estimated_usd_per_1k"] == "unknown"
+    assert summary["w2 only"]["estimated_usd_per_1k"]["estimate"] == pytest.approx(1.0)

@@ -52,13 +52,44 @@ def test_recorded_outcomes_are_served_over_the_whole_path_and_graded(replay_dir,
     assert e2e.count_leaks(result["surfaces"], source.worker_names) == 0
 
 
-def test_only_held_out_questions_of_the_asked_benchmark_are_served_and_too_few_is_an_error(replay_dir, section):
+def test_only_held_out_questions_of_the_asked_benchmark_are_served_and_graded(replay_dir, section):
     source = e2e.worker_source({**section, "category": "gsm8k", "n_questions": 1}, replay_dir)
     test = load_split(replay_dir, "test")
     category = dict(zip(test.question_ids, test.categories))
     assert [category[q.question_id] for q in source.questions] == ["gsm8k"]
-    with pytest.raises(ValueError, match="serve_e2e.n_questions asks for 99"):
-        e2e.worker_source({**section, "category": "gsm8k", "n_questions": 99}, replay_dir)
+    assert source.ungraded is None and source.questions[0].gold is not None
+
+
+def test_too_few_gradable_questions_are_still_served_ungraded_with_the_reason(replay_dir, section):
+    source = e2e.worker_source({**section, "category": "gsm8k", "n_questions": 99}, replay_dir)
+    assert "serve_e2e.n_questions asks for 99" in source.ungraded
+    assert source.questions and all(q.gold is None for q in source.questions)
+    assert set(e2e.not_run_reasons(source)) == set(e2e.GRADED_KEYS)
+    result = {"answers": [], "surfaces": ["x"], "router": "r", "unauthorized_status": 401, "served_models": ["m"],
+              "stream_chunks": 3}
+    metrics = e2e.served_metrics(source, result)
+    assert "correct_fraction" not in metrics and metrics["n_requests_sent"] == 3 * len(source.questions)
+
+
+def test_a_pool_without_references_is_served_for_the_leak_check_but_not_graded(replay_dir, section):
+    table = tidy_table(n_questions=20)
+    table["response"] = "The answer is " + table["reference"]
+    table["reference"] = None
+    write_outcome_table(table, replay_dir / TABLE_FILE)
+    source = e2e.worker_source({**section, "category": "gsm8k"}, replay_dir)
+    result = e2e.serve_and_ask(source, build_router(section, source.worker_names), section, ROOT)
+    metrics = e2e.served_metrics(source, result)
+    assert metrics["worker_names_leaked"] == 0 and metrics["unauthorized_status"] == 401
+    assert result["answers"] == [] and "numeric reference" in e2e.not_run_reasons(source)["correct_fraction"]
+
+
+def test_recorded_outcomes_without_responses_cannot_be_served_and_say_so(replay_dir, section):
+    table = tidy_table(n_questions=20)
+    table["response"] = None
+    write_outcome_table(table, replay_dir / TABLE_FILE)
+    with pytest.raises(e2e.NotApplicable, match="no response text"):
+        e2e.worker_source(section, replay_dir)
+    assert set(e2e.not_run_reasons(None, "why")) >= {"worker_names_leaked", "correct_fraction"}
 
 
 def test_without_recorded_outcomes_it_stops_naming_what_to_fetch(tmp_path):
