@@ -91,6 +91,7 @@ def serve_config(args: argparse.Namespace):
         request_timeout_s=args.request_timeout, worker_timeout_s=args.worker_timeout,
         router_timeout_s=args.router_timeout, router_concurrency=args.router_concurrency,
         router_long_tokens=args.router_long_tokens, router_long_concurrency=args.router_long_concurrency,
+        router_max_batch=args.router_max_batch, router_batch_wait_ms=args.router_batch_wait_ms,
         conductor_timeout_s=args.conductor_timeout, conductor_concurrency=args.conductor_concurrency,
         conductor_max_tokens=args.conductor_max_tokens,
         body_timeout_s=args.body_timeout, max_attempts=args.max_attempts, max_concurrency=args.max_concurrency,
@@ -181,6 +182,12 @@ def add_serve_command(commands) -> None:
     run.add_argument("--router-long-concurrency", type=int, default=d.router_long_concurrency, metavar="N",
                      help="long router passes at once; none free within the deadline → fallback order "
                           "(default: %(default)s)")
+    run.add_argument("--router-max-batch", type=int, default=d.router_max_batch, metavar="N",
+                     help="requests waiting for a router slot are scored together, at most N in one pass; a lone "
+                          "request never waits (1 = one pass per request; default: %(default)s)")
+    run.add_argument("--router-batch-wait-ms", type=float, default=d.router_batch_wait_ms, metavar="MS",
+                     help="under load, how long a batch of waiting requests gathers latecomers before its pass "
+                          "starts (default: %(default)s)")
     run.add_argument("--router-threads", type=int, default=None, metavar="N",
                      help="trinity router: torch threads per forward pass (default: the cores divided by the passes "
                           "that may run at once, --router-concurrency + --router-long-concurrency, at least 1)")
