@@ -48,12 +48,15 @@ def _priority_router(args: argparse.Namespace, pool):
 
 
 def _trinity_router(args: argparse.Namespace, pool):
+    from fugu.models.precision import serving_precision
     from fugu.trinity.router import TrinityRouter
     from fugu.trinity.spec import TrinitySpec, load_trinity
 
+    precision = serving_precision(args.router_dtype, root=Path(args.project))
+    print(f"fugu serve: router dtype {precision.name} ({precision.why})", file=sys.stderr, flush=True)
     trinity, vector = load_trinity(TrinitySpec.load(args.spec), root=args.project)
     return TrinityRouter(trinity, vector, [w.name for w in pool.workers], max_tokens=args.router_max_tokens,
-                         prefix_cache_mb=args.router_prefix_cache_mb)
+                         prefix_cache_mb=args.router_prefix_cache_mb, dtype=precision.dtype)
 
 
 # Routers `fugu serve --router NAME` can build: name → factory(parsed args, pool) → Router.
@@ -170,6 +173,11 @@ def add_serve_command(commands) -> None:
     run.add_argument("--router-prefix-cache-mb", type=float, default=DEFAULT_PREFIX_CACHE_MB, metavar="MB",
                      help="trinity router: keys/values of read conversations kept so the next turn reads only its "
                           "new tokens (0 = off; default: %(default)s)")
+    run.add_argument("--router-dtype", choices=["auto", "fp32", "bf16"], default="auto",
+                     help="trinity router: the backbone's precision when serving. auto: bf16 where the CPU multiplies "
+                          "bf16 natively (AMX / AVX-512 BF16) and the committed precision benchmark shows bf16 decides "
+                          "as fp32 (benchmarks/results/router_precision.json), else fp32; bf16 on other CPUs runs "
+                          "slower, with a warning (default: %(default)s)")
     run.add_argument("--router-timeout", type=float, default=d.router_timeout_s, metavar="S",
                      help="the router's deadline; past it the request is answered in the fallback order "
                           "(default: %(default)s)")
