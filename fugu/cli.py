@@ -58,12 +58,15 @@ def _priority_router(args: argparse.Namespace, pool):
 
 
 def _trinity_router(args: argparse.Namespace, pool):
+    from fugu.models.precision import serving_precision
     from fugu.trinity.router import TrinityRouter
     from fugu.trinity.spec import TrinitySpec, load_trinity
 
+    precision = serving_precision(args.router_dtype, root=Path(args.project))
+    print(f"fugu serve: router dtype {precision.name} ({precision.why})", file=sys.stderr, flush=True)
     trinity, vector = load_trinity(TrinitySpec.load(args.spec), root=args.project)
     return TrinityRouter(trinity, vector, [w.name for w in pool.workers], max_tokens=args.router_max_tokens,
-                         prefix_cache_mb=args.router_prefix_cache_mb)
+                         prefix_cache_mb=args.router_prefix_cache_mb, dtype=precision.dtype)
 
 
 # Routers `fugu serve --router NAME` can build: name → factory(parsed args, pool) → Router.
@@ -101,6 +104,7 @@ def serve_config(args: argparse.Namespace):
         request_timeout_s=args.request_timeout, worker_timeout_s=args.worker_timeout,
         router_timeout_s=args.router_timeout, router_concurrency=args.router_concurrency,
         router_long_tokens=args.router_long_tokens, router_long_concurrency=args.router_long_concurrency,
+        router_max_batch=args.router_max_batch, router_batch_wait_ms=args.router_batch_wait_ms,
         conductor_timeout_s=args.conductor_timeout, conductor_concurrency=args.conductor_concurrency,
         conductor_max_tokens=args.conductor_max_tokens,
         body_timeout_s=args.body_timeout, max_attempts=args.max_attempts, max_concurrency=args.max_concurrency,
@@ -179,6 +183,11 @@ def add_serve_command(commands) -> None:
     run.add_argument("--router-prefix-cache-mb", type=float, default=DEFAULT_PREFIX_CACHE_MB, metavar="MB",
                      help="trinity router: keys/values of read conversations kept so the next turn reads only its "
                           "new tokens (0 = off; default: %(default)s)")
+    run.add_argument("--router-dtype", choices=["auto", "fp32", "bf16"], default="auto",
+                     help="trinity router: the backbone's precision when serving. auto: bf16 where the CPU multiplies "
+                          "bf16 natively (AMX / AVX-512 BF16) and the committed precision benchmark shows bf16 decides "
+                          "as fp32 (benchmarks/results/router_precision.json), else fp32; bf16 on other CPUs runs "
+                          "slower, with a warning (default: %(default)s)")
     run.add_argument("--router-timeout", type=float, default=d.router_timeout_s, metavar="S",
                      help="the router's deadline; past it the request is answered in the fallback order "
                           "(default: %(default)s)")
@@ -191,6 +200,12 @@ def add_serve_command(commands) -> None:
     run.add_argument("--router-long-concurrency", type=int, default=d.router_long_concurrency, metavar="N",
                      help="long router passes at once; none free within the deadline → fallback order "
                           "(default: %(default)s)")
+    run.add_argument("--router-max-batch", type=int, default=d.router_max_batch, metavar="N",
+                     help="requests waiting for a router slot are scored together, at most N in one pass; a lone "
+                          "request never waits (1 = one pass per request; default: %(default)s)")
+    run.add_argument("--router-batch-wait-ms", type=float, default=d.router_batch_wait_ms, metavar="MS",
+                     help="under load, how long a batch of waiting requests gathers latecomers before its pass "
+                          "starts (default: %(default)s)")
     run.add_argument("--router-threads", type=int, default=None, metavar="N",
                      help="trinity router: torch threads per forward pass (default: the cores divided by the passes "
                           "that may run at once, --router-concurrency + --router-long-concurrency, at least 1)")

@@ -4,9 +4,7 @@ and fallbacks rather than a queue that grows until every request times out.
 Requests in flight (``Admission``): beyond ``max_concurrency`` a request is a 429 with
 ``Retry-After`` at once, not queued. Model passes (``PassLane``): the router's forward passes
 and the Conductor's generations each run in a thread of their own, at most so many at once per
-lane, each with a deadline. The router (``BoundedRouter``) has two lanes, so a small prompt never
-waits behind long ones: a request the router cannot serve in time is answered in the fallback
-order instead (``RouterUndecided`` says why).
+lane, each with a deadline (the router's lanes and their batching: ``fugu.serving.router_passes``).
 """
 
 from __future__ import annotations
@@ -21,9 +19,7 @@ from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 
-from fugu.routing.base import Router
 from fugu.serving.errors import APIError
-from fugu.types import Message
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -139,24 +135,34 @@ class PassLane:
         self._recent_s: collections.deque[float] = collections.deque(maxlen=self.RECENT_PASSES)
         self.running = 0
 
-    async def run(self, fn: Callable[[], T], timeout_s: float, *, queue: bool = True,
-                  abandon: Callable[[], None] | None = None) -> T:
-        """``fn()``'s result within ``timeout_s``; PassRefused when it cannot be had in time. ``fn``'s
-        own exception is raised as is. ``abandon`` is called when the caller stops waiting for a
-        started pass (its deadline passed, or the caller was cancelled: the client left)."""
+    @property
+    def free(self) -> bool:
+        """Whether a pass started now would find a slot at once."""
+        return not self._slots.locked()
+
+    async def acquire(self, timeout_s: float, *, queue: bool = True) -> None:
+        """A slot, held until the pass :meth:`start` runs in it ends; PassRefused ``busy`` when none
+        can be had in time (at once when ``queue`` is False; see the class docstring)."""
         started = time.monotonic()
         if not self._slots.locked():
             await self._slots.acquire()  # free: taken at once, without yielding to the loop
-        elif not queue:
+            return
+        if not queue:
             raise PassRefused("busy")
-        else:
-            try:
-                await asyncio.wait_for(self._slots.acquire(), timeout_s)
-            except TimeoutError:
-                raise PassRefused("busy") from None
-            if self._recent_s and timeout_s - (time.monotonic() - started) < float(np.median(self._recent_s)):
-                self._slots.release()
-                raise PassRefused("busy")
+        try:
+            await asyncio.wait_for(self._slots.acquire(), timeout_s)
+        except TimeoutError:
+            raise PassRefused("busy") from None
+        if self._recent_s and timeout_s - (time.monotonic() - started) < float(np.median(self._recent_s)):
+            self._slots.release()
+            raise PassRefused("busy")
+
+    def release(self) -> None:
+        """Give back a slot :meth:`acquire` took when no pass is to run in it after all."""
+        self._slots.release()
+
+    def start(self, fn: Callable[[], T]) -> asyncio.Future:
+        """``fn()`` in a thread of its own, in the slot :meth:`acquire` took; the slot is freed when it ends."""
         pass_started = time.monotonic()
 
         def pass_ended() -> None:
@@ -169,6 +175,16 @@ class PassLane:
             self._slots.release()
             raise
         self.running += 1
+        return future
+
+    async def run(self, fn: Callable[[], T], timeout_s: float, *, queue: bool = True,
+                  abandon: Callable[[], None] | None = None) -> T:
+        """``fn()``'s result within ``timeout_s``; PassRefused when it cannot be had in time. ``fn``'s
+        own exception is raised as is. ``abandon`` is called when the caller stops waiting for a
+        started pass (its deadline passed, or the caller was cancelled: the client left)."""
+        started = time.monotonic()
+        await self.acquire(timeout_s, queue=queue)
+        future = self.start(fn)
         try:
             return await asyncio.wait_for(asyncio.shield(future), max(0.0, timeout_s - (time.monotonic() - started)))
         except TimeoutError:
@@ -184,60 +200,3 @@ def stop_waiting(future: asyncio.Future, abandon: Callable[[], None] | None) -> 
     if abandon is not None:
         abandon()
     future.add_done_callback(lambda done: done.cancelled() or done.exception())
-
-
-class RouterUndecided(Exception):
-    """The router gave no order in time (``reason``: router_timeout, router_busy, router_error)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class BoundedRouter:
-    """The router with a deadline and a bound on concurrent passes, and no lock across a pass.
-
-    Two lanes, so a small request never waits behind long ones: a pass that reads more than
-    ``long_tokens`` tokens (the router's own count, ``router.prompt_tokens``, of what it reads:
-    at most its cap) runs in the long lane (``long_concurrency`` slots), any other in the short
-    lane (``concurrency`` slots). Long prompts then queue, and fall back, among themselves; a
-    short pass still shares the cores with the long ones running, but never waits for a slot
-    behind them. A router that cannot count tokens (or ``long_tokens=None``) has the short lane only.
-    """
-
-    def __init__(self, router: Router, n_workers: int, timeout_s: float, concurrency: int, *,
-                 long_tokens: int | None = None, long_concurrency: int = 1):
-        self.router, self.n_workers, self.timeout_s = router, n_workers, timeout_s
-        self.long_tokens = long_tokens
-        self.short, self.long = PassLane("router", concurrency), PassLane("router-long", long_concurrency)
-        self._count_tokens: Callable[[list[Message]], int] | None = \
-            getattr(router, "prompt_tokens", None) if long_tokens is not None else None
-
-    async def lane_for(self, conversation: list[Message]) -> PassLane:
-        """The long lane for a pass that reads more than ``long_tokens`` tokens, else the short one.
-        Counted off the event loop (tokenising a capped 4,096-token prompt takes ~20 ms); a
-        conversation that cannot be counted goes to the short lane, where its pass says why."""
-        if self._count_tokens is None:
-            return self.short
-        try:
-            tokens = await in_thread(lambda: self._count_tokens(conversation), "fugu-router-count")
-        except Exception:
-            return self.short
-        return self.long if tokens > self.long_tokens else self.short
-
-    async def scores(self, conversation: list[Message]) -> np.ndarray:
-        started = time.monotonic()
-        lane = await self.lane_for(conversation)
-        try:
-            raw = await lane.run(lambda: self.router.scores([conversation]),
-                                 max(0.0, self.timeout_s - (time.monotonic() - started)))
-        except PassRefused as why:
-            raise RouterUndecided(f"router_{why.reason}") from None
-        except Exception as exc:
-            log.warning("router %r failed: %s: %s", self.router.name, type(exc).__name__, exc)
-            raise RouterUndecided("router_error") from exc
-        scores = np.asarray(raw, dtype=float)
-        if scores.shape != (1, self.n_workers) or not np.isfinite(scores).any():
-            log.warning("router %r returned unusable scores of shape %s", self.router.name, list(scores.shape))
-            raise RouterUndecided("router_error")
-        return scores[0]

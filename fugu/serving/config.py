@@ -21,6 +21,8 @@ class ServeConfig:
     router_concurrency: int = 2          # router passes at once (long ones apart); none free in time → fallback order
     router_long_tokens: int = 512        # a pass reading more tokens is long: it runs in the long lane
     router_long_concurrency: int = 1     # long passes at once, apart from the others (small never wait behind long)
+    router_max_batch: int = 16           # queued router requests scored in one pass (1 = a pass per request)
+    router_batch_wait_ms: float = 2.0    # under load, how long a batch waits for latecomers (a lone request: never)
     body_timeout_s: float = 10.0         # the whole body must arrive within this → else 408
     max_attempts: int = 3                # workers tried per request, best-first
     max_concurrency: int = 64            # requests in flight; beyond it → 429
@@ -44,9 +46,12 @@ class ServeConfig:
                      "body_timeout_s", "max_attempts", "max_concurrency", "retry_after_s", "max_body_bytes",
                      "max_tokens_limit", "ultra_max_steps", "ultra_time_budget_s", "router_long_tokens",
                      "router_long_concurrency", "conductor_timeout_s", "conductor_concurrency",
-                     "conductor_max_tokens", "max_connections", "header_timeout_s", "keep_alive_timeout_s"):
+                     "conductor_max_tokens", "max_connections", "header_timeout_s", "keep_alive_timeout_s",
+                     "router_max_batch"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"ServeConfig.{name} must be positive, got {getattr(self, name)!r}")
+        if self.router_batch_wait_ms < 0:
+            raise ValueError(f"ServeConfig.router_batch_wait_ms must be >= 0, got {self.router_batch_wait_ms!r}")
         if self.api_key is not None and not self.api_key.strip():
             raise ValueError("ServeConfig.api_key is empty: an empty key would not protect anything; "
                              "give a key, or None for no auth")

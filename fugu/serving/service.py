@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse, Response
 
 from fugu.pools.base import Pool, Reply
 from fugu.routing.base import Router, ranked
-from fugu.serving.admission import Admission, BoundedRouter, PassLane, RouterUndecided
+from fugu.serving.admission import Admission, PassLane
 from fugu.serving.asgi import ClientGone, RelayResponse, read_body, unless_client_goes
 from fugu.serving.config import ServeConfig
 from fugu.serving.counting import count_tokens, count_usage
@@ -38,6 +38,7 @@ from fugu.serving.fields import NotHonoured, worker_options
 from fugu.serving.parsing import parse_request
 from fugu.serving.protocol import ChatCompletionRequest, ModelCard, ModelList, ResponsesRequest, Usage, usage_from
 from fugu.serving.rendering import Endpoint, StreamRenderer, counted_text
+from fugu.serving.router_passes import BoundedRouter, RouterUndecided
 from fugu.serving.ultra import NoWorkflow, Planner, conductor_reply
 from fugu.types import Message
 
@@ -68,7 +69,9 @@ class FuguService:
         self.admission = Admission(config.max_concurrency, config.retry_after_s, self.stats)
         self.bounded = BoundedRouter(router, len(self.workers), config.router_timeout_s, config.router_concurrency,
                                      long_tokens=config.router_long_tokens,
-                                     long_concurrency=config.router_long_concurrency)
+                                     long_concurrency=config.router_long_concurrency,
+                                     max_batch=config.router_max_batch, gather_s=config.router_batch_wait_ms / 1000,
+                                     stats=self.stats)
         self.planning = PassLane("conductor", config.conductor_concurrency)
         count_tokens("")  # load the tokenizer now (seconds, once per process), not on a request's clock
 

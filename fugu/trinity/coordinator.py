@@ -153,6 +153,17 @@ class Trinity:
             self.model = quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8, inplace=False)
         self.baked_offsets = offsets.copy()
 
+    def cast(self, dtype: torch.dtype, svf_offsets: np.ndarray | None = None) -> None:
+        """Write ``svf_offsets`` (None: z = 0) in fp32, then hold the backbone in ``dtype`` (bf16 for
+        serving on CPUs with native bf16, ``fugu.models.precision``). The offsets are composed
+        from fp32 factors and baked in, as for int8: other offsets are refused from then on."""
+        if dtype == torch.float32:
+            return
+        offsets = np.zeros(self.svf.n_offsets, np.float32) if svf_offsets is None else np.asarray(svf_offsets, np.float32)
+        self.svf.apply(offsets)
+        self.model.to(dtype)
+        self.baked_offsets = offsets.copy()
+
     @classmethod
     def build(cls, backbone: Backbone, workers: Sequence[str], roles: Sequence[str],
               svf_layers: Sequence[int] | None, **options) -> "Trinity":
@@ -226,7 +237,7 @@ class Trinity:
         if self.baked_offsets is None:
             self.svf.apply(offsets)
         elif not np.array_equal(np.asarray(offsets, np.float32), self.baked_offsets):
-            raise ValueError("this coordinator is int8-quantised with its SVF offsets baked in; other offsets "
+            raise ValueError("this coordinator's SVF offsets are baked in (int8 or bf16 serving); other offsets "
                              "need the fp32 backbone")
         ids, _ = self.prompt_ids(conversations, max_tokens)
         out = {p: np.empty((len(ids), self.layout.hidden_size), dtype=np.float32) for p in positions}

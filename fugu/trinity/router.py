@@ -25,6 +25,8 @@ from fugu.routing.features import Featurizer
 from fugu.types import Conversation
 
 if TYPE_CHECKING:  # the CLI reads DEFAULT_MAX_TOKENS for its --help without importing torch
+    import torch
+
     from fugu.trinity.coordinator import Trinity
 
 DEFAULT_MAX_TOKENS = 4096  # the reference coordinator's context cap
@@ -38,11 +40,12 @@ class TrinityRouter:
 
     def __init__(self, trinity: "Trinity", vector: np.ndarray, workers: Sequence[str],
                  max_tokens: int | None = None, featurizer: Featurizer | None = None, name: str = "trinity",
-                 prefix_cache_mb: float | None = None):
+                 prefix_cache_mb: float | None = None, dtype: "torch.dtype | None" = None):
         """``featurizer`` (e.g. cached features, :class:`fugu.trinity.features.FeatureTable`) replaces
         the backbone pass; it must give the base model's states read under the same token window, so
         the vector's SVF offsets must be zero (a head-only vector): eval scores exactly what the server would.
-        ``prefix_cache_mb`` sets the coordinator's prefix cache (None: leave it as built)."""
+        ``prefix_cache_mb`` sets the coordinator's prefix cache (None: leave it as built). ``dtype``
+        (None: as loaded, fp32) is the backbone's serving precision (``fugu.models.precision``)."""
         unknown = [w for w in workers if w not in trinity.workers]
         if unknown:
             raise ValueError(f"the trained vector has no head row for workers {unknown}; it scores {trinity.workers}")
@@ -51,15 +54,19 @@ class TrinityRouter:
         if max_tokens < 2:
             raise ValueError(f"max_tokens must be at least 2 (the penultimate token is read), got {max_tokens}")
         svf_offsets, _ = trinity.layout.unpack(vector)
+        if featurizer is not None and dtype is not None:
+            raise ValueError("cached features are fp32 states: a serving dtype applies to backbone passes only")
         if featurizer is not None and np.any(svf_offsets):
             raise ValueError("cached features are the base model's states; this vector has non-zero SVF offsets, "
                              "so it must be scored through the backbone (no featurizer)")
         self.trinity, self.vector, self.max_tokens = trinity, vector, max_tokens
         self.name, self._featurizer = name, featurizer
         self._order = [trinity.workers.index(w) for w in workers]
-        # Write W(z) now: later passes find the same offsets applied (a no-op) and only read weights.
-        svf_offsets, _ = trinity.layout.unpack(vector)
+        # Write W(z) now: later passes find the same offsets applied (a no-op) and only read weights;
+        # a serving dtype holds the backbone in it with W(z) baked in.
         trinity.svf.apply(svf_offsets)
+        if dtype is not None:
+            trinity.cast(dtype, svf_offsets)
         if prefix_cache_mb is not None:
             trinity.set_prefix_cache(prefix_cache_mb)
 

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from fugu.serving.admission import BoundedRouter, RouterUndecided
+from fugu.serving.router_passes import BoundedRouter, RouterUndecided
 
 PASS_S, DEADLINE_S = 0.2, 0.3
 

@@ -1,0 +1,173 @@
+"""bf16 against fp32 for the served router: speed, decision agreement and accuracy, in one run.
+
+    python -m benchmarks.router_precision [--questions 1000] [--threads 2] [--quick]
+
+The trained TRINITY head (``artifacts/train_trinity``, trained on fp32 features of the tiny
+train split) scores held-out real questions of the medium profile's test split (built here from
+``data/routing`` with medium's subset, so no medium run is needed; disjoint from every train
+split) through SmolLM2-135M-Instruct held in fp32 and in bf16 (``Trinity.cast``). Measured:
+
+- ``agreement``: the share of questions on which both precisions pick the same worker;
+- ``accuracy`` of each (the picked worker's recorded correctness) and their paired difference
+  with the project's bootstrap interval;
+- ``speed``: seconds per question of each (the coordinator's own length-bucketed batches), and
+  at batch 1 on a 256-token prompt;
+- ``matmul``: the CPU's fp32 and bf16 matmul rate at the model's own shapes (the MLP's
+  576 → 1536 projection over a batch's tokens), and each forward's achieved rate as a fraction of it.
+
+``fugu serve --router-dtype auto`` serves bf16 only where the CPU has native bf16 and this
+file's ``agreement`` and ``accuracy_difference`` pass ``fugu.models.precision.bf16_adopted``
+(so a run on a CPU without native bf16 is written, but never adopts anything by itself).
+Writes benchmarks/results/router_precision.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from benchmarks.results import write_result
+from fugu.data.build import prepare_outcomes
+from fugu.data.matrix import Outcomes, load_split
+from fugu.models.precision import bf16_adopted, cpu_flags, native_bf16
+from fugu.stats.estimate import Resamples, difference, mean, pooled_estimate
+from fugu.trinity.spec import TrinitySpec, load_trinity
+from stages.common import load_provenance, stage_params
+from stages.fetch import with_sources
+from stages.paths import BACKBONE_DIR, PARAMS_FILE, ROOT, ROUTING_DATA_DIR, TRAINED_SPEC, relative
+
+MLP_SHAPE = (576, 1536)  # SmolLM2-135M's hidden → intermediate projection
+
+
+def held_out_questions(n: int) -> Outcomes:
+    """The first ``n`` questions of the medium profile's test split of the tiny profile's pool."""
+    params = {**yaml.safe_load(PARAMS_FILE.read_text()), "profile": "medium"}
+    section = with_sources(stage_params(params, "fetch"), load_provenance("medium"))  # what fetch reads
+    routing = section["routing"]
+    with tempfile.TemporaryDirectory() as out:
+        prepare_outcomes(ROUTING_DATA_DIR, Path(out), dict(routing["fractions"]), int(routing["split_seed"]),
+                         formats=routing.get("formats") or {}, models=list(routing["pools"][routing["pool"]]),
+                         data_dir_label=relative(ROUTING_DATA_DIR), pool_name=routing["pool"],
+                         subset=section.get("routing_subset"), prices=routing.get("prices") or {},
+                         tokenizer_model=routing["tokenizer"])
+        test = load_split(Path(out), "test")
+    return test.take(np.arange(min(n, len(test.question_ids))))
+
+
+def matmul_rate(dtype: torch.dtype, tokens: int, reps: int = 5) -> float:
+    """GFLOP/s of [tokens, 576] @ [576, 1536] in ``dtype`` (best of ``reps``)."""
+    a, b = torch.randn(tokens, MLP_SHAPE[0]).to(dtype), torch.randn(*MLP_SHAPE).to(dtype)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(reps))
+    return 2 * tokens * MLP_SHAPE[0] * MLP_SHAPE[1] / best / 1e9
+
+
+def _timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def forward_flops(model: torch.nn.Module, tokens: int) -> float:
+    """2 × the decoder's matmul parameters × tokens: what one forward multiplies (embeddings are looked up)."""
+    decoder = sum(p.numel() for name, p in model.named_parameters() if "layers." in name and p.dim() == 2)
+    return 2.0 * decoder * tokens
+
+
+def precision_run(spec: TrinitySpec, dtype: torch.dtype, outcomes: Outcomes) -> dict:
+    """One precision's decisions, accuracy and speed on ``outcomes``."""
+    trinity, vector = load_trinity(spec, ROOT)
+    svf, head = trinity.layout.unpack(vector)
+    trinity.cast(dtype, svf)
+    conversations = outcomes.conversations()
+    order = [trinity.workers.index(w) for w in outcomes.workers]
+    started = time.perf_counter()
+    states = trinity.hidden_states(conversations, svf)                       # [n, hidden]
+    seconds = time.perf_counter() - started
+    scores = (states @ head[: trinity.layout.n_agents].T)[:, order]          # [n, workers], the pool's order
+    tokens = sum(len(r) for r in trinity.prompt_ids(conversations)[0])
+    long_prompt = [{"role": "user", "content": " ".join(["word"] * 400)}]
+    trinity.hidden_states([long_prompt], svf, max_tokens=256)
+    batch1_s = min(_timed(lambda: trinity.hidden_states([long_prompt], svf, max_tokens=256)) for _ in range(3))
+    picks = scores.argmax(axis=1)
+    return {"picks": picks, "correct": outcomes.scores[np.arange(len(picks)), picks], "seconds": seconds,
+            "tokens": tokens, "batch1_s": batch1_s, "flops": forward_flops(trinity.model, tokens),
+            "flops_batch1": forward_flops(trinity.model, 256), "states": states}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.router_precision", description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=1000, help="held-out questions (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: %(default)s)")
+    parser.add_argument("--quick", action="store_true", help="40 questions: checks the benchmark runs")
+    args = parser.parse_args(argv)
+    if not TRAINED_SPEC.is_file() or not (BACKBONE_DIR / "config.json").is_file():
+        print(f"router_precision: needs {relative(TRAINED_SPEC)} and {relative(BACKBONE_DIR)}: run `dvc repro` first "
+              "(skipped)")
+        return 0
+    torch.set_num_threads(args.threads)
+    outcomes = held_out_questions(40 if args.quick else args.questions)
+    spec = TrinitySpec.load(TRAINED_SPEC)
+    print(f"{len(outcomes.question_ids)} held-out questions, workers {list(outcomes.workers)}", flush=True)
+    runs = {}
+    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        runs[name] = precision_run(spec, dtype, outcomes)
+        print(f"{name}: {runs[name]['seconds'] / len(outcomes.question_ids) * 1000:.1f} ms/question, "
+              f"batch 1 at 256 tokens {runs[name]['batch1_s'] * 1000:.0f} ms", flush=True)
+    fp32, bf16 = runs["fp32"], runs["bf16"]
+    n = len(outcomes.question_ids)
+    resamples = Resamples.draw(n, 1, 2000, seed=0)
+    cosine = np.sum(fp32["states"] * bf16["states"], 1) / (
+        np.linalg.norm(fp32["states"], axis=1) * np.linalg.norm(bf16["states"], axis=1))
+    mean_tokens = fp32["tokens"] / n
+    rates = {name: {"tokens": tokens,
+                    **{d: round(matmul_rate(dtype, tokens), 1) for d, dtype in (("fp32", torch.float32),
+                                                                                 ("bf16", torch.bfloat16))}}
+             for name, tokens in (("batch", int(mean_tokens * spec_batch(spec))), ("batch1_256", 256))}
+    speed = {name: {"ms_per_question": round(run["seconds"] / n * 1000, 2),
+                    "batch1_256_tokens_ms": round(run["batch1_s"] * 1000, 1),
+                    "achieved_gflops": round(run["flops"] / run["seconds"] / 1e9, 1),
+                    "fraction_of_matmul_rate": round(run["flops"] / run["seconds"] / 1e9 / rates["batch"][name], 3),
+                    "batch1_fraction_of_matmul_rate": round(run["flops_batch1"] / run["batch1_s"] / 1e9
+                                                            / rates["batch1_256"][name], 3)}
+             for name, run in runs.items()}
+    numbers = {
+        "questions": f"the first {n} of the medium profile's test split (pool {spec_pool()}), held out from every "
+                     f"train split; the head of {relative(TRAINED_SPEC)} (trained on fp32 features)",
+        "cpu_native_bf16": native_bf16(cpu_flags()),
+        "threads": args.threads,
+        "agreement": {"n": n, "share": float(np.mean(fp32["picks"] == bf16["picks"]))},
+        "hidden_state_cosine": {"min": float(cosine.min()), "mean": float(cosine.mean())},
+        "accuracy": {name: pooled_estimate(mean, [run["correct"]], resamples, [0]) for name, run in runs.items()},
+        "accuracy_difference": pooled_estimate(difference, [bf16["correct"], fp32["correct"]], resamples, [0]),
+        "speed": speed,
+        "speedup_bf16": round(fp32["seconds"] / bf16["seconds"], 2),
+        "speedup_bf16_batch1": round(fp32["batch1_s"] / bf16["batch1_s"], 2),
+        "matmul_gflops": rates,
+    }
+    adopted, why = bf16_adopted(numbers)
+    numbers["bf16_adopted_where_native"] = {"adopted": adopted, "why": why}
+    path = write_result("router_precision", numbers, args.quick)
+    print(f"agreement {numbers['agreement']['share']:.4f} on {n}; bf16 ×{numbers['speedup_bf16']} "
+          f"(batch 1: ×{numbers['speedup_bf16_batch1']}); adopted: {adopted} ({why}); wrote {path}")
+    return 0
+
+
+def spec_batch(spec: TrinitySpec) -> int:
+    return int(spec.batch_size)
+
+
+def spec_pool() -> str:
+    params = yaml.safe_load(PARAMS_FILE.read_text())
+    return stage_params(params, "fetch")["routing"]["pool"]
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

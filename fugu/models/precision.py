@@ -1,0 +1,115 @@
+"""The router's precision when serving: fp32 everywhere, bf16 where the CPU multiplies bf16 natively.
+
+Why two: on a CPU with AMX or AVX-512 BF16 a bf16 matmul runs ~13× the fp32 rate and a SmolLM2
+forward ~2.8× faster (benchmarks/results/router_precision.json); on an AVX2-class CPU bf16 is
+emulated and slower than fp32. The audit pipeline (features, training, eval, the committed
+tables) stays fp32 on its pinned numeric path, whose numbers must agree across machines; bf16 is
+a serving choice (``fugu serve --router-dtype``), and ``auto`` picks it only where the CPU has
+native bf16 *and* the committed evidence shows a head trained on fp32 features decides the same
+in bf16 (:func:`bf16_adopted`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import torch
+
+log = logging.getLogger(__name__)
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+CHOICES = ("auto", *DTYPES)
+NATIVE_BF16_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo flags of a bf16 matmul in hardware
+# bf16 serving is adopted only on this much evidence (issue 25): decisions agreeing with fp32 on at
+# least MIN_AGREEMENT of at least MIN_QUESTIONS held-out questions, and an accuracy difference
+# whose interval holds 0.
+MIN_AGREEMENT, MIN_QUESTIONS = 0.99, 1000
+EVIDENCE_FILE = Path("benchmarks/results/router_precision.json")  # relative to the project root
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """The CPU's instruction-set flags (empty where /proc/cpuinfo is absent: no native bf16 assumed)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return set()
+    return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.partition(":")[2].split()}
+
+
+def native_bf16(flags: set[str]) -> bool:
+    return any(flag in flags for flag in NATIVE_BF16_FLAGS)
+
+
+def bf16_adopted(evidence: Mapping | None) -> tuple[bool, str]:
+    """(whether ``auto`` may serve bf16, why): from the committed precision benchmark's result."""
+    if not evidence:
+        return False, f"no precision evidence ({EVIDENCE_FILE}): run `python -m benchmarks.router_precision`"
+    agreement = evidence.get("agreement") or {}
+    accuracy = evidence.get("accuracy_difference") or {}
+    n, share, interval = agreement.get("n", 0), agreement.get("share", 0.0), accuracy.get("ci")
+    if n < MIN_QUESTIONS:
+        return False, f"the precision evidence covers {n} questions, fewer than {MIN_QUESTIONS}"
+    if share < MIN_AGREEMENT:
+        return False, f"bf16 decisions agree with fp32 on {share:.1%} of {n} questions, under {MIN_AGREEMENT:.0%}"
+    if not interval or not interval[0] <= 0.0 <= interval[1]:
+        return False, f"bf16 changes accuracy: difference interval {interval} excludes 0"
+    return True, f"bf16 decisions agree with fp32 on {share:.1%} of {n} held-out questions, accuracy the same"
+
+
+def read_evidence(root: Path) -> dict | None:
+    path = Path(root) / EVIDENCE_FILE
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def matmul_seconds(dtype: torch.dtype, shape: tuple[int, int, int] = (256, 576, 1536), reps: int = 5) -> float:
+    """Best of ``reps`` timings of one [m, k] @ [k, n] product in ``dtype`` (a SmolLM2 MLP's shape)."""
+    m, k, n = shape
+    a, b = torch.randn(m, k).to(dtype), torch.randn(k, n).to(dtype)
+    a @ b  # first call: kernel selection
+    best = float("inf")
+    for _ in range(reps):
+        started = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@dataclass(frozen=True)
+class Precision:
+    """The dtype the router serves in, and why (for the start-up line and ``/health``)."""
+    name: str
+    dtype: torch.dtype
+    why: str
+
+
+def serving_precision(requested: str, root: Path = Path("."), flags: set[str] | None = None) -> Precision:
+    """``--router-dtype``: ``fp32``; ``bf16`` (on a CPU without native bf16 it runs, slowly, with a
+    warning naming the slowdown measured here and now); ``auto``: bf16 where the CPU has it and
+    the committed evidence adopts it (:func:`bf16_adopted`), else fp32."""
+    if requested not in CHOICES:
+        raise ValueError(f"router dtype must be one of {CHOICES}, got {requested!r}")
+    flags = cpu_flags() if flags is None else flags
+    if requested == "fp32":
+        return Precision("fp32", torch.float32, "asked for fp32")
+    if requested == "bf16":
+        if not native_bf16(flags):
+            slowdown = matmul_seconds(torch.bfloat16) / matmul_seconds(torch.float32)
+            log.warning("--router-dtype bf16 on a CPU without native bf16 (no %s): a bf16 matmul measured %.1f× "
+                        "the time of fp32 here; serving runs, slower than fp32", " or ".join(NATIVE_BF16_FLAGS),
+                        slowdown)
+            return Precision("bf16", torch.bfloat16, f"asked for bf16; emulated on this CPU ({slowdown:.1f}× slower "
+                                                     "matmul than fp32)")
+        return Precision("bf16", torch.bfloat16, "asked for bf16; native on this CPU")
+    if not native_bf16(flags):
+        return Precision("fp32", torch.float32, "auto: this CPU has no native bf16")
+    adopted, why = bf16_adopted(read_evidence(root))
+    return Precision("bf16", torch.bfloat16, f"auto: {why}") if adopted else \
+        Precision("fp32", torch.float32, f"auto: {why}")
