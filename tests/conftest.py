@@ -10,6 +10,12 @@ for _var, _value in OFFLINE_ENV.items():
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No per-example deadline: hypothesis times each example (200 ms by default), and a busy machine
+# then fails a property for being slow. Speed is measured in benchmarks/, never in unit tests.
+settings.register_profile("fugu", deadline=None)
+settings.load_profile("fugu")
 
 
 @pytest.fixture(scope="session")
