@@ -11,6 +11,7 @@ bound between the runs, times ``verify.jitter.SAFETY_FACTOR``, becomes its jitte
 evidence (``results/<profile>/jitter_runs/<name>/``).
 
     python -m tools.measure_jitter --profile tiny
+    python -m tools.measure_jitter --profile tiny --from-kept   # rewrite the table from the kept runs only
 """
 
 from __future__ import annotations
@@ -47,13 +48,17 @@ def reusable(run_dir: Path, commit: str) -> bool:
     return ran == commit and "uncommitted" not in commit
 
 
-def measure(profile: str, runs_dir: Path) -> dict[str, object]:
+def measure(profile: str, runs_dir: Path, from_kept: bool = False) -> dict[str, object]:
     """Run every perturbation (or reuse a run already collected in ``runs_dir`` at this very commit) and
-    tabulate."""
+    tabulate. ``from_kept``: run nothing, tabulate the kept runs (they must all have run one commit,
+    which the table then names): for a change in how the table is written, not in what it measures."""
     collected = {}
     for name, overrides in PERTURBATIONS.items():
         out = runs_dir / name
-        if not reusable(out, commit_of()):
+        if from_kept:
+            if not (out / "verdicts.json").exists():
+                raise SystemExit(f"--from-kept: no kept run {out}; run without --from-kept")
+        elif not reusable(out, commit_of()):
             sets = [f"profile={profile}", *(f"{k}={v}" for k, v in overrides.items())]
             scratch = Path(tempfile.mkdtemp(prefix=f"jitter-{name}-"))
             run_profile(["--out", str(scratch), *sum((["--set", s] for s in sets), [])])
@@ -63,9 +68,13 @@ def measure(profile: str, runs_dir: Path) -> dict[str, object]:
             shutil.rmtree(scratch, ignore_errors=True)
         collected[name] = read_verdicts(out / "verdicts.json")
     runs = {name: json.loads((runs_dir / name / "run.json").read_text()) for name in PERTURBATIONS}
+    commits = {run.get("commit") for run in runs.values()}
+    if from_kept and len(commits) != 1:
+        raise SystemExit(f"--from-kept: the kept runs ran different commits {sorted(map(str, commits))}")
     return {
         "profile": profile,
-        "measured": {"commit": commit_of(), "cpu": cpu_description(), "date": time.strftime("%Y-%m-%d", time.gmtime())},
+        "measured": {"commit": commits.pop() if from_kept else commit_of(), "cpu": cpu_description(),
+                     "date": time.strftime("%Y-%m-%d", time.gmtime())},
         "how": ("the whole pipeline rerun in fresh copies on each perturbation of the computation; per claim the "
                 "largest shift of an interval bound (or exact number) between runs; jitter = shift × safety_factor"),
         "safety_factor": SAFETY_FACTOR,
@@ -78,9 +87,10 @@ def measure(profile: str, runs_dir: Path) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="tiny")
+    parser.add_argument("--from-kept", action="store_true", help="tabulate the kept runs in jitter_runs/, run nothing")
     args = parser.parse_args(argv)
     runs_dir = ROOT / "results" / args.profile / "jitter_runs"
-    table = measure(args.profile, runs_dir)
+    table = measure(args.profile, runs_dir, args.from_kept)
     path = jitter_file(args.profile)
     path.parent.mkdir(parents=True, exist_ok=True)
     header = ("# Measured cross-CPU jitter of every checked number (tools/measure_jitter.py): the borderline band\n"

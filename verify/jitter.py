@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -29,19 +30,32 @@ def jitter_file(profile: str, root: Path = ROOT) -> Path:
 
 def load_jitter(profile: str, root: Path = ROOT) -> dict[str, float]:
     """{claim id: jitter} for ``profile``; empty when none was measured (the band is then the seeds' alone)."""
+    return {claim: entry["jitter"] for claim, entry in jitter_entries(profile, root).items()}
+
+
+def jitter_entries(profile: str, root: Path = ROOT) -> dict[str, dict[str, Any]]:
+    """{claim id: {"jitter": float, "metric": "file:key" or None}} of the committed table."""
     path = jitter_file(profile, root)
     if not path.exists():
         return {}
     table = yaml.safe_load(path.read_text()) or {}
     claims = table.get("claims") or {}
     try:
-        return {claim: float(entry["jitter"]) for claim, entry in claims.items()}
-    except (TypeError, KeyError, ValueError) as exc:
+        return {claim: {"jitter": float(entry["jitter"]), "metric": entry.get("metric")} for claim, entry in claims.items()}
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
         raise ValueError(f"{path}: every claim needs a numeric 'jitter' ({exc})") from exc
 
 
+def claim_metrics(claim: Claim) -> set[str]:
+    """The "file:key" strings a claim can be judged on (its full and its reduced check)."""
+    checks = [claim.metric, claim.reduced.metric if claim.reduced else None]
+    return {f"{m.file}:{m.key}" for m in checks if m is not None}
+
+
 def jitter_for(metrics_root: Path, claim: Claim) -> dict[str, float]:
-    """The committed jitter table of the profile that produced ``claim``'s metrics (empty if none)."""
+    """The committed jitter of ``claim`` (empty if none), from the table of the profile that produced
+    its metrics. A band measured on another metric than the claim reads now is stale, not this
+    claim's jitter: it is left out (and ``tests/audit/test_jitter_table.py`` fails until ``make jitter``)."""
     metric = claim.metric or (claim.reduced.metric if claim.reduced else None)
     if metric is None:
         return {}
@@ -50,7 +64,10 @@ def jitter_for(metrics_root: Path, claim: Claim) -> dict[str, float]:
         profile = json.loads(path.read_text())["profile"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}  # no metrics yet, or a malformed file: judge says so itself
-    return load_jitter(str(profile))
+    entry = jitter_entries(str(profile)).get(claim.id)
+    if entry is None or (entry["metric"] is not None and entry["metric"] not in claim_metrics(claim)):
+        return {}
+    return {claim.id: entry["jitter"]}
 
 
 def bound_shifts(runs: list[list[Verdict]]) -> dict[str, float]:
@@ -65,7 +82,8 @@ def bound_shifts(runs: list[list[Verdict]]) -> dict[str, float]:
             for claim, rows in by_claim.items() if len(rows) == len(runs) and len(runs) > 1}
 
 
-def jitter_table(runs: list[list[Verdict]], safety_factor: float = SAFETY_FACTOR) -> dict[str, dict[str, float]]:
-    """What results/<profile>/jitter.yaml holds per claim: the measured shift and the band from it."""
-    return {claim: {"max_shift": round(shift, 6), "jitter": round(shift * safety_factor, 6)}
+def jitter_table(runs: list[list[Verdict]], safety_factor: float = SAFETY_FACTOR) -> dict[str, dict[str, Any]]:
+    """What results/<profile>/jitter.yaml holds per claim: the metric judged, the measured shift and the band."""
+    metrics = {v.claim_id: v.metric for v in runs[0]} if runs else {}
+    return {claim: {"metric": metrics.get(claim), "max_shift": round(shift, 6), "jitter": round(shift * safety_factor, 6)}
             for claim, shift in sorted(bound_shifts(runs).items())}

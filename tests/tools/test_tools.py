@@ -36,7 +36,8 @@ def test_the_jitter_of_a_claim_is_its_largest_bound_shift_times_the_safety_facto
             [verdict("a", "inconclusive", [0.01, 0.17]), verdict("b", "reproduced", None, measured=3.0)],
             [verdict("a", "inconclusive", [-0.02, 0.2])]]
     assert bound_shifts(runs) == pytest.approx({"a": 0.03})  # b is missing from one run: not tabulated
-    assert jitter_table(runs[:2], safety_factor=2.0)["a"] == {"max_shift": 0.03, "jitter": 0.06}
+    assert jitter_table(runs[:2], safety_factor=2.0)["a"] == {"metric": "metrics/eval.json:x", "max_shift": 0.03,
+                                                              "jitter": 0.06}
 
 
 def test_the_committed_table_tolerates_moves_within_the_band_and_nothing_else():
