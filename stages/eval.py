@@ -124,7 +124,8 @@ def conductor_metrics(train: Outcomes, test: Outcomes, settings: ComparisonSetti
     for entry in index["seeds"]:
         model, tokenizer = load_trained(BACKBONE_DIR, CONDUCTOR_SEEDS / entry["tensors"], index["trainable_layers"])
         plans.append(greedy_plans(model, tokenizer, test, index["question_chars"], index["max_steps"],
-                                  index["max_new_tokens"], index["batch_size"]))
+                                  index["max_new_tokens"], index["batch_size"],
+                                  desc=f"conductor seed {entry['seed']}: greedy plans on test"))
     seeds = [e["seed"] for e in index["seeds"]]
     judged = judge_conductor(plans, train, test, seeds, settings.bootstrap_resamples, settings.seed, settings.confidence)
     return judged, float(index["cost_weight"])

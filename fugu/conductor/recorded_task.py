@@ -93,13 +93,19 @@ class RecordedAnswers:
 
 
 def greedy_plans(model, tokenizer, outcomes: Outcomes, question_chars: int, max_steps: int, max_new_tokens: int,
-                 batch_size: int) -> list[Plan]:
-    """The policy's greedy plan for every question of ``outcomes`` (how it is judged and served)."""
+                 batch_size: int, desc: str = "greedy plans") -> list[Plan]:
+    """The policy's greedy plan for every question of ``outcomes`` (how it is judged and served),
+    with a progress bar (thousands of questions take minutes on a CPU)."""
+    from tqdm.auto import tqdm
+
     from fugu.models.generation import generate
 
     prompts = [r["prompt"] for r in task_rows(outcomes, tokenizer, question_chars)]
-    texts = [t for i in range(0, len(prompts), batch_size)
-             for t in generate(model, tokenizer, prompts[i:i + batch_size], max_new_tokens, sample=False)]
+    texts: list[str] = []
+    with tqdm(total=len(prompts), desc=desc, unit="q") as bar:
+        for i in range(0, len(prompts), batch_size):
+            texts += generate(model, tokenizer, prompts[i:i + batch_size], max_new_tokens, sample=False)
+            bar.update(len(prompts[i:i + batch_size]))
     return [read_plan(t, len(outcomes.workers), max_steps) for t in texts]
 
 

@@ -71,7 +71,7 @@ def train_one(settings: dict[str, Any], backbone_dir: Path, train: Outcomes, val
         curve = train_grpo(model, tokenizer, rows, [reward.format_reward, reward.answer_reward], grpo, Path(scratch))
     clock["grpo"] = time.perf_counter()
     plans = greedy_plans(model, tokenizer, validation, chars, max_steps, grpo.max_completion_length,
-                         int(settings["eval_batch_size"]))
+                         int(settings["eval_batch_size"]), desc=f"conductor seed {seed}: greedy plans on validation")
     clock["validation"] = time.perf_counter()
     wall = {"warm_start": clock["warm_start"] - clock["start"], "grpo": clock["grpo"] - clock["warm_start"],
             "validation_read": clock["validation"] - clock["grpo"]}
