@@ -131,7 +131,7 @@ QUOTES = [
     Quote("README.md", "the oracle gains only about +{}%", lambda: (about_tens(
         [results(p)["routing"]["routers"]["oracle"]["relative_gain"]["estimate"] * 100 for p in ("tiny", "medium")]),)),
     Quote("README.md", "(the interval lies within ±{:.0f} points)", lambda: (claimed("openfugu-fork-gsm8k")["value"] * 100,)),
-    Quote("README.md", "GRPO's reward rise is reproduced over {} seeds",
+    Quote("README.md", "trained by GRPO on the recorded outcomes, {} seeds",
           lambda: (len(metrics("train_conductor")["reward_gain"]["seeds"]),)),
     Quote("README.md", "The medium run took {:.0f} minutes on the Xeon kind", lambda: (run("medium")["wall_s"] / 60,)),
     Quote("README.md", "make medium # the medium CPU profile: {:,} held-out test questions",
