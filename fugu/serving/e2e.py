@@ -76,10 +76,13 @@ def build_router(section: dict[str, Any], workers: list[str], trained_spec: Path
 
     ``trinity``: the vector ``trained_spec`` describes, on the fetched backbone — the real
     coordinator, re-scoring the whole conversation at every turn (per-step). ``priority``: a
-    fixed-order stand-in, kept for debugging the serving path without a trained vector.
+    fixed-order stand-in, kept for debugging the serving path without a trained vector. TRINITY
+    serves in fp32 here whatever the CPU: the stage's metrics are the audit's, and must be the same
+    on every machine (bf16 serving is ``fugu serve``'s choice on CPUs with native bf16).
     """
     if section["router"] == "trinity":
-        return RouterLaunch(["--router", "trinity", "--spec", str(trained_spec), "--project", str(project)])
+        return RouterLaunch(["--router", "trinity", "--spec", str(trained_spec), "--project", str(project),
+                             "--router-dtype", "fp32"])
     if section["router"] == "priority":
         order = list(section.get("priority") or workers)
         return RouterLaunch(["--router", "priority", "--priority", ",".join(order)])

@@ -157,3 +157,10 @@ def test_the_live_request_is_answered_by_a_local_model_through_fugu_serve(sectio
     assert result["live"] is True and result["models"] == ["smol-local"]
     assert 1 <= result["completion_tokens"] <= 6 and result["answer"].strip()
     assert result["worker_names_leaked"] == 0 and result["question"] == section["live"]["question"]
+
+
+def test_the_stage_serves_trinity_in_fp32_on_every_cpu():
+    """serve_e2e's numbers are the audit's: no bf16 on the CPUs that have it (``--router-dtype auto``)."""
+    launch = e2e.build_router({"router": "trinity"}, ["w"], TRAINED_SPEC, ROOT)
+    flags = launch.cli_args
+    assert flags[flags.index("--router-dtype") + 1] == "fp32"
