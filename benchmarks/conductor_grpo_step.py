@@ -27,7 +27,7 @@ import yaml
 
 from benchmarks.results import write_result
 from stages.numeric_path import apply, in_effect, this_machine
-from stages.paths import BACKBONE_DIR, PARAMS_FILE, ROUTING_DIR
+from stages.paths import BACKBONE_DIR, PARAMS_FILE
 
 
 def _names_a_worker(prompts, completions, **_) -> list[float]:
@@ -36,15 +36,15 @@ def _names_a_worker(prompts, completions, **_) -> list[float]:
 
 def seconds_per_step(trainable_layers: int | None, args: argparse.Namespace) -> float:
     """Wall seconds per GRPO step; ``trainable_layers`` None trains every parameter."""
+    from benchmarks.recorded import recorded_split
     from fugu.conductor.recorded_task import task_rows
-    from fugu.data.matrix import load_split
     from fugu.models.backbone import load_backbone
     from fugu.training.conductor_policy import load_policy
     from fugu.training.grpo import GRPOSettings, train_grpo
 
-    model, tokenizer = (load_backbone(BACKBONE_DIR) if trainable_layers is None
-                        else load_policy(BACKBONE_DIR, trainable_layers))
-    rows = task_rows(load_split(ROUTING_DIR, "train"), tokenizer, args.question_chars)
+    model, tokenizer = (load_backbone(args.backbone) if trainable_layers is None
+                        else load_policy(args.backbone, trainable_layers))
+    rows = task_rows(recorded_split("tiny", "train"), tokenizer, args.question_chars)
     settings = GRPOSettings(args.steps, args.prompts, args.generations, 1e-5, args.completion_tokens, 1.0, 0.0, 0)
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
@@ -60,6 +60,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--completion-tokens", type=int, default=24)
     parser.add_argument("--question-chars", type=int, default=120)
     parser.add_argument("--trainable-layers", type=int, default=2)
+    parser.add_argument("--backbone", type=Path, default=BACKBONE_DIR,
+                        help="SmolLM2-135M-Instruct as a transformers dir (default: fetch's converted copy)")
     parser.add_argument("--quick", action="store_true", help="one step: checks the benchmark runs")
     args = parser.parse_args(argv)
     if args.quick:

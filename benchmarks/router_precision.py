@@ -33,32 +33,17 @@ import numpy as np
 import torch
 import yaml
 
+from benchmarks.recorded import recorded_split
 from benchmarks.results import write_result
-from fugu.data.build import prepare_outcomes
-from fugu.data.matrix import Outcomes, load_split
+from fugu.data.matrix import Outcomes
 from fugu.models.precision import bf16_adopted, cpu_flags, native_bf16
 from fugu.stats.estimate import Resamples, difference, mean, pooled_estimate
 from fugu.trinity.spec import TrinitySpec, load_trinity
-from stages.common import load_provenance, stage_params
-from stages.fetch import with_sources
-from stages.paths import BACKBONE_DIR, PARAMS_FILE, ROOT, ROUTING_DATA_DIR, TRAINED_SPEC, relative
+from fugu.trinity.vector import save_vector
+from stages.common import stage_params
+from stages.paths import BACKBONE_DIR, PARAMS_FILE, ROOT, TRAINED_SPEC, relative
 
 MLP_SHAPE = (576, 1536)  # SmolLM2-135M's hidden → intermediate projection
-
-
-def held_out_questions(n: int) -> Outcomes:
-    """The first ``n`` questions of the medium profile's test split of the tiny profile's pool."""
-    params = {**yaml.safe_load(PARAMS_FILE.read_text()), "profile": "medium"}
-    section = with_sources(stage_params(params, "fetch"), load_provenance("medium"))  # what fetch reads
-    routing = section["routing"]
-    with tempfile.TemporaryDirectory() as out:
-        prepare_outcomes(ROUTING_DATA_DIR, Path(out), dict(routing["fractions"]), int(routing["split_seed"]),
-                         formats=routing.get("formats") or {}, models=list(routing["pools"][routing["pool"]]),
-                         data_dir_label=relative(ROUTING_DATA_DIR), pool_name=routing["pool"],
-                         subset=section.get("routing_subset"), prices=routing.get("prices") or {},
-                         tokenizer_model=routing["tokenizer"])
-        test = load_split(Path(out), "test")
-    return test.take(np.arange(min(n, len(test.question_ids))))
 
 
 def matmul_rate(dtype: torch.dtype, tokens: int, reps: int = 5) -> float:
@@ -79,6 +64,28 @@ def forward_flops(model: torch.nn.Module, tokens: int) -> float:
     """2 × the decoder's matmul parameters × tokens: what one forward multiplies (embeddings are looked up)."""
     decoder = sum(p.numel() for name, p in model.named_parameters() if "layers." in name and p.dim() == 2)
     return 2.0 * decoder * tokens
+
+
+def random_head_spec(backbone: Path, workers: list[str], out: Path) -> TrinitySpec:
+    """A seeded random head-only vector over ``backbone`` (no trained vector yet: a fresh clone), with
+    the tiny profile's coordinator settings; labelled so in the results, and never adoptable evidence."""
+    params = {**yaml.safe_load(PARAMS_FILE.read_text()), "profile": "tiny"}
+    coordinator = stage_params(params, "trinity")
+    spec = TrinitySpec(backbone_dir=str(backbone), vector=str(out / "vector.npy"), workers=workers,
+                       roles=list(coordinator["roles"]), svf_layers=list(coordinator["svf_layers"]),
+                       prompt_format=coordinator["prompt_format"], batch_size=int(coordinator["batch_size"]),
+                       max_prompt_tokens=coordinator["max_prompt_tokens"], trained_on="a seeded random head (benchmark)")
+    layout = load_trinity_layout(spec)
+    vector = np.random.default_rng(0).normal(0, 0.1, layout.size).astype(np.float32)
+    vector[: layout.n_svf] = 0.0  # head only, as the trained vector is
+    save_vector(out / "vector.npy", vector, layout)
+    return spec
+
+
+def load_trinity_layout(spec: TrinitySpec):
+    from fugu.models.backbone import load_backbone
+
+    return spec.build(load_backbone(spec.backbone_dir)).layout
 
 
 def precision_run(spec: TrinitySpec, dtype: torch.dtype, outcomes: Outcomes) -> dict:
@@ -106,15 +113,22 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.router_precision", description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=1000, help="held-out questions (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: %(default)s)")
+    parser.add_argument("--backbone", type=Path, default=BACKBONE_DIR,
+                        help="the backbone when no trained vector exists (default: fetch's SmolLM2 copy)")
     parser.add_argument("--quick", action="store_true", help="40 questions: checks the benchmark runs")
     args = parser.parse_args(argv)
-    if not TRAINED_SPEC.is_file() or not (BACKBONE_DIR / "config.json").is_file():
-        print(f"router_precision: needs {relative(TRAINED_SPEC)} and {relative(BACKBONE_DIR)}: run `dvc repro` first "
-              "(skipped)")
-        return 0
     torch.set_num_threads(args.threads)
-    outcomes = held_out_questions(40 if args.quick else args.questions)
-    spec = TrinitySpec.load(TRAINED_SPEC)
+    outcomes = recorded_split("medium", "test", 40 if args.quick else args.questions)
+    scratch = tempfile.TemporaryDirectory()
+    if TRAINED_SPEC.is_file():
+        spec, head = TrinitySpec.load(TRAINED_SPEC), f"the trained head of {relative(TRAINED_SPEC)} (fp32 features)"
+    elif (args.backbone / "config.json").is_file():
+        spec = random_head_spec(args.backbone, list(outcomes.workers), Path(scratch.name))
+        head = "a seeded random head-only vector (no trained vector: run `dvc repro`); not evidence for `auto`"
+    else:
+        print(f"router_precision: no trained vector ({relative(TRAINED_SPEC)}) and no backbone at {args.backbone}: "
+              "run `dvc repro` first (skipped)")
+        return 0
     print(f"{len(outcomes.question_ids)} held-out questions, workers {list(outcomes.workers)}", flush=True)
     runs = {}
     for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
@@ -138,9 +152,12 @@ def main(argv: list[str]) -> int:
                     "batch1_fraction_of_matmul_rate": round(run["flops_batch1"] / run["batch1_s"] / 1e9
                                                             / rates["batch1_256"][name], 3)}
              for name, run in runs.items()}
+    scratch.cleanup()
     numbers = {
         "questions": f"the first {n} of the medium profile's test split (pool {spec_pool()}), held out from every "
-                     f"train split; the head of {relative(TRAINED_SPEC)} (trained on fp32 features)",
+                     "train split",
+        "head": head,
+        "trained_head": TRAINED_SPEC.is_file(),
         "cpu_native_bf16": native_bf16(cpu_flags()),
         "threads": args.threads,
         "agreement": {"n": n, "share": float(np.mean(fp32["picks"] == bf16["picks"]))},

@@ -210,8 +210,9 @@ def _destination(name: str, cfg: dict[str, Any]) -> Path:
     return VECTOR_DIR / f"vector{suffix}"
 
 
-def fetch_routing_data(cfg: dict[str, Any], subset: dict[str, int] | None) -> dict[str, Any]:
-    """Build artifacts/fetch/routing from the data folder in the repo (data/routing); its metrics.
+def fetch_routing_data(cfg: dict[str, Any], subset: dict[str, int] | None, out_dir: Path = ROUTING_DIR) -> dict[str, Any]:
+    """Build artifacts/fetch/routing (or ``out_dir``: a benchmark's scratch copy) from the data folder
+    in the repo (data/routing); its metrics.
 
     The pool is ``cfg["pool"]``: a name of ``cfg["pools"]``, a list of models, or a listed file's
     name (fugu/data/pool.py); ``subset`` is questions per split (None: all). A missing folder, file,
@@ -223,7 +224,7 @@ def fetch_routing_data(cfg: dict[str, Any], subset: dict[str, int] | None) -> di
     except PoolError as exc:
         raise SystemExit(f"fetch: {exc}") from None
     prepared = prepare_outcomes(
-        ROUTING_DATA_DIR, ROUTING_DIR, dict(cfg["fractions"]), int(cfg["split_seed"]),
+        ROUTING_DATA_DIR, out_dir, dict(cfg["fractions"]), int(cfg["split_seed"]),
         formats=cfg.get("formats") or {}, models=list(pool.models) if pool.models else None,
         data_dir_label=relative(ROUTING_DATA_DIR), pool_name=pool.name, subset=subset,
         prices=cfg.get("prices") or {}, tokenizer_model=cfg["tokenizer"], pool_file=pool.file,

@@ -49,6 +49,8 @@ def bf16_adopted(evidence: Mapping | None) -> tuple[bool, str]:
     """(whether ``auto`` may serve bf16, why): from the committed precision benchmark's result."""
     if not evidence:
         return False, f"no precision evidence ({EVIDENCE_FILE}): run `python -m benchmarks.router_precision`"
+    if not evidence.get("trained_head"):
+        return False, "the precision evidence was measured on a random head, not the trained one"
     agreement = evidence.get("agreement") or {}
     accuracy = evidence.get("accuracy_difference") or {}
     n, share, interval = agreement.get("n", 0), agreement.get("share", 0.0), accuracy.get("ci")

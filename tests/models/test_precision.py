@@ -15,11 +15,12 @@ from fugu.trinity.coordinator import Trinity
 from fugu.trinity.router import TrinityRouter
 
 AMX, AVX2 = {"avx2", "avx512f", "amx_bf16"}, {"avx2", "fma"}
-GOOD = {"agreement": {"n": 1200, "share": 0.995}, "accuracy_difference": {"ci": [-0.004, 0.003]}}
+GOOD = {"trained_head": True, "agreement": {"n": 1200, "share": 0.995}, "accuracy_difference": {"ci": [-0.004, 0.003]}}
 
 
 @pytest.mark.parametrize("evidence, adopted, why", [
     (None, False, "no precision evidence"),
+    ({**GOOD, "trained_head": False}, False, "random head"),
     ({**GOOD, "agreement": {"n": MIN_QUESTIONS - 1, "share": 1.0}}, False, "fewer than"),
     ({**GOOD, "agreement": {"n": 1200, "share": 0.98}}, False, "under 99%"),
     ({**GOOD, "accuracy_difference": {"ci": [0.001, 0.02]}}, False, "excludes 0"),
