@@ -63,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     metrics, not_run = run_metrics(runs, int(cfg["reward_window"]), POLICY, list(train.workers), len(train),
                                    int(bootstrap["resamples"]), float(bootstrap["confidence"]))
     write_metrics("train_conductor", profile, metrics, checksums(CONDUCTOR_POLICY_DIR, CONDUCTOR_SEEDS),
-                  not_run=not_run, timings={"wall_s": time.perf_counter() - started})
+                  not_run=not_run, timings={"wall_s": time.perf_counter() - started,
+                                            "per_seed": [run.wall_s for run in runs]})
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:

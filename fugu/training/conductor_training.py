@@ -88,7 +88,8 @@ def chosen_run(runs: list[ConductorRun]) -> ConductorRun:
 def run_metrics(runs: list[ConductorRun], window: int, backbone: str, pool: list[str], n_train: int,
                 n_resamples: int, level: float) -> tuple[dict[str, Any], dict[str, str]]:
     """(metrics, not_run) of the runs, one per seed: the reward gain pooled over seeds with its
-    interval, the validation records, the training parse failures, the chosen seed, wall times."""
+    interval, the validation records, the training parse failures, the chosen seed (wall times are
+    machine-dependent: the stage writes them to its timings file, never to a DVC-tracked metric)."""
     seeds = [r.seed for r in runs]
     curves = [[row["mean_reward"] for row in run.curve] for run in runs]
     metrics = {
@@ -108,7 +109,6 @@ def run_metrics(runs: list[ConductorRun], window: int, backbone: str, pool: list
         "warm_start": [{"steps": len(r.losses), "first_loss": r.losses[0], "last_loss": r.losses[-1]} for r in runs],
         "training_parse_failures": [r.parse_failures for r in runs],
         "validation": {"per_seed": [r.validation for r in runs], "chosen_seed": chosen_run(runs).seed},
-        "wall_s_per_seed": [r.wall_s for r in runs],
         "trainable_parameters": sum(p.numel() for p in runs[0].model.parameters() if p.requires_grad),
         "policy_parameters": sum(p.numel() for p in runs[0].model.parameters()),
     }

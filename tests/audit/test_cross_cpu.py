@@ -48,10 +48,3 @@ def test_a_perturbed_computation_gives_the_committed_verdicts(run: Path):
     produced = {v.claim_id: rejudged(v, band) for v in read_verdicts(run)}
     expected = yaml.safe_load((ROOT / "results/tiny/verdicts.yaml").read_text())["claims"]
     assert not table_differences(expected, produced)
-
-
-def test_without_the_band_the_perturbations_would_flip_verdicts():
-    """The control: judged with no band, the same runs disagree with each other on some claim."""
-    outcomes = [{v.claim_id: rejudged(v, {}).outcome for v in read_verdicts(run)
-                 if not v.per_seed or len(v.per_seed) < 2} for run in RUNS]
-    assert any(a != outcomes[0] for a in outcomes[1:])
