@@ -95,9 +95,18 @@ def best_single_index(train: "Outcomes") -> int:
     Baselines (``BestSingleRouter.fit``), the data card and every stage call this, always on a
     training split, so the baseline a router is judged against is never picked on held-out data.
     """
+    return best_single_among(train, None)
+
+
+def best_single_among(train: "Outcomes", available: np.ndarray | None) -> int:
+    """:func:`best_single_index` restricted to the ``available`` workers (bool [n_workers]; None: all):
+    the same rule, for a pool where only some workers are up (the adaptive-pool experiment)."""
     if len(train) == 0:
         raise ValueError("best-single needs at least one training question")
-    accuracy = train.scores.mean(axis=0)
+    candidates = np.ones(len(train.workers), dtype=bool) if available is None else np.asarray(available, dtype=bool)
+    if not candidates.any():
+        raise ValueError("best-single needs at least one available worker")
+    accuracy = np.where(candidates, train.scores.mean(axis=0), -np.inf)
     recorded = ~np.isnan(train.costs)
     mean_cost = np.where(recorded, train.costs, 0.0).sum(axis=0) / np.maximum(recorded.sum(axis=0), 1)
     tied = np.flatnonzero(np.isclose(accuracy, accuracy.max(), rtol=0.0, atol=1e-12))
@@ -143,3 +152,12 @@ def load_split(data_dir: Path, split: str) -> Outcomes:
     table = read_outcome_table(data_dir / TABLE_FILE)
     ids = split_ids(read_splits(data_dir / SPLITS_FILE), split)
     return outcomes_from_table(table, question_ids=ids)
+
+
+def load_responses(data_dir: Path, outcomes: Outcomes) -> np.ndarray:
+    """object [n_questions, n_workers]: the recorded response text of every worker on every question
+    of ``outcomes`` (the same table ``load_split`` reads); None where the source recorded none."""
+    table = read_outcome_table(Path(data_dir) / TABLE_FILE)
+    texts = table.pivot(index="question_id", columns="model", values="response").reindex(
+        index=list(outcomes.question_ids), columns=list(outcomes.workers))
+    return texts.astype(object).where(texts.notna(), None).to_numpy(dtype=object)

@@ -8,8 +8,8 @@ from fugu.evaluation.mock_experiments import (
     make_episodes,
     rollout,
     split_subsets,
-    worker_subsets,
 )
+from fugu.evaluation.worker_masks import worker_subsets
 from fugu.pools.simulated import SimulatedPool
 from fugu.training.cmaes import CMAESConfig
 
