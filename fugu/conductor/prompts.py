@@ -1,8 +1,9 @@
 """What the Conductor reads: the question and pool size (round 0), plus its last round (revision).
 
 An instruct policy (SmolLM2-135M-Instruct, the recorded pool) reads round 0 as chat messages
-(:func:`conductor_messages`) through its own chat template; the mock twin's tiny policy reads the
-plain text of :func:`conductor_prompt`.
+(:func:`conductor_messages`) through its own chat template, and a revision round as that conversation
+continued (:func:`revision_messages`); the mock twin's toy policy reads the plain text of
+:func:`conductor_prompt` and :func:`revision_prompt`.
 
 Workers appear only as indices 0..n-1: the Conductor never learns their names, so the same
 policy runs over any pool of that size (and the pool stays hidden from clients).
@@ -23,6 +24,15 @@ def conductor_messages(question: str, n_workers: int) -> list[dict[str, str]]:
     system = (f"Plan a workflow over {n_workers} workers numbered 0-{n_workers - 1}. Reply with JSON only: "
               '{"steps": [{"worker": <index>, "instruction": "<task>", "access": []}]}')
     return [{"role": "system", "content": system}, {"role": "user", "content": question}]
+
+
+def revision_messages(question: str, n_workers: int, previous: str, answer: str) -> list[dict[str, str]]:
+    """Round 1 for an instruct policy: round 0's conversation, its workflow as the policy's own turn,
+    then what the workflow answered and a request for a revised workflow (same JSON shape)."""
+    return conductor_messages(question, n_workers) + [
+        {"role": "assistant", "content": previous},
+        {"role": "user", "content": f"The workflow answered:\n{answer}\nIf that answer may be wrong, revise the "
+                                    "workflow; otherwise repeat it. Reply with JSON only."}]
 
 
 def revision_prompt(question: str, n_workers: int, workflow: Workflow | None, outputs: dict[int, str],

@@ -94,19 +94,25 @@ class RecordedAnswers:
 
 def greedy_plans(model, tokenizer, outcomes: Outcomes, question_chars: int, max_steps: int, max_new_tokens: int,
                  batch_size: int, desc: str = "greedy plans") -> list[Plan]:
-    """The policy's greedy plan for every question of ``outcomes`` (how it is judged and served),
-    with a progress bar (thousands of questions take minutes on a CPU)."""
+    """The policy's greedy plan for every question of ``outcomes`` (how it is judged and served)."""
+    prompts = [r["prompt"] for r in task_rows(outcomes, tokenizer, question_chars)]
+    return greedy_read(model, tokenizer, prompts, len(outcomes.workers), max_steps, max_new_tokens, batch_size, desc)
+
+
+def greedy_read(model, tokenizer, prompts: list[str], n_workers: int, max_steps: int, max_new_tokens: int,
+                batch_size: int, desc: str) -> list[Plan]:
+    """The greedy completion of every prompt, read as a plan, with a progress bar (thousands of
+    prompts take minutes on a CPU)."""
     from tqdm.auto import tqdm
 
     from fugu.models.generation import generate
 
-    prompts = [r["prompt"] for r in task_rows(outcomes, tokenizer, question_chars)]
     texts: list[str] = []
     with tqdm(total=len(prompts), desc=desc, unit="q") as bar:
         for i in range(0, len(prompts), batch_size):
             texts += generate(model, tokenizer, prompts[i:i + batch_size], max_new_tokens, sample=False)
             bar.update(len(prompts[i:i + batch_size]))
-    return [read_plan(t, len(outcomes.workers), max_steps) for t in texts]
+    return [read_plan(t, n_workers, max_steps) for t in texts]
 
 
 def plan_choices(plans: list[Plan]) -> np.ndarray:

@@ -18,11 +18,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from fugu.conductor.recorded_recursion import ShownResponses
 from fugu.conductor.recorded_task import Plan, held_out_record, plan_choices
 from fugu.data.matrix import Outcomes
 from fugu.evaluation.compare import Routed, compare_to_baselines, route_split
 from fugu.routing.baselines import BestSingleRouter, OracleRouter
-from fugu.stats.estimate import Resamples, difference, pooled_estimate
+from fugu.stats.estimate import Resamples, difference, mean, pooled_estimate
 
 NAME = "conductor"
 
@@ -55,3 +56,33 @@ def judge_conductor(plans_per_seed: Sequence[Sequence[Plan]], train: Outcomes, t
             "parse_failures": [r["parse_failures"] for r in records],
             "distinct_workers": [r["distinct_workers"] for r in records],
             "seeds": seeds}
+
+
+def judge_recursion(round0_per_seed: Sequence[Sequence[Plan]], round1_per_seed: Sequence[Sequence[Plan]],
+                    test: Outcomes, seeds: Sequence[int], n_resamples: int, bootstrap_seed: int, level: float,
+                    shown: Sequence[ShownResponses]) -> dict[str, Any]:
+    """Round 0 vs round 1 of the recorded-pool recursion (fugu/conductor/recorded_recursion.py) on test.
+
+    Both rounds are scored like :func:`judge_conductor`'s plans (a failed plan scores 0).
+    ``accuracy_delta`` (round 1 − round 0) is paired: the same questions and seeds in every resample.
+    ``revised_fraction``: questions whose answering worker changed; ``fixed`` / ``broken``: questions
+    round 1 made right / wrong; ``responses_cut`` / ``responses_missing`` per seed: recorded responses cut to
+    fit the Conductor's budget / not recorded at all.
+    """
+    seeds = [int(s) for s in seeds]
+    rounds = [np.stack([routed_plans(p, test).scores for p in per_seed]) for per_seed in (round0_per_seed,
+                                                                                            round1_per_seed)]
+    first, second = rounds
+    draw = Resamples.draw(len(test), len(seeds), n_resamples, bootstrap_seed, level)
+    changed = [float(np.mean(plan_choices(list(a)) != plan_choices(list(b))))
+               for a, b in zip(round0_per_seed, round1_per_seed)]
+    return {"round0_accuracy": pooled_estimate(mean, [first], draw, seeds),
+            "round1_accuracy": pooled_estimate(mean, [second], draw, seeds),
+            "accuracy_delta": pooled_estimate(difference, [second, first], draw, seeds),
+            "revised_fraction": changed,
+            "fixed": [int((b > a).sum()) for a, b in zip(first, second)],
+            "broken": [int((b < a).sum()) for a, b in zip(first, second)],
+            "round1_parse_failure_rate": [held_out_record(list(p), test)["parse_failure_rate"]
+                                          for p in round1_per_seed],
+            "responses_cut": [s.cut for s in shown], "responses_missing": [s.missing for s in shown],
+            "n_questions": len(test), "seeds": seeds}
