@@ -5,6 +5,7 @@ claims and what each asserts live in exactly one place.
 """
 
 from claims.registry import (
+                             CLAIMS_DIR,
                              NOT_HELD_OUT,
                              Assertion,
                              Check,
@@ -17,7 +18,8 @@ from claims.registry import (
                              ReducedCheck,
                              load_claim,
                              load_claims,
+                             record_digest,
 )
 
-__all__ = ["NOT_HELD_OUT", "Assertion", "Check", "Claim", "ClaimError", "Effect", "Evidence", "Mechanism", "MetricRef", "ReducedCheck",
-           "load_claim", "load_claims"]
+__all__ = ["CLAIMS_DIR", "NOT_HELD_OUT", "Assertion", "Check", "Claim", "ClaimError", "Effect", "Evidence", "Mechanism", "MetricRef", "ReducedCheck",
+           "load_claim", "load_claims", "record_digest"]

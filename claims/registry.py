@@ -23,6 +23,7 @@ A claim no stage of this pipeline can measure (it needs the paper's API pool) ha
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -221,6 +222,11 @@ class Claim(_Strict):
     # A published claim with two numbers is two records, so neither half can pass for the
     # whole: the second names the first here (the report and verify treat both alike).
     part_of: str | None = None
+    # The same claim checked as its source checked it, on the simulated (mock) pool, beside the record
+    # that checks it on real outcomes: named here, listed right after that record (the real result first).
+    twin_of: str | None = None
+    # Why a claim is checked on the simulated pool only, and what data would move it to real outcomes.
+    mock_only: str | None = Field(default=None, min_length=20)
     # Required when the primary check is executed at reduced scale (a mock claim run as is).
     mechanism: Mechanism | None = None
 
@@ -299,8 +305,37 @@ def load_claim(path: Path) -> Claim:
 
 
 def load_claims(directory: Path = CLAIMS_DIR) -> list[Claim]:
-    """Every claim record in ``directory``, sorted by id; any bad record is an error."""
+    """Every claim record in ``directory``; any bad record is an error.
+
+    Ordered by family (a record, the records ``part_of`` it, then its mock twins), families by id:
+    a claim's real result is read before its mock twin."""
     claims = [load_claim(p) for p in sorted(Path(directory).glob("*.yaml"))]
     if not claims:
         raise ClaimError(f"{directory}: no claim records (*.yaml) found")
-    return claims
+    by_id = {c.id: c for c in claims}
+    for claim in claims:
+        for field, target in (("part_of", claim.part_of), ("twin_of", claim.twin_of)):
+            if target is not None and target not in by_id:
+                raise ClaimError(f"{directory / claim.id}.yaml: {field} names {target!r}, which has no record")
+        if claim.twin_of is not None and by_id[claim.twin_of].twin_of is not None:
+            raise ClaimError(f"{directory / claim.id}.yaml: twin_of names {claim.twin_of!r}, itself a mock twin")
+
+    def family(claim: Claim) -> str:
+        seen = [claim.id]
+        while claim.part_of or claim.twin_of:
+            claim = by_id[claim.twin_of or claim.part_of]  # type: ignore[index]
+            if claim.id in seen:
+                raise ClaimError(f"{directory}: part_of / twin_of go round in a circle: {' -> '.join(seen + [claim.id])}")
+            seen.append(claim.id)
+        return claim.id
+
+    def is_twin(claim: Claim) -> bool:
+        return claim.twin_of is not None or (claim.part_of is not None and is_twin(by_id[claim.part_of]))
+
+    return sorted(claims, key=lambda c: (family(c), is_twin(c), c.part_of is not None, c.id))
+
+
+def record_digest(claim_id: str, directory: Path = CLAIMS_DIR) -> str:
+    """The first 16 hex digits of the sha256 of a claim's record file: a committed verdict table names
+    the record each verdict judged, so a record edited since is seen (verify.verdicts.still_standing)."""
+    return hashlib.sha256((Path(directory) / f"{claim_id}.yaml").read_bytes()).hexdigest()[:16]

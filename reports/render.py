@@ -224,7 +224,8 @@ def claims_markdown(claims: list[Claim], verdicts: list[Verdict], run: str,
             reduced = f"`{c.metric.key}` {c.effect.describe()}"
         else:
             reduced = "none"
-        cells = [c.id + (f" (part of {c.part_of})" if c.part_of else ""), c.source,
+        cells = [c.id + (f" (part of {c.part_of})" if c.part_of else "") + (f" (mock twin of {c.twin_of})" if c.twin_of else ""),
+                 c.source,
                  c.their_evidence.kind + (f", n = {c.their_evidence.n}" if c.their_evidence.n else ""),
                  " / ".join(c.scale), reduced, _verdict_cell(by_id.get(c.id))]
         if medium_by_id is not None:

@@ -24,6 +24,8 @@ def verdict_label(verdict: Verdict) -> str:
     label = OUTCOME_LABELS[verdict.outcome]
     if verdict.borderline:
         return f"{label} (borderline)"
+    if verdict.outcome == "not_run" and verdict.why == "stale":
+        return f"{label} (stale: its claim record changed)"
     if verdict.outcome == "contradicted" and verdict.why:
         return f"{label} ({'the exact check fails' if verdict.why == 'fails' else verdict.why})"
     return label

@@ -7,9 +7,14 @@
   the test questions, judged next to the routers (fugu/evaluation/conductor_judgement.py). In the
   full profile the Conductor is trained on ToolScale tasks, not on the recorded pool's questions, and
   train_conductor scores it on its held-out tasks; here it is named not run, with that reason.
-- Mock twin (``mock_routing``): the same comparison on the simulated pool (MOCK).
-- Mock experiments on the simulated pool: adaptive k-of-n pool, per-step subset routing
-  (fugu/evaluation/mock_experiments.py); the Conductor's recursion (fugu/conductor/recursion.py).
+- Recursion (claim recursion-real): the same seeds' policies read their round-0 workflow and the recorded
+  answer it got and write a revised one (fugu/conductor/recorded_recursion.py); round 0 vs round 1.
+- The adaptive k-of-n pool (claims adaptive-pool, adaptive-pool-blind) on TRINITY's pool, splits and
+  cached features (fugu/evaluation/adaptive_pool.py).
+- Mock twins on the simulated pool (MOCK): the routing comparison (``mock_routing``), the adaptive
+  pool as the reference measured it, per-step subset routing (fugu/evaluation/mock_experiments.py)
+  and the toy Conductor's recursion (fugu/conductor/recursion.py). Per-step routing stays mock-only:
+  no recorded outcomes of workers that read earlier turns exist here (docs/trinity.md).
 
 Writes metrics/eval.json and plots/eval_cost_quality.csv.
 """
@@ -19,10 +24,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fugu.conductor.recorded_recursion import revised_plans
 from fugu.conductor.recorded_task import greedy_plans
 from fugu.conductor.recursion import mock_recursion
-from fugu.data.matrix import Outcomes, load_split
-from fugu.evaluation.conductor_judgement import judge_conductor
+from fugu.data.matrix import Outcomes, load_responses, load_split
+from fugu.evaluation.adaptive_pool import adaptive_pool_on_outcomes
+from fugu.evaluation.conductor_judgement import judge_conductor, judge_recursion
 from fugu.evaluation.cost_quality import CURVE_COLUMNS, curve_plot_rows, curve_row
 from fugu.evaluation.mock_experiments import adaptive_pool, perstep_subset
 from fugu.evaluation.router_comparison import (
@@ -71,11 +78,8 @@ from stages.paths import (
 
 ESTIMATED = ("costs are ESTIMATED: tokens of the recorded question and response (litellm tokenizer) × per-token "
              "prices from params (litellm cost map or list price); no source recorded a bill")
-# still true: held-out recorded real outcomes exist (data/routing) and the Conductor is trained on them, but on
-# round-0 prompts only: none is trained to revise a workflow
-RECURSION_REAL = ("held-out recorded real outcomes exist (data/routing) and the Conductor is trained on them, but on "
-                  "round-0 prompts only: no Conductor is trained to revise a workflow, and with a recorded pool a "
-                  "revision could only change which worker answers")
+RECORDED_POOL_LIMIT = ("a recorded pool cannot produce a new answer: a revised workflow can only move its last step to "
+                       "another worker's recorded answer to the same question; no worker reads the feedback")
 
 CONDUCTOR_FULL = ("the full profile's Conductor is trained on ToolScale agent tasks over a live pool, not on the "
                   "recorded pool's questions, so it has no plans for this test split: train_conductor scores it on "
@@ -94,57 +98,77 @@ def main() -> None:
     fetch_meta = json.loads((ROUTING_DIR / "manifest.json").read_text())["metrics"]
     routing = compare_routers(splits, features, trinity_runs, trinity_sweep, settings)
     routing.update({"pool": fetch_meta.get("pool"), "subset": fetch_meta.get("subset"), "cost_note": ESTIMATED})
-    not_run = {"recursion_real": RECURSION_REAL}
+    not_run: dict[str, str] = {}
     conductor: dict[str, Any] = {}
+    recursion: dict[str, Any] = {}
     if is_reduced(profile):
-        conductor, cost_weight = conductor_metrics(splits["train"], splits["test"], settings)
+        conductor, recursion, cost_weight = conductor_metrics(splits["train"], splits["test"], settings,
+                                                              int(section["recursion_real"]["response_tokens"]))
         routing["routers"]["conductor"] = conductor
         # the Conductor as one point of the cost–quality plot (its seeds pooled), at the cost weight it was trained with
         routing["cost_quality"]["points"].append(curve_row(f"conductor@{cost_weight:g}", conductor))
     else:
-        not_run["conductor"] = CONDUCTOR_FULL
+        not_run["conductor"] = not_run["recursion_real"] = CONDUCTOR_FULL
     write_curve(COST_QUALITY_PLOT, CURVE_COLUMNS, curve_plot_rows(routing["cost_quality"]["points"]))
     # per-step routing grows the conversation turn by turn: those contexts need the live backbone
     svf_offsets, _ = trinity.layout.unpack(vector)
     live = CachedFeatures(lambda conversations: trinity.hidden_states(conversations, svf_offsets))
     mock = mock_metrics(params, section, settings, FeatureTable.load(FEATURES_DIR, SIMULATED_FEATURES), live,
                         trinity.layout.hidden_size)
-    produced = {"routing": routing, "trinity": routing["routers"]["trinity"], **mock}
+    adaptive = section["adaptive_pool"]
+    adaptive_real = adaptive_pool_on_outcomes(
+        features.hidden_table.rows(splits["train"].question_ids), splits["train"],
+        features.hidden_table.rows(splits["test"].question_ids), splits["test"], int(adaptive["subsets_per_size"]),
+        int(adaptive["replicas"]), cmaes_config(adaptive, settings.seed), settings.seed, settings.seeds,
+        settings.bootstrap_resamples, settings.confidence, pool=(fetch_meta.get("pool") or {}).get("name"))
+    produced = {"routing": routing, "trinity": routing["routers"]["trinity"], "adaptive_pool": adaptive_real, **mock}
     if conductor:
-        produced["conductor"] = conductor
+        produced |= {"conductor": conductor, "recursion_real": recursion}
     write_metrics("eval", profile, produced, checksums(TRAINED_DIR, ROUTING_DIR, FEATURES_DIR, CONDUCTOR_SEEDS),
                   not_run=not_run, stand_in=stand_in_reasons(profile, device))
 
 
-def conductor_metrics(train: Outcomes, test: Outcomes, settings: ComparisonSettings) -> tuple[dict[str, Any], float]:
+def conductor_metrics(train: Outcomes, test: Outcomes, settings: ComparisonSettings,
+                      response_tokens: int) -> tuple[dict[str, Any], dict[str, Any], float]:
     """(each of train_conductor's seeds rebuilt from its trained tensors, its greedy plans on test, judged;
+    the same policies' revision round after reading the recorded answer, round 0 vs 1 judged;
     the cost weight of its reward)."""
     index = json.loads(CONDUCTOR_SEEDS_INDEX.read_text())
-    plans = []
+    responses = load_responses(ROUTING_DIR, test)
+    plans, revised, shown = [], [], []
     for entry in index["seeds"]:
         model, tokenizer = load_trained(BACKBONE_DIR, CONDUCTOR_SEEDS / entry["tensors"], index["trainable_layers"])
-        plans.append(greedy_plans(model, tokenizer, test, index["question_chars"], index["max_steps"],
-                                  index["max_new_tokens"], index["batch_size"],
+        chars, steps, tokens, batch = (index[k] for k in ("question_chars", "max_steps", "max_new_tokens", "batch_size"))
+        plans.append(greedy_plans(model, tokenizer, test, chars, steps, tokens, batch,
                                   desc=f"conductor seed {entry['seed']}: greedy plans on test"))
+        second, what = revised_plans(model, tokenizer, test, responses, plans[-1], chars, response_tokens, steps,
+                                      tokens, batch, desc=f"conductor seed {entry['seed']}: revised plans on test")
+        revised.append(second)
+        shown.append(what)
     seeds = [e["seed"] for e in index["seeds"]]
-    judged = judge_conductor(plans, train, test, seeds, settings.bootstrap_resamples, settings.seed, settings.confidence)
-    return judged, float(index["cost_weight"])
+    bootstrap = (settings.bootstrap_resamples, settings.seed, settings.confidence)
+    judged = judge_conductor(plans, train, test, seeds, *bootstrap)
+    recursion = judge_recursion(plans, revised, test, seeds, *bootstrap, shown=shown)
+    recursion.update({"mock": False, "policy": "the tiny Conductor (train_conductor's seeds), trained on round-0 "
+                      "prompts only", "response_tokens": response_tokens, "cannot_show": RECORDED_POOL_LIMIT})
+    return judged, recursion, float(index["cost_weight"])
 
 
 def mock_metrics(params: dict[str, Any], section: dict[str, Any], settings: ComparisonSettings,
                  sim_table: FeatureTable, live: Featurizer, hidden_size: int) -> dict[str, Any]:
-    """The mock twin, the adaptive pool, per-step subsets and the Conductor's recursion, on the simulated pool."""
+    """The mock twins: routing, the adaptive pool, per-step subsets and the toy Conductor's recursion, on the
+    simulated pool."""
     simulated, train_ids, test_ids = simulated_world(params)
     train, test = simulated.outcomes(train_ids, expected=True), simulated.outcomes(test_ids, expected=False)
     train_x, test_x = sim_table.rows(train.question_ids), sim_table.rows(test.question_ids)
     seed, bootstrap = settings.seed, {"bootstrap_resamples": settings.bootstrap_resamples,
                                       "confidence": settings.confidence, "seeds": list(settings.seeds)}
-    adaptive, perstep, recursion = section["adaptive_pool"], section["perstep_subset"], section["recursion"]
+    adaptive, perstep, recursion = section["adaptive_pool_mock"], section["perstep_subset"], section["recursion_mock"]
     reply = lambda question_id, worker: simulated.reply(question_id, simulated.workers[worker].name).text  # noqa: E731
     return {
         "mock_routing": mock_twin(train_x, train, test_x, test, cmaes_config(section["mock_twin"], seed), seed,
                                   **bootstrap),
-        "adaptive_pool": adaptive_pool(
+        "adaptive_pool_mock": adaptive_pool(
             train_x, train, test_x, simulated.outcomes(test_ids, expected=True), adaptive["k"],
             adaptive["heldout_subsets"], adaptive["replicas"], cmaes_config(adaptive, seed), seed, **bootstrap),
         "perstep_subset": perstep_subset(

@@ -74,6 +74,7 @@ CLAIMS_TABLE = ROOT / "reports/claims.md"  # every claim, source, their evidence
 # the medium profile: run once (too slow for every `dvc repro`), its outputs committed; report reads them
 MEDIUM_RESULTS_DIR = ROOT / "results/medium"
 MEDIUM_VERDICTS = MEDIUM_RESULTS_DIR / "verdicts.json"       # same format as reports/verdicts.json
+MEDIUM_TABLE = MEDIUM_RESULTS_DIR / "verdicts.yaml"          # tools/verdict_table.py: per claim, the record judged
 MEDIUM_EVAL_METRICS = MEDIUM_RESULTS_DIR / "metrics/eval.json"  # same format as metrics/eval.json
 MEDIUM_RUN = MEDIUM_RESULTS_DIR / "run.json"                 # commit, cpu, wall_s, profile
 

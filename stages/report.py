@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from claims import load_claims
 from fugu.data.checksum import sha256_file
 from reports.render import (
@@ -32,6 +34,7 @@ from stages.paths import (
     CLAIMS_TABLE,
     MEDIUM_EVAL_METRICS,
     MEDIUM_RUN,
+    MEDIUM_TABLE,
     MEDIUM_VERDICTS,
     PARAMS_FILE,
     REPORT_HTML,
@@ -41,7 +44,7 @@ from stages.paths import (
     relative,
 )
 from verify.schemas import declared_metrics_files
-from verify.verdicts import OUTCOMES, read_verdicts
+from verify.verdicts import OUTCOMES, read_verdicts, still_standing
 
 PYTEST_TESTS_FAILED = 1
 
@@ -74,13 +77,17 @@ def routing_section(eval_metrics: Path) -> dict[str, Any] | None:
 
 
 def medium_results(profile: str, verdicts: Path = MEDIUM_VERDICTS, eval_metrics: Path = MEDIUM_EVAL_METRICS,
-                   run: Path = MEDIUM_RUN) -> ProfileResults | None:
+                   run: Path = MEDIUM_RUN, table: Path = MEDIUM_TABLE) -> ProfileResults | None:
     """The committed medium run, or None when it has not been run (or this run is the medium one:
-    its verdicts are then this run's own)."""
+    its verdicts are then this run's own). A verdict on a claim record edited since the run is shown
+    as stale, never as a verdict on the claim as it now reads."""
     if profile == "medium" or not verdicts.exists():
         return None
     record = json.loads(run.read_text()) if run.exists() else None
-    return ProfileResults("medium", read_verdicts(verdicts), routing_section(eval_metrics), record)
+    rows = (yaml.safe_load(table.read_text()) or {}).get("claims", {}) if table.exists() else {}
+    judged = {claim_id: row.get("record") for claim_id, row in rows.items()}
+    standing = still_standing(read_verdicts(verdicts), judged, "the medium profile (`make medium`)")
+    return ProfileResults("medium", standing, routing_section(eval_metrics), record)
 
 
 def main() -> None:
@@ -92,7 +99,7 @@ def main() -> None:
     curves = [load_curve(ROOT, *spec) for spec in declared_curves(ROOT / "dvc.yaml")]
     metrics_files = [f for f in declared_metrics_files() if Path(f).stem != "report"]
     medium = medium_results(params["profile"])
-    medium_files = [f for f in (MEDIUM_VERDICTS, MEDIUM_EVAL_METRICS, MEDIUM_RUN) if medium and f.exists()]
+    medium_files = [f for f in (MEDIUM_VERDICTS, MEDIUM_EVAL_METRICS, MEDIUM_RUN, MEDIUM_TABLE) if medium and f.exists()]
     environment = Environment(
         evidence_digest=evidence_digest([ROOT / f for f in metrics_files] + [PARAMS_FILE] + medium_files),
         versions=package_versions(),

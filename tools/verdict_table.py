@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from claims import CLAIMS_DIR, record_digest
 from reports.summary import CENTRAL_CLAIM, QUESTION, central_answer, outcome_counts
 from tools.run_profile import ROOT, commit_of, cpu_description
 from verify.verdicts import Verdict, read_verdicts
@@ -29,7 +30,9 @@ def table_path(profile: str, root: Path = ROOT) -> Path:
     return root / "results" / profile / "verdicts.yaml"
 
 
-def row(verdict: Verdict) -> dict[str, Any]:
+def row(verdict: Verdict, claims_dir: Path = CLAIMS_DIR) -> dict[str, Any]:
+    """The verdict, its checked numbers and tolerance, and the digest of the claim record it judged
+    (when that record is in ``claims_dir``)."""
     entry: dict[str, Any] = {"verdict": verdict.outcome}
     if verdict.borderline:
         entry["borderline"] = True
@@ -41,6 +44,8 @@ def row(verdict: Verdict) -> dict[str, Any]:
         entry["interval"] = [round(b, 6) for b in verdict.interval]
     if verdict.measured is not None:
         entry["tolerance"] = round(verdict.jitter or 0.0, 6)
+    if (claims_dir / f"{verdict.claim_id}.yaml").exists():
+        entry["record"] = record_digest(verdict.claim_id, claims_dir)
     return entry
 
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
-from claims import NOT_HELD_OUT, Check, Claim
+from claims import CLAIMS_DIR, NOT_HELD_OUT, Check, Claim, record_digest
 from verify.decision import Claimed, Interval, decide
 from verify.schemas import MetricsFileError, ProducedMetrics, load_metrics, parse_estimate
 
@@ -190,6 +190,29 @@ def write_verdicts(verdicts: list[Verdict], path: Path) -> None:
 def read_verdicts(path: Path) -> list[Verdict]:
     payload = json.loads(Path(path).read_text())
     return [Verdict(**v) for v in payload["verdicts"]]
+
+
+STALE = "stale"  # Verdict.why of a committed verdict whose claim record changed since it was judged
+
+
+def still_standing(verdicts: list[Verdict], judged_records: Mapping[str, str | None], run: str,
+                   directory: Path = CLAIMS_DIR) -> list[Verdict]:
+    """Another run's committed verdicts, each kept only while its claim record is the one it judged.
+
+    ``judged_records``: claim id → the record digest the run's table names (``claims.record_digest``).
+    A verdict on a record edited since (or deleted, or with no digest) says nothing about the claim as
+    it now reads: it becomes *not run*, why ``stale``, naming the run to redo (``run``)."""
+    standing = []
+    for verdict in verdicts:
+        path = Path(directory) / f"{verdict.claim_id}.yaml"
+        now = record_digest(verdict.claim_id, directory) if path.exists() else None
+        if now is not None and judged_records.get(verdict.claim_id) == now:
+            standing.append(verdict)
+            continue
+        standing.append(replace(verdict, outcome="not_run", why=STALE, borderline=False,
+                                reason=f"stale: the claim's record changed since {run} judged it ({verdict.outcome}); "
+                                       f"rerun {run} to judge it as it now reads"))
+    return standing
 
 
 def _load(file: str, root: Path) -> ProducedMetrics:

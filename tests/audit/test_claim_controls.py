@@ -16,13 +16,15 @@ import numpy as np
 import pytest
 
 from claims import load_claims
+from fugu.conductor.recorded_recursion import ShownResponses
 from fugu.conductor.recorded_task import Plan, format_targets, read_plan
 from fugu.conductor.recursion import mock_recursion
 from fugu.conductor.schema import Step, Workflow
 from fugu.data.graders import grade_numeric
 from fugu.data.matrix import Outcomes
+from fugu.evaluation.adaptive_pool import adaptive_pool_on_outcomes
 from fugu.evaluation.compare import Routed, accuracy_estimate, compare_to_baselines
-from fugu.evaluation.conductor_judgement import judge_conductor
+from fugu.evaluation.conductor_judgement import judge_conductor, judge_recursion
 from fugu.evaluation.mock_experiments import adaptive_pool, chance_to_optimal_over_seeds, perstep_subset
 from fugu.evaluation.optimisers import (
     OptimiserSettings,
@@ -73,35 +75,57 @@ def test_every_named_control_exists():
             assert f"def {name}(" in (ROOT / file).read_text(), f"{claim.id}: control {mechanism.control} is missing"
 
 
-# --- mock experiments (eval.json) ------------------------------------------------------
+# --- the adaptive pool (eval.json): on recorded-outcome-shaped data, and its mock twin ------
 
-def _adaptive(train_under_masks: bool) -> dict:
+def _adaptive_real(train_under_masks: bool) -> dict:
+    _, data, hidden = separable_world()
+    return adaptive_pool_on_outcomes(hidden[:120], data.take(range(120)), hidden[120:], data.take(range(120, 160)),
+                                     subsets_per_size=3, replicas=3, config=CMAESConfig(12, 15, 1.0, 0), seed=0,
+                                     seeds=(0, 1), bootstrap_resamples=500, train_under_masks=train_under_masks)
+
+
+def test_adaptive_pool_check_fails_without_mask_training(tmp_path):
+    off = _adaptive_real(train_under_masks=False)
+    assert off["vs_unaware"]["estimate"] == 0.0 and off["vs_unaware"]["ci"] == [0.0, 0.0]  # it is the unaware head
+    assert verdict("adaptive-pool", "eval", {"adaptive_pool": off}, tmp_path).outcome in NOT_REPRODUCED
+
+
+def test_adaptive_pool_blind_check_fails_for_the_blind_policy(tmp_path):
+    """With the blind policy as the "adaptive" one, its gain over blind is exactly 0; the real
+    experiment's own numbers (mask-aware routing on a separable world) pass beside it."""
+    result = _adaptive_real(train_under_masks=True)
+    blind = {**result, "gain_over_blind": {**result["vs_blind"], "estimate": 0.0, "ci": [0.0, 0.0],
+                                           "per_seed": [0.0] * len(result["seeds"])}}
+    assert verdict("adaptive-pool-blind", "eval", {"adaptive_pool": blind}, tmp_path).outcome in NOT_REPRODUCED
+
+
+def _adaptive_mock(train_under_masks: bool) -> dict:
     _, data, hidden = separable_world()
     return adaptive_pool(hidden[:120], data.take(range(120)), hidden[120:], data.take(range(120, 160)),
                          k=2, n_heldout_subsets=2, replicas=3, config=CMAESConfig(12, 15, 1.0, 0), seed=0,
                          train_under_masks=train_under_masks, bootstrap_resamples=500, seeds=(0, 1))
 
 
-def test_adaptive_pool_check_fails_without_mask_training(tmp_path):
-    off = _adaptive(train_under_masks=False)
+def test_adaptive_pool_mock_check_fails_without_mask_training(tmp_path):
+    off = _adaptive_mock(train_under_masks=False)
     assert off["vs_unaware"]["estimate"] == 0.0 and off["vs_unaware"]["ci"] == [0.0, 0.0]  # it is the unaware head
-    assert verdict("adaptive-pool", "eval", {"adaptive_pool": off}, tmp_path).outcome in NOT_REPRODUCED
+    assert verdict("adaptive-pool-mock", "eval", {"adaptive_pool_mock": off}, tmp_path).outcome in NOT_REPRODUCED
 
 
 def test_adaptive_pool_old_fraction_of_oracle_check_did_not_discriminate(tmp_path):
     """The literal 94%-of-oracle figure holds for the unaware head too: why the check changed."""
-    off = _adaptive(train_under_masks=False)
+    off = _adaptive_mock(train_under_masks=False)
     assert off["fraction_of_oracle"]["ci"][1] >= 0.94 - 0.05
-    assert verdict("adaptive-pool", "eval", {"adaptive_pool": off}, tmp_path, scale="full").outcome == "reproduced"
+    assert verdict("adaptive-pool-mock", "eval", {"adaptive_pool_mock": off}, tmp_path,
+                   scale="full").outcome == "reproduced"
 
 
-def test_adaptive_pool_blind_check_fails_for_the_blind_policy(tmp_path):
+def test_adaptive_pool_blind_mock_check_fails_for_the_blind_policy(tmp_path):
     """With the blind policy as the "adaptive" one, its gain over blind is exactly 0."""
-    _, data, hidden = separable_world()
-    result = _adaptive(train_under_masks=True)
+    result = _adaptive_mock(train_under_masks=True)
     blind = {**result, "gain_over_blind": {**result["vs_blind"], "estimate": 0.0, "ci": [0.0, 0.0],
                                            "per_seed": [0.0] * len(result["seeds"])}}
-    assert verdict("adaptive-pool-blind", "eval", {"adaptive_pool": blind}, tmp_path).outcome in NOT_REPRODUCED
+    assert verdict("adaptive-pool-blind-mock", "eval", {"adaptive_pool_mock": blind}, tmp_path).outcome in NOT_REPRODUCED
 
 
 def test_perstep_check_fails_without_training(tmp_path):
@@ -144,6 +168,23 @@ def test_recursion_mock_check_fails_without_a_second_round(tmp_path):
                          bootstrap_resamples=500)
     assert off["accuracy_delta"]["estimate"] == 0.0
     assert verdict("recursion-mock", "eval", {"recursion_mock": off}, tmp_path).outcome in NOT_REPRODUCED
+
+
+def test_recursion_real_tie_check_fails_for_a_revision_that_changes_answers(tmp_path):
+    """The tie check on the recorded-pool recursion: a revision that repeats round 0 ties (reproduced);
+    one that moves every question to a uniformly random other worker changes answers, and the
+    equivalence test rejects the tie. Round 0 asks each question's best worker (a trained policy)."""
+    _, data, _ = separable_world(400, n_workers=4)
+    one_step = lambda workers: [read_plan(Workflow(steps=[Step(worker=int(w), instruction="solve")]).to_json(),  # noqa: E731
+                                          len(data.workers), 4) for w in workers]
+    best = data.scores.argmax(axis=1)
+    rng = np.random.default_rng(0)
+    other = (best + rng.integers(1, len(data.workers), len(best))) % len(data.workers)
+    shown = [ShownResponses(cut=0, missing=0)]
+    for round1, expected in ((best, ("reproduced_reduced",)), (other, NOT_REPRODUCED)):
+        judged = judge_recursion([one_step(best)], [one_step(round1)], data, [0], 2000, 0, 0.95, shown)
+        assert verdict("recursion-real", "eval", {"recursion_real": judged}, tmp_path).outcome in expected
+    assert judged["revised_fraction"] == [1.0] and judged["accuracy_delta"]["ci"][1] < -0.05
 
 
 def routing_is_best_single(**skills) -> dict:

@@ -44,8 +44,24 @@ def write_claim(tmp_path: Path, record: dict, name: str = "example-claim") -> Pa
 
 def test_registry_holds_one_record_per_mission_claim():
     claims = load_claims()
-    assert {c.id for c in claims if c.part_of is None} == MISSION_CLAIM_IDS | PAPER_CLAIM_IDS | LANDSCAPE_CLAIM_IDS
-    assert {c.part_of for c in claims if c.part_of} <= MISSION_CLAIM_IDS | PAPER_CLAIM_IDS
+    twins = {c.id for c in claims if c.twin_of}  # mock counterparts: our own records, or a published mock claim
+    published = MISSION_CLAIM_IDS | PAPER_CLAIM_IDS | LANDSCAPE_CLAIM_IDS
+    assert {c.id for c in claims if c.part_of is None} - twins == published - twins
+    assert {c.part_of for c in claims if c.part_of} <= {c.id for c in claims}
+    assert {c.twin_of for c in claims if c.twin_of} <= {c.id for c in claims} - twins
+
+
+def test_a_mock_twin_is_listed_right_after_the_real_record_it_twins():
+    order = [c.id for c in load_claims()]
+    assert order.index("recursion-real") < order.index("recursion-mock")
+    assert order[order.index("adaptive-pool"):][:4] == ["adaptive-pool", "adaptive-pool-blind", "adaptive-pool-mock",
+                                                          "adaptive-pool-blind-mock"]
+
+
+def test_a_twin_of_a_missing_record_names_the_file(tmp_path):
+    write_claim(tmp_path, {**VALID, "twin_of": "no-such-claim"})
+    with pytest.raises(ClaimError, match="example-claim.yaml: twin_of names 'no-such-claim'"):
+        load_claims(tmp_path)
 
 
 def test_paper_records_name_paper_and_table():

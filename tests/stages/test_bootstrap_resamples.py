@@ -34,7 +34,7 @@ def params_with_resamples() -> dict:
     params["seeds"] = [0, 1]
     params["simulated_pool"]["n_questions"] = 40
     eval_section = params["eval"]
-    for key in ("mock_twin", "adaptive_pool", "perstep_subset"):
+    for key in ("mock_twin", "adaptive_pool_mock", "perstep_subset"):
         eval_section[key].update(SMALL_SEARCH)
     eval_section["logistic"]["epochs"] = eval_section["mf"]["epochs"] = 5
     params["train_trinity"].update(mock_population_size=4, mock_generations=2)
@@ -72,7 +72,7 @@ def test_eval_writes_the_params_resample_count_in_every_interval():
     assert_every_interval_counts(compare_routers(splits, features, runs, [], settings))
     live = lambda conversations: np.ones((len(conversations), 4), np.float32)  # noqa: E731
     mock = eval_stage.mock_metrics(params, section, settings, simulated_features(params), live, 4)
-    assert set(mock) == {"mock_routing", "adaptive_pool", "perstep_subset", "recursion_mock"}
+    assert set(mock) == {"mock_routing", "adaptive_pool_mock", "perstep_subset", "recursion_mock"}
     for experiment in mock.values():
         assert_every_interval_counts(experiment)
 

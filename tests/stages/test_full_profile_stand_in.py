@@ -44,7 +44,8 @@ FULL_SCALE_KEYS = {
     "features": {"numerics", "real", "simulated", "embeddings"},
     "train_trinity": {"training", "mock", "ablations"},
     "train_conductor": {"final_mean_reward", "reward_gain", "held_out", "grpo_steps", "pool", "stand_in"},
-    "eval": {"routing", "trinity", "mock_routing", "adaptive_pool", "perstep_subset", "recursion_mock"},
+    "eval": {"routing", "trinity", "mock_routing", "adaptive_pool", "adaptive_pool_mock", "perstep_subset",
+             "recursion_mock"},
     "serve_e2e": {"live"},
 }
 SVF_SEARCH_KEYS = {"run", "trainable", "candidates", "backbone_forward_passes", "validation_accuracy",
@@ -106,6 +107,7 @@ def full_run(tmp_path_factory, tiny_backbone_dir):
             "eval.knn_k_grid": [5], "eval.logistic.epochs": 20, "eval.mf.epochs": 20,
             "eval.mock_twin": small_search,
             "eval.adaptive_pool": {**params["eval"]["adaptive_pool"], **small_search, "replicas": 1},
+            "eval.adaptive_pool_mock": {**params["eval"]["adaptive_pool_mock"], **small_search, "replicas": 1},
             "eval.perstep_subset": {**params["eval"]["perstep_subset"], **small_search},
             "serve_e2e.n_questions": 2, "serve_e2e.live.max_new_tokens": 4,
             # seed 0's greedy reply is only newlines, which fugu serve rightly refuses as no answer; seed 1 writes words

@@ -31,7 +31,8 @@ SMALL = {
     "train_trinity.generations_grid": [3, 5], "train_trinity.population_size": 8, "train_trinity.mock_generations": 10,
     "train_conductor.tiny.reward_window": 2, "train_conductor.tiny.warm_start.steps": 10,
     "train_conductor.tiny.grpo.steps": 4,
-    "eval.mock_twin.generations": 5, "eval.adaptive_pool.generations": 5, "eval.perstep_subset.generations": 3,
+    "eval.mock_twin.generations": 5, "eval.adaptive_pool.generations": 5, "eval.adaptive_pool_mock.generations": 5,
+    "eval.perstep_subset.generations": 3,
     "compare_optimisers.generations": 5, "serve_e2e.n_questions": 4,
 }
 
