@@ -31,17 +31,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 from benchmarks.recorded import recorded_split
 from benchmarks.results import write_result
 from fugu.data.matrix import Outcomes
+from fugu.models.backbone import meta_model
 from fugu.models.precision import bf16_adopted, cpu_flags, native_bf16
 from fugu.stats.estimate import Resamples, difference, mean, pooled_estimate
+from fugu.trinity.coordinator import layout_for
 from fugu.trinity.spec import TrinitySpec, load_trinity
 from fugu.trinity.vector import save_vector
-from stages.common import stage_params
-from stages.paths import BACKBONE_DIR, PARAMS_FILE, ROOT, TRAINED_SPEC, relative
+from stages.common import load_params, stage_params
+from stages.paths import BACKBONE_DIR, ROOT, TRAINED_SPEC, relative
 
 MLP_SHAPE = (576, 1536)  # SmolLM2-135M's hidden → intermediate projection
 
@@ -66,26 +67,19 @@ def forward_flops(model: torch.nn.Module, tokens: int) -> float:
     return 2.0 * decoder * tokens
 
 
-def random_head_spec(backbone: Path, workers: list[str], out: Path) -> TrinitySpec:
+def random_head_spec(backbone: Path, workers: list[str], out: Path, coordinator: dict) -> TrinitySpec:
     """A seeded random head-only vector over ``backbone`` (no trained vector yet: a fresh clone), with
-    the tiny profile's coordinator settings; labelled so in the results, and never adoptable evidence."""
-    params = {**yaml.safe_load(PARAMS_FILE.read_text()), "profile": "tiny"}
-    coordinator = stage_params(params, "trinity")
+    the tiny profile's coordinator settings (``coordinator``); labelled so in the results, and never
+    adoptable evidence."""
     spec = TrinitySpec(backbone_dir=str(backbone), vector=str(out / "vector.npy"), workers=workers,
                        roles=list(coordinator["roles"]), svf_layers=list(coordinator["svf_layers"]),
                        prompt_format=coordinator["prompt_format"], batch_size=int(coordinator["batch_size"]),
                        max_prompt_tokens=coordinator["max_prompt_tokens"], trained_on="a seeded random head (benchmark)")
-    layout = load_trinity_layout(spec)
+    layout = layout_for(meta_model(backbone), len(workers), len(spec.roles), spec.svf_layers)  # shapes only
     vector = np.random.default_rng(0).normal(0, 0.1, layout.size).astype(np.float32)
     vector[: layout.n_svf] = 0.0  # head only, as the trained vector is
     save_vector(out / "vector.npy", vector, layout)
     return spec
-
-
-def load_trinity_layout(spec: TrinitySpec):
-    from fugu.models.backbone import load_backbone
-
-    return spec.build(load_backbone(spec.backbone_dir)).layout
 
 
 def precision_run(spec: TrinitySpec, dtype: torch.dtype, outcomes: Outcomes) -> dict:
@@ -118,12 +112,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="40 questions: checks the benchmark runs")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    params = load_params()
     outcomes = recorded_split("medium", "test", 40 if args.quick else args.questions)
     scratch = tempfile.TemporaryDirectory()
     if TRAINED_SPEC.is_file():
         spec, head = TrinitySpec.load(TRAINED_SPEC), f"the trained head of {relative(TRAINED_SPEC)} (fp32 features)"
     elif (args.backbone / "config.json").is_file():
-        spec = random_head_spec(args.backbone, list(outcomes.workers), Path(scratch.name))
+        spec = random_head_spec(args.backbone, list(outcomes.workers), Path(scratch.name),
+                                stage_params({**params, "profile": "tiny"}, "trinity"))
         head = "a seeded random head-only vector (no trained vector: run `dvc repro`); not evidence for `auto`"
     else:
         print(f"router_precision: no trained vector ({relative(TRAINED_SPEC)}) and no backbone at {args.backbone}: "
@@ -154,7 +150,7 @@ def main(argv: list[str]) -> int:
              for name, run in runs.items()}
     scratch.cleanup()
     numbers = {
-        "questions": f"the first {n} of the medium profile's test split (pool {spec_pool()}), held out from every "
+        "questions": f"the first {n} of the medium profile's test split (pool {stage_params(params, 'fetch')['routing']['pool']}), held out from every "
                      "train split",
         "head": head,
         "trained_head": TRAINED_SPEC.is_file(),
@@ -179,11 +175,6 @@ def main(argv: list[str]) -> int:
 
 def spec_batch(spec: TrinitySpec) -> int:
     return int(spec.batch_size)
-
-
-def spec_pool() -> str:
-    params = yaml.safe_load(PARAMS_FILE.read_text())
-    return stage_params(params, "fetch")["routing"]["pool"]
 
 
 if __name__ == "__main__":

@@ -94,25 +94,31 @@ def open_stage(stage: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
     return params, params["profile"], stage_params(params, stage)
 
 
-def stage_device(stage: str, profile: str, configured: str, argv: Sequence[str] | None = None) -> str:
+def stage_device(stage: str, profile: str, configured: str, argv: Sequence[str] | None = None,
+                 key: str = "trinity.full.device") -> str:
     """Where a stage's forward passes run: CPU in a reduced profile; in the full one ``configured``
-    (``trinity.full.device``) unless ``--device`` overrides it, which only the tests' stand-in run does.
+    (the params ``key``) unless ``--device`` overrides it, which only the tests' stand-in run does.
 
     A CUDA device with no GPU visible stops the stage here, naming both ways out, before anything loads.
     """
     if is_reduced(profile):
         return "cpu"  # tiny and medium never read the command line: dvc and tests run them as they are
-    parser = argparse.ArgumentParser(prog=f"python -m stages {stage}")
-    parser.add_argument("--device", choices=["cuda", "cpu"], default=None,
-                        help="override trinity.full.device; cpu is for the stand-in test run only")
-    device = parser.parse_args(list(sys.argv[1:] if argv is None else argv)).device or configured
+    device = device_override(stage, key, argv) or configured
     if device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
-            raise SystemExit(f"{stage}: profile: full computes on a CUDA GPU (trinity.full.device: cuda) and none "
+            raise SystemExit(f"{stage}: profile: full computes on a CUDA GPU ({key}: cuda) and none "
                              "is visible; run it on a GPU machine, or use profile: tiny on CPU")
     return device
+
+
+def device_override(stage: str, key: str, argv: Sequence[str] | None = None) -> str | None:
+    """The ``--device`` a full-profile stage was started with (None: use params' ``key``)."""
+    parser = argparse.ArgumentParser(prog=f"python -m stages {stage}")
+    parser.add_argument("--device", choices=["cuda", "cpu"], default=None,
+                        help=f"override {key}; cpu is for the stand-in test run only")
+    return parser.parse_args(list(sys.argv[1:] if argv is None else argv)).device
 
 
 def stand_in_reasons(profile: str, device: str | None = None) -> list[str]:

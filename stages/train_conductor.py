@@ -18,7 +18,6 @@ The reduced-scale code is :mod:`fugu.training.conductor_training`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -30,7 +29,7 @@ from typing import Sequence
 from fugu.data.matrix import load_split
 from fugu.training.conductor_policy import save_trained
 from fugu.training.conductor_training import chosen_run, run_metrics, train_one
-from stages.common import checksums, open_stage, write_curve, write_metrics
+from stages.common import checksums, device_override, open_stage, write_curve, write_metrics
 from stages.paths import (
     BACKBONE_DIR,
     CONDUCTOR_FETCHED_POLICY,
@@ -50,7 +49,7 @@ POLICY = "HuggingFaceTB/SmolLM2-135M-Instruct (artifacts/fetch/backbone, TRINITY
 def main(argv: Sequence[str] | None = None) -> None:
     params, profile, cfg = open_stage("train_conductor")
     if profile == "full":
-        device = parse_args(sys.argv[1:] if argv is None else argv).device or cfg["device"]
+        device = device_override("train_conductor", "train_conductor.full.device", argv) or cfg["device"]
         return main_full(params, cfg, device)
     started = time.perf_counter()
     train, validation = load_split(ROUTING_DIR, "train"), load_split(ROUTING_DIR, "validation")
@@ -65,13 +64,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     write_metrics("train_conductor", profile, metrics, checksums(CONDUCTOR_POLICY_DIR, CONDUCTOR_SEEDS),
                   not_run=not_run, timings={"wall_s": time.perf_counter() - started,
                                             "per_seed": [run.wall_s for run in runs]})
-
-
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m stages train_conductor")
-    parser.add_argument("--device", choices=["cuda", "cpu"], default=None,
-                        help="override train_conductor.full.device; cpu is for the stand-in test run only")
-    return parser.parse_args(list(argv))
 
 
 def main_full(params, cfg, device: str) -> None:

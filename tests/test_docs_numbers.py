@@ -37,6 +37,11 @@ def run(name: str) -> dict:
     return load("results/medium/run.json" if name == "medium" else f"results/tiny/jitter_runs/{name}/run.json")
 
 
+def experiment(profile: str, name: str) -> dict:
+    """Headline numbers of one of eval's experiments on real outcomes, as the profile's results file holds them."""
+    return results(profile)["experiments"][name]
+
+
 def verdict(profile: str, claim: str) -> dict:
     return load(f"results/{profile}/verdicts.yaml")["claims"][claim]
 
@@ -137,6 +142,20 @@ QUOTES = [
     Quote("README.md", "make medium # the medium CPU profile: {:,} held-out test questions",
           lambda: (results("medium")["routing"]["n_test"],)),
     # --- docs/trinity.md ------------------------------------------------------------------------------
+    Quote("docs/trinity.md", "adaptive − unaware is {:+.3f} [{:+.3f}, {:+.3f}] accuracy points",
+          lambda: (verdict("tiny", "adaptive-pool")["estimate"], *verdict("tiny", "adaptive-pool")["interval"])),
+    Quote("docs/trinity.md", "the gain over blind is {:+.3f} [{:+.3f}, {:+.3f}] relative",
+          lambda: (verdict("tiny", "adaptive-pool-blind")["estimate"], *verdict("tiny", "adaptive-pool-blind")["interval"])),
+    Quote("docs/trinity.md", "The mask-trained head reaches {:.3f} [{:.3f}, {:.3f}] of the oracle's accuracy",
+          lambda: (experiment("tiny", "adaptive_pool")["fraction_of_oracle"]["estimate"],
+                   *experiment("tiny", "adaptive_pool")["fraction_of_oracle"]["ci"])),
+    Quote("docs/conductor.md", "it moved the answer on {:.1%} of the test questions",
+          lambda: tuple(experiment("tiny", "recursion_real")["revised_fraction"])),
+    Quote("docs/trinity.md", "but the claimed +{:.0f}% is beyond what this pool allows",
+          lambda: (claimed("adaptive-pool-blind")["value"] * 100,)),
+    Quote("docs/conductor.md", "round 1 − round 0 is {:+.3f} [{:+.3f}, {:+.3f}] accuracy points, inside the ±{} margin",
+          lambda: (verdict("tiny", "recursion-real")["estimate"], *verdict("tiny", "recursion-real")["interval"],
+                   claimed("recursion-real")["value"])),
     Quote("docs/trinity.md", "`split_router_vector(vector, {}, {}, {})`",
           lambda: (metrics("fetch")["param_count"]["reference_svf"], qwen3()["hidden_size"],
                    len(params()["trinity"]["full"]["workers"]) + len(params()["trinity"]["roles"]))),

@@ -49,11 +49,22 @@ def row(verdict: Verdict, claims_dir: Path = CLAIMS_DIR) -> dict[str, Any]:
     return entry
 
 
+# eval's experiments beside the router comparison whose headline numbers the docs quote
+EXPERIMENTS = {
+    "adaptive_pool": ("pool", "headline_sizes", "accuracy", "vs_unaware", "vs_blind", "vs_best_single_available",
+                      "gain_over_blind", "oracle_gain_over_blind", "fraction_of_oracle", "n_test_questions", "seeds"),
+    "recursion_real": ("round0_accuracy", "round1_accuracy", "accuracy_delta", "revised_fraction", "fixed", "broken",
+                       "responses_cut", "responses_missing", "n_questions", "seeds"),
+}
+
+
 def results_summary(profile: str, verdicts: list[Verdict], metrics_dir: Path, produced: dict[str, Any]) -> dict[str, Any]:
     """The numbers the README quotes for a profile: the central answer, the verdict counts, and
     every router's accuracy, gain over best single (relative and in points, with intervals),
-    gap closed, estimated cost, per category and per seed — from the eval stage's routing section."""
-    routing = json.loads((metrics_dir / "eval.json").read_text())["metrics"]["routing"]
+    gap closed, estimated cost, per category and per seed — from the eval stage's routing section — and
+    the headline numbers of eval's other experiments on real outcomes (``EXPERIMENTS``)."""
+    evaluated = json.loads((metrics_dir / "eval.json").read_text())["metrics"]
+    routing = evaluated["routing"]
     by_id = {v.claim_id: v for v in verdicts}
     keep = ("accuracy", "relative_gain", "gain", "gap_closed", "estimated_usd_per_1k", "per_category", "worker")
     return {
@@ -65,6 +76,8 @@ def results_summary(profile: str, verdicts: list[Verdict], metrics_dir: Path, pr
                     "routers": {name: {k: entry[k] for k in keep if k in entry}
                                 for name, entry in routing["routers"].items()},
                     "cost_note": routing.get("cost_note")},
+        "experiments": {name: {k: evaluated[name][k] for k in keys if k in evaluated[name]}
+                        for name, keys in EXPERIMENTS.items() if name in evaluated},
     }
 
 

@@ -38,8 +38,6 @@ from fugu.stats.estimate import Resamples, difference, mean, pooled_estimate, ra
 from fugu.training.agent_head import head_from, route_with_head, train_head
 from fugu.training.cmaes import CMAESConfig
 
-ARMS = ("adaptive", "unaware", "blind", "best_single_available", "oracle")
-
 
 def fixed_test_pools(n_workers: int, subsets_per_size: int, seed: int) -> dict[int, list[tuple[int, ...]]]:
     """The fixed test subsets of every size 1..n−1: all of them, or ``subsets_per_size`` drawn with ``seed``."""

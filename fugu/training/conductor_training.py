@@ -75,7 +75,7 @@ def train_one(settings: dict[str, Any], backbone_dir: Path, train: Outcomes, val
     clock["validation"] = time.perf_counter()
     wall = {"warm_start": clock["warm_start"] - clock["start"], "grpo": clock["grpo"] - clock["warm_start"],
             "validation_read": clock["validation"] - clock["grpo"]}
-    failures = {"rate": reward.parse_failure_rate(), "kinds": dict(sorted(reward.failures.items())),
+    failures = {"rate": reward.failure_rate(), "kinds": dict(sorted(reward.failures.items())),
                 "completions": reward.completions}
     return ConductorRun(seed, model, tokenizer, curve, losses, failures, held_out_record(plans, validation), wall)
 

@@ -9,27 +9,16 @@ question (0 for a failed plan), minus ``cost_weight`` × its estimated USD per 1
 
 from __future__ import annotations
 
-from collections import Counter
+from fugu.conductor.recorded_task import Plan, RecordedAnswers
+from fugu.training.workflow_reward import WorkflowReward
 
-from fugu.conductor.recorded_task import Plan, RecordedAnswers, read_plan
 
-
-class RecordedReward:
+class RecordedReward(WorkflowReward):
     """Scores completions against one split's recorded outcomes; counts parse failures by kind."""
 
     def __init__(self, answers: RecordedAnswers, max_steps: int, cost_weight: float = 0.0):
-        self.answers, self.max_steps, self.cost_weight = answers, max_steps, cost_weight
-        self.failures: Counter[str] = Counter()
-        self.completions = 0
-
-    def plan(self, completion) -> Plan:
-        return read_plan(completion_text(completion), self.answers.n_workers, self.max_steps)
-
-    def format_reward(self, prompts, completions, **_) -> list[float]:
-        plans = [self.plan(c) for c in completions]
-        self.completions += len(plans)
-        self.failures.update(p.failure for p in plans if p.failure is not None)
-        return [float(p.workflow is not None) for p in plans]
+        super().__init__(answers.n_workers, max_steps)
+        self.answers, self.cost_weight = answers, cost_weight
 
     def answer_reward(self, prompts, completions, question_id, **_) -> list[float]:
         return [self.answer(self.plan(c), q) for c, q in zip(completions, question_id)]
@@ -39,13 +28,3 @@ class RecordedReward:
         if worker is None:
             return 0.0
         return self.answers.score(question_id, worker) - self.cost_weight * self.answers.cost(question_id, worker)
-
-    def parse_failure_rate(self) -> float:
-        return sum(self.failures.values()) / self.completions if self.completions else 0.0
-
-
-def completion_text(completion) -> str:
-    """trl passes plain strings, or chat messages for conversational data sets."""
-    if isinstance(completion, list):
-        return "".join(m.get("content", "") for m in completion if isinstance(m, dict))
-    return str(completion)

@@ -12,14 +12,12 @@ are executed concurrently (one event loop per batch: trl calls reward functions 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from dataclasses import dataclass
 
 from fugu.conductor.executor import execute
-from fugu.conductor.recorded_task import Plan, read_plan
 from fugu.conductor.toolscale import ToolTask, action_score, calls_in
 from fugu.pools.base import Pool
-from fugu.training.recorded_reward import completion_text
+from fugu.training.workflow_reward import WorkflowReward, completion_text
 
 DESCRIPTION = ("format (1 if the completion parses into a valid workflow on the pool) + the tool-call match of the "
                "executed workflow's final answer with the task's gold evaluation_criteria.actions (0.7 × names: "
@@ -34,25 +32,15 @@ class ExecutionSettings:
     max_attempts: int
 
 
-class LiveToolScaleReward:
+class LiveToolScaleReward(WorkflowReward):
     """Scores completions by executing them on ``pool``; counts plan and execution failures by kind."""
 
     def __init__(self, tasks: list[ToolTask], pool: Pool, settings: ExecutionSettings):
+        self.workers = [w.name for w in pool.workers]
+        super().__init__(len(self.workers), settings.max_steps)
         self.tasks = {t.task_id: t for t in tasks}
         self.pool, self.settings = pool, settings
-        self.workers = [w.name for w in pool.workers]
-        self.failures: Counter[str] = Counter()
-        self.completions = 0
         self.worker_calls = 0
-
-    def plan(self, completion) -> Plan:
-        return read_plan(completion_text(completion), len(self.workers), self.settings.max_steps)
-
-    def format_reward(self, prompts, completions, **_) -> list[float]:
-        plans = [self.plan(c) for c in completions]
-        self.completions += len(plans)
-        self.failures.update(p.failure for p in plans if p.failure is not None)
-        return [float(p.workflow is not None) for p in plans]
 
     def action_reward(self, prompts, completions, task_id, **_) -> list[float]:
         return self.scores([completion_text(c) for c in completions], list(task_id))
@@ -81,6 +69,3 @@ class LiveToolScaleReward:
             self.failures["no_tool_calls"] += 1
             return 0.0
         return action_score(calls, task.gold)
-
-    def failure_rate(self) -> float:
-        return sum(self.failures.values()) / self.completions if self.completions else 0.0

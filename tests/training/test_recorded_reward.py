@@ -38,7 +38,7 @@ def test_a_failed_plan_earns_nothing_and_is_counted_by_kind(answers):
     reward.format_reward(None, completions)
     assert reward.answer_reward(None, completions, question_id=["q0"] * 4) == [1.0, 0.0, 0.0, 0.0]
     assert reward.failures == {"no_json": 1, "unknown_worker": 1, "syntax": 1}
-    assert reward.parse_failure_rate() == pytest.approx(3 / 4)
+    assert reward.failure_rate() == pytest.approx(3 / 4)
 
 
 def test_the_cost_term_subtracts_the_estimated_usd_per_1000_answers(answers):
