@@ -335,7 +335,9 @@ def load_claims(directory: Path = CLAIMS_DIR) -> list[Claim]:
     return sorted(claims, key=lambda c: (family(c), is_twin(c), c.part_of is not None, c.id))
 
 
-def record_digest(claim_id: str, directory: Path = CLAIMS_DIR) -> str:
-    """The first 16 hex digits of the sha256 of a claim's record file: a committed verdict table names
-    the record each verdict judged, so a record edited since is seen (verify.verdicts.still_standing)."""
-    return hashlib.sha256((Path(directory) / f"{claim_id}.yaml").read_bytes()).hexdigest()[:16]
+def record_digest(claim_id: str, directory: Path = CLAIMS_DIR) -> str | None:
+    """The first 16 hex digits of the sha256 of a claim's record file (None: no such record): a committed
+    verdict table names the record each verdict judged, so a record edited since is seen
+    (verify.verdicts.changed_records)."""
+    path = Path(directory) / f"{claim_id}.yaml"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else None

@@ -6,7 +6,7 @@ verdict never reads "contradicted" in one place and "not reproduced" in another.
 
 from __future__ import annotations
 
-from verify.verdicts import Verdict
+from verify.verdicts import STALE, Verdict
 
 OUTCOME_LABELS = {
     "reproduced": "reproduced (full scale)",
@@ -24,7 +24,7 @@ def verdict_label(verdict: Verdict) -> str:
     label = OUTCOME_LABELS[verdict.outcome]
     if verdict.borderline:
         return f"{label} (borderline)"
-    if verdict.outcome == "not_run" and verdict.why == "stale":
+    if verdict.outcome == "not_run" and verdict.why == STALE:
         return f"{label} (stale: its claim record changed)"
     if verdict.outcome == "contradicted" and verdict.why:
         return f"{label} ({'the exact check fails' if verdict.why == 'fails' else verdict.why})"

@@ -16,8 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from claims import load_claims
 from fugu.data.checksum import sha256_file
 from reports.render import (
@@ -44,7 +42,7 @@ from stages.paths import (
     relative,
 )
 from verify.schemas import declared_metrics_files
-from verify.verdicts import OUTCOMES, read_verdicts, still_standing
+from verify.verdicts import OUTCOMES, judged_records, read_verdicts, still_standing
 
 PYTEST_TESTS_FAILED = 1
 
@@ -84,9 +82,7 @@ def medium_results(profile: str, verdicts: Path = MEDIUM_VERDICTS, eval_metrics:
     if profile == "medium" or not verdicts.exists():
         return None
     record = json.loads(run.read_text()) if run.exists() else None
-    rows = (yaml.safe_load(table.read_text()) or {}).get("claims", {}) if table.exists() else {}
-    judged = {claim_id: row.get("record") for claim_id, row in rows.items()}
-    standing = still_standing(read_verdicts(verdicts), judged, "the medium profile (`make medium`)")
+    standing = still_standing(read_verdicts(verdicts), judged_records(table), "the medium profile (`make medium`)")
     return ProfileResults("medium", standing, routing_section(eval_metrics), record)
 
 

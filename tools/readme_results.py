@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
-import yaml
-
-from claims import record_digest
 from reports.summary import accuracy_text, percent
 from tools.run_profile import ROOT
+from verify.verdicts import changed_records, judged_records
 
 README = ROOT / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -40,7 +38,7 @@ def interval(record: dict[str, Any], text=accuracy_text) -> str:
     return f"{text(record['estimate'])} [{text(low)}, {text(high)}]"
 
 
-def profile_block(results: dict[str, Any], stale: list[str] = ()) -> str:
+def profile_block(results: dict[str, Any], stale: Sequence[str] = ()) -> str:
     routing, produced = results["routing"], results["produced"]
     seeds = routing.get("seeds") or []
     cpu = produced.get("cpu") or {}
@@ -75,13 +73,8 @@ def profile_block(results: dict[str, Any], stale: list[str] = ()) -> str:
 
 def stale_claims(profile: str, root: Path = ROOT) -> list[str]:
     """The claims whose record changed since the profile's committed table judged them."""
-    table = root / "results" / profile / "verdicts.yaml"
-    if not table.exists():
-        return []
-    rows = (yaml.safe_load(table.read_text()) or {}).get("claims", {})
-    claims_dir = root / "claims"
-    return sorted(c for c, row in rows.items() if not (claims_dir / f"{c}.yaml").exists()
-                  or row.get("record") != record_digest(c, claims_dir))
+    judged = judged_records(root / "results" / profile / "verdicts.yaml")
+    return sorted(changed_records(judged, root / "claims"))
 
 
 def render(root: Path = ROOT) -> str:

@@ -44,8 +44,9 @@ def row(verdict: Verdict, claims_dir: Path = CLAIMS_DIR) -> dict[str, Any]:
         entry["interval"] = [round(b, 6) for b in verdict.interval]
     if verdict.measured is not None:
         entry["tolerance"] = round(verdict.jitter or 0.0, 6)
-    if (claims_dir / f"{verdict.claim_id}.yaml").exists():
-        entry["record"] = record_digest(verdict.claim_id, claims_dir)
+    digest = record_digest(verdict.claim_id, claims_dir)
+    if digest is not None:
+        entry["record"] = digest
     return entry
 
 

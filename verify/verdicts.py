@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
+import yaml
+
 from claims import CLAIMS_DIR, NOT_HELD_OUT, Check, Claim, record_digest
 from verify.decision import Claimed, Interval, decide
 from verify.schemas import MetricsFileError, ProducedMetrics, load_metrics, parse_estimate
@@ -195,24 +197,31 @@ def read_verdicts(path: Path) -> list[Verdict]:
 STALE = "stale"  # Verdict.why of a committed verdict whose claim record changed since it was judged
 
 
-def still_standing(verdicts: list[Verdict], judged_records: Mapping[str, str | None], run: str,
+def judged_records(table: Path) -> dict[str, str | None]:
+    """Claim id → the digest of the record a committed verdict table (results/<profile>/verdicts.yaml)
+    judged; {} when there is no table."""
+    rows = (yaml.safe_load(Path(table).read_text()) or {}).get("claims", {}) if Path(table).exists() else {}
+    return {claim_id: row.get("record") for claim_id, row in rows.items()}
+
+
+def changed_records(judged: Mapping[str, str | None], directory: Path = CLAIMS_DIR) -> set[str]:
+    """The judged claims whose record is not the one judged any more: edited, deleted, or never named."""
+    return {claim_id for claim_id, digest in judged.items()
+            if digest is None or record_digest(claim_id, directory) != digest}
+
+
+def still_standing(verdicts: list[Verdict], judged: Mapping[str, str | None], run: str,
                    directory: Path = CLAIMS_DIR) -> list[Verdict]:
     """Another run's committed verdicts, each kept only while its claim record is the one it judged.
 
-    ``judged_records``: claim id → the record digest the run's table names (``claims.record_digest``).
-    A verdict on a record edited since (or deleted, or with no digest) says nothing about the claim as
-    it now reads: it becomes *not run*, why ``stale``, naming the run to redo (``run``)."""
-    standing = []
-    for verdict in verdicts:
-        path = Path(directory) / f"{verdict.claim_id}.yaml"
-        now = record_digest(verdict.claim_id, directory) if path.exists() else None
-        if now is not None and judged_records.get(verdict.claim_id) == now:
-            standing.append(verdict)
-            continue
-        standing.append(replace(verdict, outcome="not_run", why=STALE, borderline=False,
-                                reason=f"stale: the claim's record changed since {run} judged it ({verdict.outcome}); "
-                                       f"rerun {run} to judge it as it now reads"))
-    return standing
+    ``judged``: claim id → the record digest the run's table names (:func:`judged_records`). A verdict
+    on a record edited since (or deleted, or with no digest) says nothing about the claim as it now
+    reads: it becomes *not run*, why ``stale``, naming the run to redo (``run``)."""
+    changed = changed_records({v.claim_id: judged.get(v.claim_id) for v in verdicts}, directory)
+    return [replace(v, outcome="not_run", why=STALE, borderline=False,
+                    reason=f"stale: the claim's record changed since {run} judged it ({v.outcome}); "
+                           f"rerun {run} to judge it as it now reads") if v.claim_id in changed else v
+            for v in verdicts]
 
 
 def _load(file: str, root: Path) -> ProducedMetrics:
