@@ -14,6 +14,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from fugu.models.precision import cpu_flags, cpu_kind, isa_cap
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -45,7 +47,8 @@ def write_result(name: str, numbers: dict[str, Any], quick: bool, out_dir: Path 
     path = result_path(name, quick, out_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     machine = {"python": platform.python_version(), "machine": platform.machine(),
-               "processor": platform.processor() or cpu_model(), "cpus": os.cpu_count()}
+               "processor": platform.processor() or cpu_model(), "cpus": os.cpu_count(),
+               "cpu_kind": cpu_kind(cpu_flags(), isa_cap())}
     path.write_text(json.dumps({"benchmark": name, "quick": quick, "commit": commit(), "machine": machine, **numbers},
                                indent=2) + "\n")
     return path

@@ -12,8 +12,10 @@ split) through SmolLM2-135M-Instruct held in fp32 and in bf16 (``Trinity.cast``)
   with the project's bootstrap interval;
 - ``speed``: seconds per question of each (the coordinator's own length-bucketed batches), and
   at batch 1 on a 256-token prompt;
-- ``matmul``: the CPU's fp32 and bf16 matmul rate at the model's own shapes (the MLP's
-  576 → 1536 projection over a batch's tokens), and each forward's achieved rate as a fraction of it.
+- ``matmul``: the CPU's fp32 and bf16 matmul rate at the model's own shapes (every decoder
+  projection, q/k/v/o and the MLP's, each timed over a batch's tokens and weighted by how often a
+  forward multiplies it), and each forward's achieved rate as a fraction of it: what the forward
+  would reach if it were its matmuls alone.
 
 ``fugu serve --router-dtype auto`` serves bf16 only where the CPU has native bf16 and this
 file's ``agreement`` and ``accuracy_difference`` pass ``fugu.models.precision.bf16_adopted``
@@ -24,6 +26,7 @@ Writes benchmarks/results/router_precision.json.
 from __future__ import annotations
 
 import argparse
+import collections
 import sys
 import tempfile
 import time
@@ -36,7 +39,7 @@ from benchmarks.recorded import recorded_split
 from benchmarks.results import write_result
 from fugu.data.matrix import Outcomes
 from fugu.models.backbone import meta_model
-from fugu.models.precision import bf16_adopted, cpu_flags, native_bf16
+from fugu.models.precision import bf16_adopted, this_cpu_native_bf16
 from fugu.stats.estimate import Resamples, difference, mean, pooled_estimate
 from fugu.trinity.coordinator import layout_for
 from fugu.trinity.spec import TrinitySpec, load_trinity
@@ -44,15 +47,23 @@ from fugu.trinity.vector import save_vector
 from stages.common import load_params, stage_params
 from stages.paths import BACKBONE_DIR, ROOT, TRAINED_SPEC, relative
 
-MLP_SHAPE = (576, 1536)  # SmolLM2-135M's hidden → intermediate projection
+
+def decoder_shapes(model: torch.nn.Module) -> collections.Counter[tuple[int, int]]:
+    """[in, out] of every matmul a forward runs per token (the decoder's 2-D weights), counted."""
+    return collections.Counter((int(p.shape[1]), int(p.shape[0])) for name, p in model.named_parameters()
+                               if "layers." in name and p.dim() == 2)
 
 
-def matmul_rate(dtype: torch.dtype, tokens: int, reps: int = 5) -> float:
-    """GFLOP/s of [tokens, 576] @ [576, 1536] in ``dtype`` (best of ``reps``)."""
-    a, b = torch.randn(tokens, MLP_SHAPE[0]).to(dtype), torch.randn(*MLP_SHAPE).to(dtype)
-    a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(reps))
-    return 2 * tokens * MLP_SHAPE[0] * MLP_SHAPE[1] / best / 1e9
+def matmul_rate(dtype: torch.dtype, tokens: int, shapes: collections.Counter[tuple[int, int]], reps: int = 5) -> float:
+    """GFLOP/s of the decoder's own matmuls over ``tokens`` rows in ``dtype``: each distinct shape
+    timed alone (best of ``reps``), weighted by how often a forward multiplies it."""
+    flops = seconds = 0.0
+    for (k, n), count in shapes.items():
+        a, b = torch.randn(tokens, k).to(dtype), torch.randn(k, n).to(dtype)
+        a @ b  # first call: kernel selection
+        flops += count * 2.0 * tokens * k * n
+        seconds += count * min(_timed(lambda: a @ b) for _ in range(reps))
+    return flops / seconds / 1e9
 
 
 def _timed(fn) -> float:
@@ -100,7 +111,8 @@ def precision_run(spec: TrinitySpec, dtype: torch.dtype, outcomes: Outcomes) -> 
     picks = scores.argmax(axis=1)
     return {"picks": picks, "correct": outcomes.scores[np.arange(len(picks)), picks], "seconds": seconds,
             "tokens": tokens, "batch1_s": batch1_s, "flops": forward_flops(trinity.model, tokens),
-            "flops_batch1": forward_flops(trinity.model, 256), "states": states}
+            "flops_batch1": forward_flops(trinity.model, 256), "states": states,
+            "shapes": decoder_shapes(trinity.model)}
 
 
 def main(argv: list[str]) -> int:
@@ -138,8 +150,8 @@ def main(argv: list[str]) -> int:
         np.linalg.norm(fp32["states"], axis=1) * np.linalg.norm(bf16["states"], axis=1))
     mean_tokens = fp32["tokens"] / n
     rates = {name: {"tokens": tokens,
-                    **{d: round(matmul_rate(dtype, tokens), 1) for d, dtype in (("fp32", torch.float32),
-                                                                                 ("bf16", torch.bfloat16))}}
+                    **{d: round(matmul_rate(dtype, tokens, fp32["shapes"]), 1)
+                       for d, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))}}
              for name, tokens in (("batch", int(mean_tokens * spec_batch(spec))), ("batch1_256", 256))}
     speed = {name: {"ms_per_question": round(run["seconds"] / n * 1000, 2),
                     "batch1_256_tokens_ms": round(run["batch1_s"] * 1000, 1),
@@ -154,7 +166,7 @@ def main(argv: list[str]) -> int:
                      "train split",
         "head": head,
         "trained_head": TRAINED_SPEC.is_file(),
-        "cpu_native_bf16": native_bf16(cpu_flags()),
+        "cpu_native_bf16": this_cpu_native_bf16(),
         "threads": args.threads,
         "agreement": {"n": n, "share": float(np.mean(fp32["picks"] == bf16["picks"]))},
         "hidden_state_cosine": {"min": float(cosine.min()), "mean": float(cosine.mean())},
@@ -164,6 +176,7 @@ def main(argv: list[str]) -> int:
         "speedup_bf16": round(fp32["seconds"] / bf16["seconds"], 2),
         "speedup_bf16_batch1": round(fp32["batch1_s"] / bf16["batch1_s"], 2),
         "matmul_gflops": rates,
+        "matmul_shapes": {f"{k}x{n}": count for (k, n), count in sorted(fp32["shapes"].items())},
     }
     adopted, why = bf16_adopted(numbers)
     numbers["bf16_adopted_where_native"] = {"adopted": adopted, "why": why}

@@ -11,8 +11,10 @@ over the simulated pool: a dictionary look-up, so its own time is HTTP only):
                                     per request (`--router-max-batch 1 --router-dtype fp32`: the server
                                     before batching, the baseline of the two below)
     fugu_trinity_real_batched       the same, waiting requests' passes batched (fp32)
-    fugu_trinity_real_bf16_batched  the same, batched, the backbone in bf16 (fast only where the CPU has
-                                    native bf16: AMX / AVX-512 BF16; emulated, slower, elsewhere)
+    fugu_trinity_real_bf16_batched  the same, batched, the backbone in bf16: only where the CPU has native
+                                    bf16 (AMX / AVX-512 BF16); elsewhere not run, with the reason (a bf16
+                                    matmul there is emulated, measured up to ~75× slower than fp32, and
+                                    ``fugu serve`` never picks it)
     litellm_proxy                   client → `litellm` proxy (its own virtualenv: `make bench-proxy-venv`) → worker
 
 Every server is a subprocess, so the client's own work does not share their event loops. The
@@ -34,10 +36,21 @@ Batching and precision (``findings.batching``): each variant's routed decisions/
 at 8 and 64 clients against the unbatched fp32 baseline, with the goal for this CPU's kind
 (native bf16: ≥ 2.5× at 64 clients; otherwise ≥ 1.2× with batching alone), and the 1-client p50
 of the variant ``fugu serve`` picks by default here against the baseline's + 2 ms. The 1-client
-breakdown (``findings.breakdown_1_client``) reads the server's own phase clocks (/metrics
-``phase_us_*``): reading and parsing, the router pass, litellm's call to the worker (the worker's
-own HTTP time inside it), rendering, and fugu's own share (the client's mean latency minus the
-router pass and litellm's call).
+breakdown (``findings.breakdown_1_client``) reads the server's own clocks (/metrics ``phase_us_*``)
+per request: reading and parsing the body, waiting for the router (``router_wait``: the lane,
+the thread hand-offs, counting the prompt's tokens), the router pass itself (``router_pass``),
+litellm's call to the worker (``workers``: the worker's own HTTP time inside it), rendering, the
+rest of the app (``app_other``: routing, admission, the JSON response), and what lies outside the
+app (``http_and_client``: the HTTP server's parsing, the socket, the client). fugu's own share is
+its added latency (client mean − the worker called directly) minus the router pass and litellm's
+call; ``fugu_own_in_app_ms`` is the part inside fugu's app. A yardstick beside it: the worker
+called directly once per bare forward's time (``direct_paced``), since on a virtual machine a
+process that waited ~0.1 s answers slower than one called back to back, which the requests of a
+server whose router takes ~0.1 s pay and the back-to-back ``direct`` does not.
+
+litellm's call (``litellm_call``, ``benchmarks.litellm_call``): the same worker call five ways in
+this process, by wall and CPU time: bare httpx, OpenAI's client, litellm as it comes (and as the
+pool called it before), litellm handed a shared client, and ``LiteLLMPool`` as built now.
 
 Load: fugu (fixed order) in front of a worker that waits ``SLOW_WORKER_S`` per answer, 64
 clients at once; ``lost`` counts requests that got no 200. The exit status is non-zero only
@@ -60,12 +73,14 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import torch
 import yaml
 
 from benchmarks import litellm_proxy, router_targets
+from benchmarks.litellm_call import measure_calls
 from benchmarks.results import write_result
 from fugu.cli import router_threads
-from fugu.models.precision import cpu_flags, native_bf16
+from fugu.models.precision import cpu_flags, cpu_kind, isa_cap, matmul_seconds, this_cpu_native_bf16
 from fugu.pools.simulated import SimulatedPool
 from fugu.serving.config import ServeConfig
 from fugu.serving.worker_server import free_port, spawned
@@ -81,10 +96,17 @@ REPEATS = {"fugu_trinity_tiny": {True: 20, False: 200}, "fugu_trinity_real": {Tr
 REAL_VARIANTS = (("fugu_trinity_real", ["--router-max-batch", "1", "--router-dtype", "fp32"]),
                  ("fugu_trinity_real_batched", ["--router-dtype", "fp32"]),
                  ("fugu_trinity_real_bf16_batched", ["--router-dtype", "bf16"]))
-PHASES = ("read", "parse", "router", "workers", "render")  # fugu.serving.service's phase clocks
+PHASES = ("read", "parse", "router", "router_pass", "workers", "render")  # per answered request (/metrics)
+OWN_SHARE_GOAL_MS = 2.0  # fugu's own share of a 1-client request: all but the router pass and litellm's call
+LITELLM_CALLS = {True: 50, False: 400}  # by quick: calls per way of benchmarks.litellm_call
 GOALS = {True: {"variant": "fugu_trinity_real_bf16_batched", "ratio_64": 2.5},   # by: the CPU has native bf16
          False: {"variant": "fugu_trinity_real_batched", "ratio_64": 1.2}}
 P50_ALLOWANCE_MS = 2.0  # the default variant's 1-client p50 may exceed the baseline's by this much
+
+
+def slowdown_bf16() -> float:
+    """A bf16 matmul's time over fp32's at a SmolLM2 MLP shape, here and now."""
+    return matmul_seconds(torch.bfloat16) / matmul_seconds(torch.float32)
 
 
 def requests_per_level(quick: bool, target: str) -> dict[int, int]:
@@ -94,9 +116,10 @@ def requests_per_level(quick: bool, target: str) -> dict[int, int]:
 
 
 async def measure(url: str, payload: dict, concurrency: int, n_requests: int,
-                  metrics_url: str | None = None) -> dict:
+                  metrics_url: str | None = None, pace_s: float = 0.0) -> dict:
     """``n_requests`` POSTs from ``concurrency`` clients at once: latency percentiles (ms), req/s;
-    with ``metrics_url`` (a fugu server) also its fallbacks during the run and routed decisions/s."""
+    with ``metrics_url`` (a fugu server) also its fallbacks during the run and routed decisions/s.
+    ``pace_s``: each client waits so long before each request (a yardstick, not a load)."""
     latencies: list[float] = []
     failures = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -110,6 +133,8 @@ async def measure(url: str, payload: dict, concurrency: int, n_requests: int,
             nonlocal remaining, failures
             while remaining > 0:
                 remaining -= 1
+                if pace_s:
+                    await asyncio.sleep(pace_s)
                 started = time.perf_counter()
                 try:
                     response = await client.post(url, json=payload)
@@ -135,6 +160,9 @@ async def measure(url: str, payload: dict, concurrency: int, n_requests: int,
         if answered:
             result["phases_ms"] = {p: (after.get(f"phase_us_{p}", 0) - before.get(f"phase_us_{p}", 0)) / 1000 / answered
                                    for p in PHASES}
+        in_app = after.get("phase_app_requests", 0) - before.get("phase_app_requests", 0)
+        if answered and in_app:
+            result["phases_ms"]["app"] = (after.get("phase_us_app", 0) - before.get("phase_us_app", 0)) / 1000 / in_app
         batches = after.get("router_batches", 0) - before.get("router_batches", 0)
         result["router_batches"] = batches
         result["mean_batch_size"] = ((after.get("router_batched_requests", 0) - before.get("router_batched_requests", 0))
@@ -142,7 +170,8 @@ async def measure(url: str, payload: dict, concurrency: int, n_requests: int,
     return result
 
 
-def findings(levels: dict[str, dict], costs: dict[str, dict], not_run: dict[str, str], native: bool) -> dict:
+def findings(levels: dict[str, dict], costs: dict[str, dict], not_run: dict[str, str], native: bool,
+             direct_paced: dict | None = None) -> dict:
     """The three checks of the module docstring, with the numbers behind each boolean."""
     real = costs["fugu_trinity_real"]
     added = levels["1"]["fugu_trinity_real"]["p50_ms"] - levels["1"]["direct"]["p50_ms"]
@@ -168,7 +197,8 @@ def findings(levels: dict[str, dict], costs: dict[str, dict], not_run: dict[str,
                            "throughput_ratio": targets["fugu_priority"]["requests_per_s"]
                            / targets["litellm_proxy"]["requests_per_s"]}
     return {"real_trinity_latency_1_client": latency, "real_trinity_throughput": throughput,
-            "fixed_order_vs_proxy": vs_proxy, "batching": batching(levels, native), "breakdown_1_client": breakdown(levels)}
+            "fixed_order_vs_proxy": vs_proxy, "batching": batching(levels, native),
+            "breakdown_1_client": breakdown(levels, direct_paced)}
 
 
 def batching(levels: dict[str, dict], native: bool) -> dict:
@@ -178,6 +208,8 @@ def batching(levels: dict[str, dict], native: bool) -> dict:
     goal = GOALS[native]
     variants = {}
     for name, _ in REAL_VARIANTS[1:]:
+        if name not in levels["1"]:
+            continue  # not run on this CPU kind (not_run says why)
         variants[name] = {n: {"routed_per_s": levels[n][name]["routed_per_s"],
                               "ratio": levels[n][name]["routed_per_s"] / levels[n][base]["routed_per_s"],
                               "fallbacks": sum(levels[n][name]["fallbacks"].values()),
@@ -193,15 +225,29 @@ def batching(levels: dict[str, dict], native: bool) -> dict:
             "meets_goal": bool(chosen["ratio"] >= goal["ratio_64"] and p50 <= base_p50 + P50_ALLOWANCE_MS)}
 
 
-def breakdown(levels: dict[str, dict]) -> dict:
-    """Per fugu target at 1 client: the server's phases (ms per request) and fugu's own share."""
+def breakdown(levels: dict[str, dict], direct_paced: dict | None) -> dict:
+    """Per fugu target at 1 client: the request itemised (ms, the module docstring's parts) and
+    fugu's own share against its goal."""
+    direct = levels["1"]["direct"]["mean_ms"]
     out = {}
     for name, result in levels["1"].items():
         phases = result.get("phases_ms") if isinstance(result, dict) else None
-        if phases:
-            own = result["mean_ms"] - phases["router"] - phases["workers"]
-            out[name] = {**{p: round(v, 3) for p, v in phases.items()}, "client_mean_ms": round(result["mean_ms"], 3),
-                         "fugu_own_ms": round(own, 3), "meets_goal_own_le_2ms": bool(own <= 2.0)}
+        if not phases or "app" not in phases:
+            continue
+        delegated = phases["router_pass"] + phases["workers"]
+        parts = {"read": phases["read"], "parse": phases["parse"],
+                 "router_wait": phases["router"] - phases["router_pass"], "router_pass": phases["router_pass"],
+                 "workers": phases["workers"], "render": phases["render"],
+                 "app_other": phases["app"] - sum(phases[p] for p in ("read", "parse", "router", "workers", "render")),
+                 "http_and_client": result["mean_ms"] - phases["app"]}
+        own = result["mean_ms"] - direct - delegated
+        entry = {**{part: round(ms, 3) for part, ms in parts.items()}, "client_mean_ms": round(result["mean_ms"], 3),
+                 "direct_mean_ms": round(direct, 3), "added_ms": round(result["mean_ms"] - direct, 3),
+                 "fugu_own_ms": round(own, 3), "fugu_own_in_app_ms": round(phases["app"] - delegated, 3),
+                 "goal_ms": OWN_SHARE_GOAL_MS, "meets_goal": bool(own <= OWN_SHARE_GOAL_MS)}
+        if direct_paced is not None:
+            entry["fugu_own_vs_paced_direct_ms"] = round(result["mean_ms"] - direct_paced["mean_ms"] - delegated, 3)
+        out[name] = entry
     return out
 
 
@@ -217,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=None, help="results directory (default: benchmarks/results)")
     args = parser.parse_args(argv)
     threads = router_threads(args.threads, ServeConfig().router_concurrency)
+    native = this_cpu_native_bf16()
 
     pool = SimulatedPool.generate(N_QUESTIONS, 2, N_WORKERS, SEED)
     workers = [w.name for w in pool.workers]
@@ -250,9 +297,15 @@ def main(argv: list[str] | None = None) -> int:
                     # every request repeats one prompt: a prefix cache would serve it from cache and hide the
                     # forward's cost (per-turn reuse is measured by benchmarks.trinity_levers)
                     "--router-prefix-cache-mb", "0"]
+        real_variants = [(name, flags) for name, flags in REAL_VARIANTS if native or "bf16" not in flags]
+        if not native:
+            not_run["fugu_trinity_real_bf16_batched"] = (
+                f"this CPU ({cpu_kind(cpu_flags(), isa_cap())}) multiplies bf16 in software, ~{slowdown_bf16():.0f}× "
+                "the time of fp32 per matmul here: `fugu serve --router-dtype auto` serves fp32 on it")
+            print(not_run["fugu_trinity_real_bf16_batched"], flush=True)
         router_args = {"fugu_priority": ["--router", "priority"],
                        "fugu_trinity_tiny": trinity_args(specs["fugu_trinity_tiny"]),
-                       **{name: [*trinity_args(specs["fugu_trinity_real"]), *flags] for name, flags in REAL_VARIANTS}}
+                       **{name: [*trinity_args(specs["fugu_trinity_real"]), *flags] for name, flags in real_variants}}
         for name, extra in router_args.items():
             url = f"http://127.0.0.1:{free_port()}"
             launches[name] = ([sys.executable, "-m", "fugu.cli", "serve", "--workers", str(spec), "--port",
@@ -290,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
             costs[name] = router_targets.router_cost(path, workers, question, threads, repeats=REPEATS[name][args.quick])
             print(f"{name} in-process: bare forward p50 {costs[name]['forward_p50_ms']:.1f} ms, "
                   f"{costs[name]['decisions_per_s']:.1f} decisions/s back to back ({threads} torch threads)", flush=True)
+        litellm_call = measure_calls(f"{worker_url}/v1", workers[0], workers[1], question, LITELLM_CALLS[args.quick])
+        print("litellm's call, CPU ms per call: " + ", ".join(f"{way} {cost['cpu_ms']:.2f}" for way, cost in
+                                                           litellm_call["variants"].items()), flush=True)
 
         for level in LEVELS:
             for name, (base, model, is_fugu) in targets.items():
@@ -307,6 +363,12 @@ def main(argv: list[str] | None = None) -> int:
                 name: {"p50": r["p50_ms"] - levels[str(level)]["direct"]["p50_ms"],
                        "p95": r["p95_ms"] - levels[str(level)]["direct"]["p95_ms"]}
                 for name, r in levels[str(level)].items() if name != "direct"}
+        pace_s = costs["fugu_trinity_real"]["forward_p50_ms"] / 1000
+        direct_paced = {"pace_ms": round(pace_s * 1000, 1), **asyncio.run(measure(
+            f"{worker_url}/v1/chat/completions", {"model": workers[0], "messages": question}, 1,
+            requests_per_level(args.quick, "fugu_trinity_real")[1], pace_s=pace_s))}
+        print(f"  1 client  direct, one request per {pace_s * 1000:.0f} ms: p50 {direct_paced['p50_ms']:.1f} ms "
+              f"(back to back {levels['1']['direct']['p50_ms']:.1f} ms)", flush=True)
         # Load: fugu (fixed order) in front of the slow worker, 64 clients at once.
         n_load = 128 if args.quick else 640
         load = asyncio.run(measure(f"{load_url}/v1/chat/completions",
@@ -316,11 +378,11 @@ def main(argv: list[str] | None = None) -> int:
               f"p95 {load['p95_ms']:.0f} ms, {load['requests_per_s']:.0f} req/s, lost {load['lost']} of {n_load}",
               flush=True)
 
-    native = native_bf16(cpu_flags())
-    checks = findings(levels, costs, not_run, native)
+    checks = findings(levels, costs, not_run, native, direct_paced)
     defaults = ServeConfig()
     path = write_result("serve_overhead", {
         "levels": levels, "router_in_process": costs, "findings": checks, "not_run": not_run,
+        "direct_paced_1_client": direct_paced, "litellm_call": litellm_call,
         "load_slow_worker": load,
         "setup": {"worker": "fugu.serving.worker_server over SimulatedPool (instant)",
                   "fugu_path": "fugu serve -> router -> LiteLLMPool -> worker",

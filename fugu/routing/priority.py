@@ -17,6 +17,7 @@ from fugu.types import Conversation
 
 class PriorityRouter:
     name = "priority (stand-in, not TRINITY: fixed worker order)"
+    instant = True  # no model to run: the server asks it on the event loop (fugu.serving.router_passes)
 
     def __init__(self, workers: Sequence[str], order: Sequence[str] | None = None):
         """``workers``: the pool's worker order (score columns); ``order``: preference, best first

@@ -71,6 +71,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fugu.pools.base import Pool
 from fugu.routing.base import Router
+from fugu.serving.asgi import AppClock
 from fugu.serving.config import ServeConfig
 from fugu.serving.errors import APIError
 from fugu.serving.openapi import ServerLimits, generation_docs, install_schema
@@ -143,6 +144,7 @@ def create_app(router: Router, pool: Pool, config: ServeConfig, conductor: Plann
     app.add_exception_handler(APIError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.include_router(routes)
+    app.add_middleware(AppClock, stats=service.stats)
     install_schema(app, ServerLimits(secured=config.api_key is not None, honoured=service.supported,
                                      ultra_model=config.ultra_model if conductor is not None else None,
                                      max_tokens=config.max_tokens_limit))

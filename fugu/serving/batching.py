@@ -49,9 +49,25 @@ class Waiting:
 Row = np.ndarray | BaseException  # a request's [n_workers] scores, or why it has none
 
 
-def score_rows(score: ScoreBatch, conversations: Sequence[Conversation]) -> tuple[list[Row], bool]:
-    """(a row per conversation, whether the batch was split): one pass over ``conversations``, and
-    when it fails one pass per row, so only the bad rows fail. Runs in the pass's thread."""
+@dataclass(frozen=True)
+class PassResult:
+    """A pass's rows (a row per conversation), whether the batch was split, and how long the
+    router computed (wall microseconds in the pass's thread: the router pass itself, apart from
+    the scheduling around it)."""
+    rows: list[Row]
+    split: bool
+    compute_us: int
+
+
+def score_rows(score: ScoreBatch, conversations: Sequence[Conversation]) -> PassResult:
+    """One pass over ``conversations``, and when it fails one pass per row, so only the bad rows
+    fail. Runs in the pass's thread."""
+    started = time.perf_counter_ns()
+    rows, split = _rows(score, conversations)
+    return PassResult(rows, split, (time.perf_counter_ns() - started) // 1000)
+
+
+def _rows(score: ScoreBatch, conversations: Sequence[Conversation]) -> tuple[list[Row], bool]:
     try:
         scores = np.asarray(score(conversations), dtype=float)
         if scores.ndim != 2 or scores.shape[0] != len(conversations):
@@ -73,8 +89,10 @@ class BatchedLane:
     """A :class:`PassLane` of router passes whose queued requests are scored together.
 
     ``stats`` counts ``router_batches`` (passes of two or more rows), ``router_batched_requests``
-    (rows in them), ``router_batch_size_<n>`` (passes of n rows, any n) and
-    ``router_batch_split`` (batches retried row by row after failing)."""
+    (rows in them), ``router_batch_size_<n>`` (passes of n rows, any n),
+    ``router_batch_split`` (batches retried row by row after failing) and ``phase_us_router_pass``
+    (the router's own compute, summed over the requests each pass served: a request's pass time,
+    without the scheduling around it; the serving benchmark itemises a request by it)."""
 
     def __init__(self, lane: PassLane, score: ScoreBatch, max_batch: int, gather_s: float,
                  stats: collections.Counter):
@@ -91,9 +109,9 @@ class BatchedLane:
     async def scores(self, conversation: Conversation, timeout_s: float) -> np.ndarray:
         """[n_workers] scores for ``conversation`` within ``timeout_s``; PassRefused when not in time."""
         if self.max_batch == 1 or (self.lane.free and not self._queue):
-            rows, _ = await self.lane.run(lambda: score_rows(self.score, [conversation]), timeout_s)
-            self._count(1, split=False)
-            return self._unwrap(rows[0])
+            result = await self.lane.run(lambda: score_rows(self.score, [conversation]), timeout_s)
+            self._count(1, result)
+            return self._unwrap(result.rows[0])
         waiting = Waiting(conversation, asyncio.get_running_loop().create_future(), time.monotonic() + timeout_s)
         self._queue.append(waiting)
         if self._dispatcher is None or self._dispatcher.done():
@@ -144,18 +162,19 @@ class BatchedLane:
             if done.cancelled():
                 return
             error = done.exception()
-            rows, split = ([error] * len(batch), False) if error is not None else done.result()
-            self._count(len(batch), split=split)
-            for waiting, row in zip(batch, rows):
+            result = PassResult([error] * len(batch), False, 0) if error is not None else done.result()
+            self._count(len(batch), result)
+            for waiting, row in zip(batch, result.rows):
                 if not waiting.row.done():
                     waiting.row.set_result(row)
 
         self.lane.start(lambda: score_rows(self.score, conversations)).add_done_callback(deliver)
 
-    def _count(self, size: int, split: bool) -> None:
+    def _count(self, size: int, result: PassResult) -> None:
         self.stats[f"router_batch_size_{size}"] += 1
+        self.stats["phase_us_router_pass"] += size * result.compute_us
         if size > 1:
             self.stats["router_batches"] += 1
             self.stats["router_batched_requests"] += size
-        if split:
+        if result.split:
             self.stats["router_batch_split"] += 1

@@ -33,7 +33,7 @@ from fugu.routing.base import Router, ranked
 from fugu.serving.admission import Admission, PassLane
 from fugu.serving.asgi import ClientGone, RelayResponse, read_body, unless_client_goes
 from fugu.serving.config import ServeConfig
-from fugu.serving.counting import count_tokens, count_usage
+from fugu.serving.counting import cheap_to_count, count_tokens, count_usage
 from fugu.serving.errors import APIError
 from fugu.serving.fallback import AllWorkersFailed, OpenStream, answer_with_fallback, fallback_order, open_stream
 from fugu.serving.fields import NotHonoured, worker_options
@@ -252,7 +252,10 @@ class FuguService:
     def timed(self, phase: str) -> Iterator[None]:
         """Wall microseconds spent in ``phase``, summed in /metrics as ``phase_us_<phase>`` (read, parse,
         router, workers, render; ``phase_requests`` counts the answered non-streaming requests): the
-        itemised cost of a request, read at 1 client by benchmarks/serve_overhead.py."""
+        itemised cost of a request, read at 1 client by benchmarks/serve_overhead.py. Two more clocks
+        sit inside and around these: ``phase_us_router_pass`` (the router's own compute within
+        ``router``, ``fugu.serving.batching``) and ``phase_us_app`` (the whole request in the app,
+        ``fugu.serving.asgi.AppClock``)."""
         started = time.perf_counter_ns()
         try:
             yield
@@ -269,7 +272,8 @@ class FuguService:
         if worker_usage is not None:
             return worker_usage
         self.stats["usage_counted"] += 1
-        counted = await asyncio.to_thread(count_usage, conversation, text)
+        counted = count_usage(conversation, text) if cheap_to_count(conversation, text) else \
+            await asyncio.to_thread(count_usage, conversation, text)
         return Usage(prompt_tokens=counted["prompt_tokens"], completion_tokens=counted["completion_tokens"],
                      total_tokens=counted["prompt_tokens"] + counted["completion_tokens"], source="counted")
 

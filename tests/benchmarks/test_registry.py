@@ -11,8 +11,8 @@ import pytest
 import benchmarks.results
 from benchmarks.__main__ import BENCHMARKS
 
-# helpers of a benchmark, not benchmarks: the serving benchmark's router targets and its proxy anchor
-HELPERS = {"__init__", "__main__", "results", "router_targets", "litellm_proxy", "recorded"}
+# helpers of a benchmark, not benchmarks: the serving benchmark's router targets, its litellm calls and its proxy anchor
+HELPERS = {"__init__", "__main__", "results", "router_targets", "litellm_proxy", "recorded", "litellm_call"}
 # serve_overhead starts six servers; its own test (test_serve_overhead.py) runs its quick mode.
 RUN_ELSEWHERE = {"serve_overhead"}
 NEEDS_REAL_BACKBONE = {"trinity_features", "trinity_levers", "serve_memory", "conductor_grpo_step", "router_precision"}

@@ -10,11 +10,20 @@ import pytest
 import torch
 
 from fugu.models.backbone import load_backbone
-from fugu.models.precision import EVIDENCE_FILE, MIN_QUESTIONS, bf16_adopted, serving_precision
+from fugu.models.precision import (
+    EVIDENCE_FILE,
+    MIN_QUESTIONS,
+    bf16_adopted,
+    cpu_kind,
+    isa_cap,
+    native_bf16,
+    serving_precision,
+)
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.router import TrinityRouter
 
-AMX, AVX2 = {"avx2", "avx512f", "amx_bf16"}, {"avx2", "fma"}
+AMX_FLAGS, AVX2_FLAGS = {"avx2", "avx512f", "amx_bf16"}, {"avx2", "fma"}
+AMX, AVX2 = True, False  # whether the CPU multiplies bf16 natively
 GOOD = {"trained_head": True, "agreement": {"n": 1200, "share": 0.995}, "accuracy_difference": {"ci": [-0.004, 0.003]}}
 
 
@@ -49,6 +58,17 @@ def test_forced_bf16_without_native_support_runs_with_a_measured_slowdown_warnin
         precision = serving_precision("bf16", tmp_path, AVX2)
     assert precision.dtype == torch.bfloat16 and "emulated" in precision.why
     assert "measured" in caplog.text and "× the time of fp32" in caplog.text
+
+
+def test_native_bf16_needs_the_hardware_and_no_onednn_cap_below_it():
+    assert native_bf16(AMX_FLAGS) and not native_bf16(AVX2_FLAGS)
+    # the AVX2 emulation (ONEDNN_MAX_CPU_ISA=AVX2) on an AMX CPU: oneDNN runs bf16 in software there
+    assert not native_bf16(AMX_FLAGS, isa_cap({"ONEDNN_MAX_CPU_ISA": "AVX2"}))
+    assert native_bf16(AMX_FLAGS, isa_cap({"ONEDNN_MAX_CPU_ISA": "avx512_core_amx"}))
+    assert native_bf16(AMX_FLAGS, isa_cap({"ONEDNN_MAX_CPU_ISA": "ALL"}))
+    assert isa_cap({}) is None and isa_cap({"DNNL_MAX_CPU_ISA": "AVX2"}) == "AVX2"
+    assert "emulated" in cpu_kind(AMX_FLAGS, "AVX2") and cpu_kind(AVX2_FLAGS) == "no native bf16 (AVX2 class)"
+    assert cpu_kind(AMX_FLAGS).startswith("native bf16")
 
 
 def test_an_unknown_dtype_is_refused(tmp_path):

@@ -30,6 +30,27 @@ def test_litellm_pool_answers_over_http_with_usage(worker_url):
     assert reply.usage == {"prompt_tokens": 3, "completion_tokens": 2}  # as the worker server reported it
 
 
+def test_a_model_litellm_prices_costs_its_price_and_an_unpriced_one_its_configured_cost():
+    """The price is litellm's own, computed once during the call; a local model it cannot price is
+    registered at zero (a fast look-up) and so costs the worker's configured ``cost_per_call``."""
+    import litellm
+
+    priced = ScriptedPool({"gpt-4o-mini": "The answer is 72.", "my-local-model": "72"})
+    with running(create_worker_app(priced)) as url:
+        pool = LiteLLMPool([LiteLLMWorker("known", "openai/gpt-4o-mini", api_base=f"{url}/v1", api_key="x",
+                                          cost_per_call=9.0),
+                            LiteLLMWorker("local", "openai/my-local-model", api_base=f"{url}/v1", api_key="x",
+                                          cost_per_call=0.25)])
+        known = answer_sync(pool, "known", QUESTION)
+        local = answer_sync(pool, "local", QUESTION)
+    info = litellm.get_model_info("openai/gpt-4o-mini")
+    expected = (known.usage["prompt_tokens"] * info["input_cost_per_token"]
+                + known.usage["completion_tokens"] * info["output_cost_per_token"])
+    assert known.cost == pytest.approx(expected) and 0 < known.cost < 9.0
+    assert local.cost == 0.25
+    assert litellm.get_model_info("openai/my-local-model")["input_cost_per_token"] == 0.0  # registered at zero
+
+
 def test_litellm_pool_reports_no_usage_when_the_worker_sends_none():
     from fugu.pools.simulated import SimulatedPool
 

@@ -204,6 +204,71 @@ def test_metrics_itemise_a_request_into_its_phases():
         client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=30)
         client.chat.completions.create(model="fugu-mini", messages=[{"role": "user", "content": "hi"}])
         counters = httpx.get(f"{url}/metrics").json()
-    assert counters["phase_requests"] == 1
-    assert counters["phase_us_router"] >= 200_000  # the router's 0.2 s
+    assert counters["phase_requests"] == counters["phase_app_requests"] == 1
+    assert counters["phase_us_router"] >= counters["phase_us_router_pass"] >= 200_000  # the router's 0.2 s
     assert all(counters[f"phase_us_{p}"] < 200_000 for p in ("read", "parse", "workers", "render"))
+    # the app's clock holds every phase (the pass inside the router's), and little else here
+    phases = sum(counters[f"phase_us_{p}"] for p in ("read", "parse", "router", "workers", "render"))
+    assert phases <= counters["phase_us_app"] < phases + 200_000
+
+
+def test_the_pass_clock_charges_each_request_its_pass_and_not_the_wait_for_it():
+    """``phase_us_router_pass``: a lone request its own pass; a batch's rows each the batch's pass."""
+    router = RecordingRouter()
+
+    async def scenario():
+        passes, stats = bounded(router)
+        await asyncio.gather(*(passes.scores(ask(f"q{i}")) for i in range(4)))  # 1 alone, then 3 in one pass
+        return stats
+
+    stats = asyncio.run(scenario())
+    assert router.sizes == [1, 3]
+    pass_us = PASS_S * 1e6
+    # four requests each charged one pass; the three that queued are not charged their wait for the slot
+    assert 4 * pass_us <= stats["phase_us_router_pass"] < 4 * pass_us + 4 * 0.05e6
+
+
+class CountingRouter(RecordingRouter):
+    """Records the thread that counted each prompt's tokens and that scored it."""
+
+    def __init__(self):
+        super().__init__()
+        self.counted_in: list[str] = []
+
+    def prompt_tokens(self, conversation) -> int:
+        self.counted_in.append(threading.current_thread().name)
+        return len(conversation[-1]["content"].split())
+
+
+def test_a_short_prompt_is_counted_on_the_event_loop_and_a_long_one_in_a_thread():
+    """Handing a one-line question to a thread costs more than tokenising it; a long one is not."""
+    router = CountingRouter()
+
+    async def scenario():
+        passes, _ = bounded(router, long_tokens=512)
+        await passes.scores(ask("What is 2 + 2?"))
+        await passes.scores(ask("word " * 200))  # 1,000 characters: counted off the loop
+        return threading.current_thread().name
+
+    loop_thread = asyncio.run(scenario())
+    assert router.counted_in == [loop_thread, "fugu-router-count"]
+
+
+def test_an_instant_router_is_asked_on_the_event_loop_without_a_lane():
+    """A fixed order (``instant``) needs no thread, lane or deadline; its scores are checked as any."""
+    from fugu.routing.priority import PriorityRouter
+
+    class Recorded(PriorityRouter):
+        def scores(self, conversations):
+            self.thread = threading.current_thread().name
+            return super().scores(conversations)
+
+    router = Recorded(["a", "b"], order=["b", "a"])
+
+    async def scenario():
+        passes, stats = bounded(router)
+        return await passes.scores(ask("hi")), stats, threading.current_thread().name
+
+    scores, stats, loop_thread = asyncio.run(scenario())
+    assert list(scores) == [1.0, 2.0] and router.thread == loop_thread
+    assert not any(key.startswith("router_batch_size") for key in stats)  # no pass was run in a lane
