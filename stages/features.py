@@ -25,6 +25,7 @@ from typing import Any
 from fugu.data.table import TABLE_FILE, read_outcome_table
 from fugu.models.backbone import load_backbone
 from fugu.models.fingerprint import hidden_state_fingerprint
+from fugu.models.precision import pipeline_dtype
 from fugu.routing.features import sentence_embeddings
 from fugu.trinity.coordinator import Trinity
 from fugu.trinity.features import backbone_features, save_features
@@ -51,11 +52,14 @@ def main() -> None:
     # Which bits this run computes (the probe's fingerprint), before the coordinator touches the model
     path = in_effect(this_machine(params["numerics"]))
     metrics: dict[str, Any] = {"numerics": {**path.describe(), "fingerprint": hidden_state_fingerprint(backbone.model)}}
+    dtype = section.get("dtype", "fp32")
     trinity = Trinity.build(backbone, coordinator["workers"], coordinator["roles"],
                             coordinator["svf_layers"], prompt_format=coordinator["prompt_format"],
                             padding_side=coordinator["padding_side"], batch_size=int(coordinator["batch_size"]),
                             max_prompt_tokens=coordinator["max_prompt_tokens"],
                             pad_tolerance=float(coordinator["pad_tolerance"]))
+    trinity.cast(pipeline_dtype(dtype, path.pinned))  # fp32 (the default): the model as loaded
+    metrics["numerics"]["features_dtype"] = dtype
     cap = trinity.max_prompt_tokens  # the coordinator's own cap: what training, eval and serving read
 
     questions = read_outcome_table(ROUTING_DIR / TABLE_FILE).drop_duplicates("question_id")

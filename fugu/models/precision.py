@@ -99,6 +99,22 @@ def bf16_adopted(evidence: Mapping | None) -> tuple[bool, str]:
     return True, f"bf16 decisions agree with fp32 on {share:.1%} of {n} held-out questions, accuracy the same"
 
 
+def pipeline_dtype(requested: str, pinned: bool) -> torch.dtype:
+    """The backbone's dtype for the pipeline's features (``params.yaml`` ``features.dtype``): fp32,
+    the audit's; bf16 only as an opt-in off the pinned numeric path, since the pinned path caps
+    oneDNN at AVX2, where bf16 runs in software, and bf16 bits differ between CPU kinds, so a bf16
+    run's numbers are this machine's alone. On a CPU without native bf16 it runs, slowly, with
+    :func:`serving_precision`'s warning."""
+    if requested not in DTYPES:
+        raise ValueError(f"params.yaml features.dtype must be one of {list(DTYPES)}, got {requested!r}")
+    if requested == "bf16":
+        if pinned:
+            raise ValueError("params.yaml features.dtype: bf16 needs numerics.pin: false (the pinned path caps "
+                             "oneDNN at AVX2, where a bf16 matmul runs in software, ~75× slower than fp32)")
+        return serving_precision("bf16").dtype
+    return torch.float32
+
+
 def read_evidence(root: Path) -> dict | None:
     path = Path(root) / EVIDENCE_FILE
     try:

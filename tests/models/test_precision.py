@@ -17,6 +17,7 @@ from fugu.models.precision import (
     cpu_kind,
     isa_cap,
     native_bf16,
+    pipeline_dtype,
     serving_precision,
 )
 from fugu.trinity.coordinator import Trinity
@@ -69,6 +70,15 @@ def test_native_bf16_needs_the_hardware_and_no_onednn_cap_below_it():
     assert isa_cap({}) is None and isa_cap({"DNNL_MAX_CPU_ISA": "AVX2"}) == "AVX2"
     assert "emulated" in cpu_kind(AMX_FLAGS, "AVX2") and cpu_kind(AVX2_FLAGS) == "no native bf16 (AVX2 class)"
     assert cpu_kind(AMX_FLAGS).startswith("native bf16")
+
+
+def test_the_pipeline_is_fp32_unless_bf16_is_opted_into_off_the_pinned_path():
+    assert pipeline_dtype("fp32", pinned=True) == torch.float32
+    with pytest.raises(ValueError, match="numerics.pin: false"):
+        pipeline_dtype("bf16", pinned=True)
+    assert pipeline_dtype("bf16", pinned=False) == torch.bfloat16
+    with pytest.raises(ValueError, match="features.dtype"):
+        pipeline_dtype("fp16", pinned=False)
 
 
 def test_an_unknown_dtype_is_refused(tmp_path):
