@@ -15,7 +15,8 @@ split) through SmolLM2-135M-Instruct held in fp32 and in bf16 (``Trinity.cast``)
 - ``matmul``: the CPU's fp32 and bf16 matmul rate at the model's own shapes (every decoder
   projection, q/k/v/o and the MLP's, each timed over a batch's tokens and weighted by how often a
   forward multiplies it), and each forward's achieved rate as a fraction of it: what the forward
-  would reach if it were its matmuls alone.
+  would reach if it were its matmuls alone; and where one batch's forward spends its CPU time
+  (``time_shares``: matmuls, attention, the rest), by torch's profiler.
 
 ``fugu serve --router-dtype auto`` serves bf16 only where the CPU has native bf16 and this
 file's ``agreement`` and ``accuracy_difference`` pass ``fugu.models.precision.bf16_adopted``.
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -124,7 +126,26 @@ def precision_run(spec: TrinitySpec, dtype: torch.dtype, outcomes: Outcomes) -> 
     return {"picks": picks, "correct": outcomes.scores[np.arange(len(picks)), picks], "seconds": seconds,
             "tokens": tokens, "batch1_s": batch1_s, "flops": forward_flops(trinity.model, tokens),
             "flops_batch1": forward_flops(trinity.model, 256), "states": states,
-            "shapes": decoder_shapes(trinity.model)}
+            "shapes": decoder_shapes(trinity.model),
+            "time_shares": time_shares(lambda: trinity.hidden_states(conversations[: trinity.batch_size], svf))}
+
+
+# torch's CPU op names, by what they compute (the rest is elementwise work: norms, rotary, SiLU, casts)
+OP_KINDS = {"matmul": ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm"),
+            "attention": ("aten::_scaled_dot_product_flash_attention_for_cpu", "aten::_softmax")}
+
+
+def time_shares(forward: Callable[[], object]) -> dict[str, float]:
+    """Where one forward's CPU time goes, by kind of op (torch.profiler's self time of one batch):
+    the share spent multiplying is the most any faster matmul can save."""
+    forward()  # warm
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiled:
+        forward()
+    self_us = {event.key: event.self_cpu_time_total for event in profiled.key_averages()}
+    total = sum(self_us.values())
+    shares = {kind: sum(us for op, us in self_us.items() if op in ops) / total for kind, ops in OP_KINDS.items()}
+    return {**{kind: round(share, 3) for kind, share in shares.items()},
+            "other": round(1.0 - sum(shares.values()), 3)}
 
 
 def main(argv: list[str]) -> int:
@@ -191,6 +212,7 @@ def speeds(runs: dict[str, dict], batch_size: int) -> dict:
                                           for d, dtype in DTYPES if d in runs}}
              for name, tokens in (("batch", int(fp32["tokens"] / n * batch_size)), ("batch1_256", 256))}
     speed = {name: {"ms_per_question": round(run["seconds"] / n * 1000, 2),
+                    "time_shares": run["time_shares"],
                     "batch1_256_tokens_ms": round(run["batch1_s"] * 1000, 1),
                     "achieved_gflops": round(run["flops"] / run["seconds"] / 1e9, 1),
                     "fraction_of_matmul_rate": round(run["flops"] / run["seconds"] / 1e9 / rates["batch"][name], 3),

@@ -209,10 +209,13 @@ def precision_rows(precision: dict[str, Any]) -> list[tuple[str, str, str, str]]
          f"{diff['ci'][1]:+.3f}]; {times(precision['speedup_bf16'])} faster batched, "
          f"{times(precision['speedup_bf16_batch1'])} at batch 1", "≥ 99% agree, accuracy the same: `auto` serves bf16",
          yes(adopted["adopted"])),
-        ("batched forward vs the same run's matmul at the model's shapes, fp32 / bf16",
+        ("batched forward vs the same run's matmul at the model's shapes, fp32 / bf16; where a batch's forward "
+         "spends its CPU time (matmuls / attention / the rest: norms, rotary, SiLU, casts)",
          f"{speed['fp32']['fraction_of_matmul_rate']:.2f} / {speed['bf16']['fraction_of_matmul_rate']:.2f} "
          f"(batch 1: {speed['fp32']['batch1_fraction_of_matmul_rate']:.2f} / "
-         f"{speed['bf16']['batch1_fraction_of_matmul_rate']:.2f})", "≥ 0.5",
+         f"{speed['bf16']['batch1_fraction_of_matmul_rate']:.2f}); "
+         + "; ".join(f"{d}: " + " / ".join(f"{speed[d]['time_shares'][k]:.0%}" for k in ("matmul", "attention", "other"))
+                     for d in ("fp32", "bf16")), "≥ 0.5",
          yes(min(speed[d]["fraction_of_matmul_rate"] for d in ("fp32", "bf16")) >= 0.5)),
     ]
 

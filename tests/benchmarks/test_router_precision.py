@@ -26,6 +26,8 @@ def test_quick_run_compares_the_precisions_on_held_out_questions(tmp_path, monke
         assert report["speed"][dtype]["ms_per_question"] > 0
         assert 0 < report["speed"][dtype]["fraction_of_matmul_rate"]
         assert report["matmul_gflops"]["batch"][dtype] > 0
+        shares = report["speed"][dtype]["time_shares"]
+        assert sum(shares.values()) == pytest.approx(1.0, abs=0.01) and shares["matmul"] > 0
     if report["cpu_native_bf16"]:
         assert report["agreement"]["n"] == 40 and 0.0 <= report["agreement"]["share"] <= 1.0
         assert report["hidden_state_cosine"]["min"] > 0.9  # bf16 reads the same states, roughly
