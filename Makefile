@@ -56,12 +56,13 @@ bench: $(STAMP) bench-proxy-venv
 	$(PY) -m benchmarks
 	$(PY) -m tools.docs_tables
 
-# The serving benchmark as the other CPU kind: an AVX2-class CPU emulated on an AVX-512/AMX machine by
+# The serving and precision benchmarks as the other CPU kind: an AVX2-class CPU emulated on an AVX-512/AMX machine by
 # capping every library's instruction set (the brief's recipe; on an AVX2 machine it measures the real
 # kind). Its results file names the kind it measured (machine.cpu_kind); the tables quote it.
 AVX2_ENV := MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
 bench-avx2: $(STAMP) bench-proxy-venv
 	env $(AVX2_ENV) $(PY) -m benchmarks.serve_overhead --out-dir benchmarks/results/avx2_emulated
+	env $(AVX2_ENV) $(PY) -m benchmarks.router_precision --out-dir benchmarks/results/avx2_emulated
 	$(PY) -m tools.docs_tables
 
 # LiteLLM's own proxy, the serving benchmark's anchor, in a virtualenv of its own: litellm[proxy]

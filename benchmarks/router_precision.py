@@ -15,11 +15,15 @@ split) through SmolLM2-135M-Instruct held in fp32 and in bf16 (``Trinity.cast``)
 - ``matmul``: the CPU's fp32 and bf16 matmul rate at the model's own shapes (every decoder
   projection, q/k/v/o and the MLP's, each timed over a batch's tokens and weighted by how often a
   forward multiplies it), and each forward's achieved rate as a fraction of it: what the forward
-  would reach if it were its matmuls alone.
+  would reach if it were its matmuls alone; and where one batch's forward spends its CPU time
+  (``time_shares``: matmuls, attention, the rest), by torch's profiler.
 
 ``fugu serve --router-dtype auto`` serves bf16 only where the CPU has native bf16 and this
-file's ``agreement`` and ``accuracy_difference`` pass ``fugu.models.precision.bf16_adopted``
-(so a run on a CPU without native bf16 is written, but never adopts anything by itself).
+file's ``agreement`` and ``accuracy_difference`` pass ``fugu.models.precision.bf16_adopted``.
+On a CPU without native bf16 (or oneDNN capped below it: the AVX2 emulation, ``make
+bench-avx2``) only fp32 is measured, its speed against the matmul rate at the model's shapes,
+and bf16 is ``not_run`` with the slowdown measured there (a bf16 forward over the questions
+would take hours, and ``auto`` serves fp32 on such a CPU anyway).
 Writes benchmarks/results/router_precision.json.
 """
 
@@ -31,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -39,13 +44,22 @@ from benchmarks.recorded import recorded_split
 from benchmarks.results import write_result
 from fugu.data.matrix import Outcomes
 from fugu.models.backbone import meta_model
-from fugu.models.precision import bf16_adopted, this_cpu_native_bf16
+from fugu.models.precision import (
+    bf16_adopted,
+    cpu_flags,
+    cpu_kind,
+    isa_cap,
+    matmul_seconds,
+    this_cpu_native_bf16,
+)
 from fugu.stats.estimate import Resamples, difference, mean, pooled_estimate
 from fugu.trinity.coordinator import layout_for
 from fugu.trinity.spec import TrinitySpec, load_trinity
 from fugu.trinity.vector import save_vector
 from stages.common import load_params, stage_params
 from stages.paths import BACKBONE_DIR, ROOT, TRAINED_SPEC, relative
+
+DTYPES = (("fp32", torch.float32), ("bf16", torch.bfloat16))
 
 
 def decoder_shapes(model: torch.nn.Module) -> collections.Counter[tuple[int, int]]:
@@ -112,7 +126,26 @@ def precision_run(spec: TrinitySpec, dtype: torch.dtype, outcomes: Outcomes) -> 
     return {"picks": picks, "correct": outcomes.scores[np.arange(len(picks)), picks], "seconds": seconds,
             "tokens": tokens, "batch1_s": batch1_s, "flops": forward_flops(trinity.model, tokens),
             "flops_batch1": forward_flops(trinity.model, 256), "states": states,
-            "shapes": decoder_shapes(trinity.model)}
+            "shapes": decoder_shapes(trinity.model),
+            "time_shares": time_shares(lambda: trinity.hidden_states(conversations[: trinity.batch_size], svf))}
+
+
+# torch's CPU op names, by what they compute (the rest is elementwise work: norms, rotary, SiLU, casts)
+OP_KINDS = {"matmul": ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm"),
+            "attention": ("aten::_scaled_dot_product_flash_attention_for_cpu", "aten::_softmax")}
+
+
+def time_shares(forward: Callable[[], object]) -> dict[str, float]:
+    """Where one forward's CPU time goes, by kind of op (torch.profiler's self time of one batch):
+    the share spent multiplying is the most any faster matmul can save."""
+    forward()  # warm
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiled:
+        forward()
+    self_us = {event.key: event.self_cpu_time_total for event in profiled.key_averages()}
+    total = sum(self_us.values())
+    shares = {kind: sum(us for op, us in self_us.items() if op in ops) / total for kind, ops in OP_KINDS.items()}
+    return {**{kind: round(share, 3) for kind, share in shares.items()},
+            "other": round(1.0 - sum(shares.values()), 3)}
 
 
 def main(argv: list[str]) -> int:
@@ -122,6 +155,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--backbone", type=Path, default=BACKBONE_DIR,
                         help="the backbone when no trained vector exists (default: fetch's SmolLM2 copy)")
     parser.add_argument("--quick", action="store_true", help="40 questions: checks the benchmark runs")
+    parser.add_argument("--out-dir", type=Path, default=None, help="results directory (default: benchmarks/results)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     params = load_params()
@@ -138,52 +172,70 @@ def main(argv: list[str]) -> int:
               "run `dvc repro` first (skipped)")
         return 0
     print(f"{len(outcomes.question_ids)} held-out questions, workers {list(outcomes.workers)}", flush=True)
+    native = this_cpu_native_bf16()
     runs = {}
-    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+    for name, dtype in DTYPES if native else DTYPES[:1]:
         runs[name] = precision_run(spec, dtype, outcomes)
         print(f"{name}: {runs[name]['seconds'] / len(outcomes.question_ids) * 1000:.1f} ms/question, "
               f"batch 1 at 256 tokens {runs[name]['batch1_s'] * 1000:.0f} ms", flush=True)
-    fp32, bf16 = runs["fp32"], runs["bf16"]
+    scratch.cleanup()
     n = len(outcomes.question_ids)
-    resamples = Resamples.draw(n, 1, 2000, seed=0)
-    cosine = np.sum(fp32["states"] * bf16["states"], 1) / (
-        np.linalg.norm(fp32["states"], axis=1) * np.linalg.norm(bf16["states"], axis=1))
-    mean_tokens = fp32["tokens"] / n
-    rates = {name: {"tokens": tokens,
-                    **{d: round(matmul_rate(dtype, tokens, fp32["shapes"]), 1)
-                       for d, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))}}
-             for name, tokens in (("batch", int(mean_tokens * spec_batch(spec))), ("batch1_256", 256))}
+    numbers = {
+        "questions": f"the first {n} of the medium profile's test split (pool {stage_params(params, 'fetch')['routing']['pool']}), held out from every "
+                     "train split",
+        "head": head,
+        "trained_head": TRAINED_SPEC.is_file(),
+        "cpu_native_bf16": native,
+        "threads": args.threads,
+        **speeds(runs, spec_batch(spec)),
+    }
+    if native:
+        numbers.update(compared(runs["fp32"], runs["bf16"]))
+        adopted, why = bf16_adopted(numbers)
+    else:
+        slowdown = matmul_seconds(torch.bfloat16) / matmul_seconds(torch.float32)
+        why = (f"not run: this CPU ({cpu_kind(cpu_flags(), isa_cap())}) multiplies bf16 in software, {slowdown:.0f}× "
+               "fp32's time per matmul here; `fugu serve --router-dtype auto` serves fp32 on it")
+        numbers["not_run"], adopted = {"bf16": why}, False
+    numbers["bf16_adopted_where_native"] = {"adopted": adopted, "why": why}
+    path = write_result("router_precision", numbers, args.quick, args.out_dir)
+    fractions = ", ".join(f"{d} {v['fraction_of_matmul_rate']:.2f}" for d, v in numbers["speed"].items())
+    print(f"forward vs matmul at the model's shapes: {fractions}; bf16 adopted: {adopted} ({why}); wrote {path}")
+    return 0
+
+
+def speeds(runs: dict[str, dict], batch_size: int) -> dict:
+    """Each dtype's speed, and the matmul rate at the model's shapes it is measured against."""
+    fp32 = runs["fp32"]
+    n = len(fp32["picks"])
+    rates = {name: {"tokens": tokens, **{d: round(matmul_rate(dtype, tokens, fp32["shapes"]), 1)
+                                          for d, dtype in DTYPES if d in runs}}
+             for name, tokens in (("batch", int(fp32["tokens"] / n * batch_size)), ("batch1_256", 256))}
     speed = {name: {"ms_per_question": round(run["seconds"] / n * 1000, 2),
+                    "time_shares": run["time_shares"],
                     "batch1_256_tokens_ms": round(run["batch1_s"] * 1000, 1),
                     "achieved_gflops": round(run["flops"] / run["seconds"] / 1e9, 1),
                     "fraction_of_matmul_rate": round(run["flops"] / run["seconds"] / 1e9 / rates["batch"][name], 3),
                     "batch1_fraction_of_matmul_rate": round(run["flops_batch1"] / run["batch1_s"] / 1e9
                                                             / rates["batch1_256"][name], 3)}
              for name, run in runs.items()}
-    scratch.cleanup()
-    numbers = {
-        "questions": f"the first {n} of the medium profile's test split (pool {stage_params(params, 'fetch')['routing']['pool']}), held out from every "
-                     "train split",
-        "head": head,
-        "trained_head": TRAINED_SPEC.is_file(),
-        "cpu_native_bf16": this_cpu_native_bf16(),
-        "threads": args.threads,
-        "agreement": {"n": n, "share": float(np.mean(fp32["picks"] == bf16["picks"]))},
-        "hidden_state_cosine": {"min": float(cosine.min()), "mean": float(cosine.mean())},
-        "accuracy": {name: pooled_estimate(mean, [run["correct"]], resamples, [0]) for name, run in runs.items()},
-        "accuracy_difference": pooled_estimate(difference, [bf16["correct"], fp32["correct"]], resamples, [0]),
-        "speed": speed,
-        "speedup_bf16": round(fp32["seconds"] / bf16["seconds"], 2),
-        "speedup_bf16_batch1": round(fp32["batch1_s"] / bf16["batch1_s"], 2),
-        "matmul_gflops": rates,
-        "matmul_shapes": {f"{k}x{n}": count for (k, n), count in sorted(fp32["shapes"].items())},
-    }
-    adopted, why = bf16_adopted(numbers)
-    numbers["bf16_adopted_where_native"] = {"adopted": adopted, "why": why}
-    path = write_result("router_precision", numbers, args.quick)
-    print(f"agreement {numbers['agreement']['share']:.4f} on {n}; bf16 ×{numbers['speedup_bf16']} "
-          f"(batch 1: ×{numbers['speedup_bf16_batch1']}); adopted: {adopted} ({why}); wrote {path}")
-    return 0
+    return {"speed": speed, "matmul_gflops": rates,
+            "matmul_shapes": {f"{k}x{n}": count for (k, n), count in sorted(fp32["shapes"].items())}}
+
+
+def compared(fp32: dict, bf16: dict) -> dict:
+    """bf16 against fp32 on the same questions: decisions, hidden states, accuracy, speed-up."""
+    n = len(fp32["picks"])
+    resamples = Resamples.draw(n, 1, 2000, seed=0)
+    cosine = np.sum(fp32["states"] * bf16["states"], 1) / (
+        np.linalg.norm(fp32["states"], axis=1) * np.linalg.norm(bf16["states"], axis=1))
+    return {"agreement": {"n": n, "share": float(np.mean(fp32["picks"] == bf16["picks"]))},
+            "hidden_state_cosine": {"min": float(cosine.min()), "mean": float(cosine.mean())},
+            "accuracy": {name: pooled_estimate(mean, [run["correct"]], resamples, [0])
+                         for name, run in (("fp32", fp32), ("bf16", bf16))},
+            "accuracy_difference": pooled_estimate(difference, [bf16["correct"], fp32["correct"]], resamples, [0]),
+            "speedup_bf16": round(fp32["seconds"] / bf16["seconds"], 2),
+            "speedup_bf16_batch1": round(fp32["batch1_s"] / bf16["batch1_s"], 2)}
 
 
 def spec_batch(spec: TrinitySpec) -> int:

@@ -94,21 +94,24 @@ def open_stage(stage: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
     return params, params["profile"], stage_params(params, stage)
 
 
-def stage_device(stage: str, profile: str, configured: str, argv: Sequence[str] | None = None,
-                 key: str = "trinity.full.device") -> str:
+TRINITY_DEVICE_KEY = "trinity.full.device"  # where the stages that run TRINITY's backbone read their device
+
+
+def stage_device(stage: str, profile: str, configured: str, argv: Sequence[str] | None = None) -> str:
     """Where a stage's forward passes run: CPU in a reduced profile; in the full one ``configured``
-    (the params ``key``) unless ``--device`` overrides it, which only the tests' stand-in run does.
+    (params' ``trinity.full.device``) unless ``--device`` overrides it, which only the tests'
+    stand-in run does.
 
     A CUDA device with no GPU visible stops the stage here, naming both ways out, before anything loads.
     """
     if is_reduced(profile):
         return "cpu"  # tiny and medium never read the command line: dvc and tests run them as they are
-    device = device_override(stage, key, argv) or configured
+    device = device_override(stage, TRINITY_DEVICE_KEY, argv) or configured
     if device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
-            raise SystemExit(f"{stage}: profile: full computes on a CUDA GPU ({key}: cuda) and none "
+            raise SystemExit(f"{stage}: profile: full computes on a CUDA GPU ({TRINITY_DEVICE_KEY}: cuda) and none "
                              "is visible; run it on a GPU machine, or use profile: tiny on CPU")
     return device
 

@@ -135,10 +135,10 @@ def conductor_metrics(train: Outcomes, test: Outcomes, settings: ComparisonSetti
     the cost weight of its reward)."""
     index = json.loads(CONDUCTOR_SEEDS_INDEX.read_text())
     responses = load_responses(ROUTING_DIR, test)
+    chars, steps, tokens, batch = (index[k] for k in ("question_chars", "max_steps", "max_new_tokens", "batch_size"))
     plans, revised, shown = [], [], []
     for entry in index["seeds"]:
         model, tokenizer = load_trained(BACKBONE_DIR, CONDUCTOR_SEEDS / entry["tensors"], index["trainable_layers"])
-        chars, steps, tokens, batch = (index[k] for k in ("question_chars", "max_steps", "max_new_tokens", "batch_size"))
         plans.append(greedy_plans(model, tokenizer, test, chars, steps, tokens, batch,
                                   desc=f"conductor seed {entry['seed']}: greedy plans on test"))
         second, what = revised_plans(model, tokenizer, test, responses, plans[-1], chars, response_tokens, steps,

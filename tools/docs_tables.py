@@ -184,12 +184,19 @@ def other_kind_rows(root: Path = ROOT) -> list[tuple[str, str, str, str]]:
     measured = " / ".join(f"{chosen[n]['routed_per_s']:.1f}/s ({times(chosen[n]['ratio'])}, {chosen[n]['fallbacks']} "
                           f"fallbacks vs {chosen[n]['baseline_fallbacks']})" for n in ("8", "64"))
     skipped = serve["not_run"].get("fugu_trinity_real_bf16_batched")
-    return [(f"the same on the other CPU kind: {serve['machine']['cpu_kind']} (`{AVX2_RESULTS}/serve_overhead.json`): "
+    rows = [(f"the same on the other CPU kind: {serve['machine']['cpu_kind']} (`{AVX2_RESULTS}/serve_overhead.json`): "
              f"`{goal['variant']}` at 8 / 64 clients vs one fp32 pass per request", measured
              + f"; 1-client p50 {batching['p50_1_client_ms']:.0f} vs {batching['baseline_p50_1_client_ms']:.0f} ms; "
              f"fugu's own share {own['fugu_own_ms']:.1f} ms" + (f"; bf16 not run: {skipped}" if skipped else ""),
              f"≥ {times(goal['ratio_at_64'])} at 64; 1-client p50 ≤ baseline + {goal['p50_1_client_allowance_ms']:.0f} ms",
              yes(batching["meets_goal"]))]
+    if (root / AVX2_RESULTS / "router_precision.json").is_file():
+        fp32 = load("router_precision", root, AVX2_RESULTS)["speed"]["fp32"]
+        rows.append((f"the same kind: batched fp32 forward vs the same run's fp32 matmul at the model's shapes "
+                     f"(`{AVX2_RESULTS}/router_precision.json`; bf16 not run there)",
+                     f"{fp32['fraction_of_matmul_rate']:.2f} (batch 1: {fp32['batch1_fraction_of_matmul_rate']:.2f})",
+                     "≥ 0.5", yes(fp32["fraction_of_matmul_rate"] >= 0.5)))
+    return rows
 
 
 def precision_rows(precision: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -202,10 +209,13 @@ def precision_rows(precision: dict[str, Any]) -> list[tuple[str, str, str, str]]
          f"{diff['ci'][1]:+.3f}]; {times(precision['speedup_bf16'])} faster batched, "
          f"{times(precision['speedup_bf16_batch1'])} at batch 1", "≥ 99% agree, accuracy the same: `auto` serves bf16",
          yes(adopted["adopted"])),
-        ("batched forward vs the same run's matmul at the model's shapes, fp32 / bf16",
+        ("batched forward vs the same run's matmul at the model's shapes, fp32 / bf16; where a batch's forward "
+         "spends its CPU time (matmuls / attention / the rest: norms, rotary, SiLU, casts)",
          f"{speed['fp32']['fraction_of_matmul_rate']:.2f} / {speed['bf16']['fraction_of_matmul_rate']:.2f} "
          f"(batch 1: {speed['fp32']['batch1_fraction_of_matmul_rate']:.2f} / "
-         f"{speed['bf16']['batch1_fraction_of_matmul_rate']:.2f})", "≥ 0.5",
+         f"{speed['bf16']['batch1_fraction_of_matmul_rate']:.2f}); "
+         + "; ".join(f"{d}: " + " / ".join(f"{speed[d]['time_shares'][k]:.0%}" for k in ("matmul", "attention", "other"))
+                     for d in ("fp32", "bf16")), "≥ 0.5",
          yes(min(speed[d]["fraction_of_matmul_rate"] for d in ("fp32", "bf16")) >= 0.5)),
     ]
 

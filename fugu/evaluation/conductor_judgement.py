@@ -70,9 +70,8 @@ def judge_recursion(round0_per_seed: Sequence[Sequence[Plan]], round1_per_seed: 
     fit the Conductor's budget / not recorded at all.
     """
     seeds = [int(s) for s in seeds]
-    rounds = [np.stack([routed_plans(p, test).scores for p in per_seed]) for per_seed in (round0_per_seed,
-                                                                                            round1_per_seed)]
-    first, second = rounds
+    first = np.stack([routed_plans(p, test).scores for p in round0_per_seed])   # [seeds, questions]
+    second = np.stack([routed_plans(p, test).scores for p in round1_per_seed])  # [seeds, questions]
     draw = Resamples.draw(len(test), len(seeds), n_resamples, bootstrap_seed, level)
     changed = [float(np.mean(plan_choices(list(a)) != plan_choices(list(b))))
                for a, b in zip(round0_per_seed, round1_per_seed)]
