@@ -187,7 +187,8 @@ def other_kind_rows(root: Path = ROOT) -> list[tuple[str, str, str, str]]:
     rows = [(f"the same on the other CPU kind: {serve['machine']['cpu_kind']} (`{AVX2_RESULTS}/serve_overhead.json`): "
              f"`{goal['variant']}` at 8 / 64 clients vs one fp32 pass per request", measured
              + f"; 1-client p50 {batching['p50_1_client_ms']:.0f} vs {batching['baseline_p50_1_client_ms']:.0f} ms; "
-             f"fugu's own share {own['fugu_own_ms']:.1f} ms" + (f"; bf16 not run: {skipped}" if skipped else ""),
+             f"fugu's own share {own['fugu_own_ms']:.1f} ms"
+             + ("; bf16 not run (a software matmul there: the file's `not_run`)" if skipped else ""),
              f"≥ {times(goal['ratio_at_64'])} at 64; 1-client p50 ≤ baseline + {goal['p50_1_client_allowance_ms']:.0f} ms",
              yes(batching["meets_goal"]))]
     if (root / AVX2_RESULTS / "router_precision.json").is_file():
