@@ -117,6 +117,13 @@ def pool_spec(pool: Pool, base_url: str) -> dict:
         for w in pool.workers]}
 
 
+# How long a worker server keeps an idle connection open: as long as fugu's own server does. At
+# uvicorn's default (5 s) it closed connections that litellm's pool (aiohttp, 15 s) still held, so a
+# request after a ~5 s lull could be sent on a connection the worker was closing: every worker attempt
+# failed at once and the client got a 502 (seen in the serve_connections benchmark's keep-alive run).
+WORKER_KEEP_ALIVE_S = ServeConfig().keep_alive_timeout_s
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port free right now on ``host`` (the OS picks it; a race with another process is possible but rare)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -133,7 +140,8 @@ def running(app: FastAPI, host: str = "127.0.0.1", port: int | None = None,
     # A short graceful shutdown: a request to a hung worker must not hold the exit open.
     options = {"lifespan": "off", "timeout_graceful_shutdown": 1}
     server = (guarded_server(app, limits, host, port, **options) if limits is not None
-              else uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", **options)))
+              else uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                                 timeout_keep_alive=WORKER_KEEP_ALIVE_S, **options)))
     thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout_s
@@ -214,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_spec:
         args.write_spec.write_text(yaml.safe_dump(pool_spec(pool, f"http://{args.host}:{args.port}"), sort_keys=False))
         print(f"wrote {args.write_spec}: workers {[w.name for w in pool.workers]}", file=sys.stderr, flush=True)
-    uvicorn.run(create_worker_app(pool, args.latency), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_worker_app(pool, args.latency), host=args.host, port=args.port, log_level="warning",
+                timeout_keep_alive=WORKER_KEEP_ALIVE_S)
     return 0
 
 
